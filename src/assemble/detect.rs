@@ -1,0 +1,306 @@
+//! Per-frame post-processing (method §2 steps 1–4): centers, grouping, class and score, and
+//! each instance's flow towards every reference.
+//!
+//! `training/ifa_train/postprocess.py` is the line-by-line numpy twin of this file; the parity
+//! test (`tests/runtime_parity.rs`) holds them together. Float rules both sides follow: grouping
+//! distances in f32 (no fused multiply-add), sums for means in f64, ties go to the lower index.
+
+use super::maps::HeadMaps;
+use crate::infer::contract::PostParams;
+
+/// A detected center: a local maximum of the heatmap.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Center {
+    /// Cell coordinates at stride 4.
+    pub cell: (usize, usize),
+    pub heat: f32,
+}
+
+/// One instance of one frame, before it has an identity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    pub center: Center,
+    /// Center position in input pixels (y, x).
+    pub position: [f64; 2],
+    /// Category id (1..=K).
+    pub class_id: u32,
+    /// Mean probability of `class_id` over the mask × center heat.
+    pub score: f64,
+    /// Number of stride-4 cells in the mask.
+    pub cells: usize,
+    /// Instance flow (dy, dx) towards each reference, in `HeadMaps::refs` order.
+    pub flows: Vec<[f64; 2]>,
+}
+
+/// Reusable buffers for [`detect`] so that a frame allocates nothing once warm.
+#[derive(Clone, Debug, Default)]
+pub struct DetectScratch {
+    pooled: Vec<f32>,
+    argmax: Vec<u8>,
+    /// Per cell: index of the detection it belongs to, or `u16::MAX`.
+    pub group: Vec<u16>,
+    class_votes: Vec<u32>,
+}
+
+/// Heatmap peaks: above `threshold`, equal to the max of their `k x k` window, the `top_k`
+/// highest (ties: lower cell index first).
+pub fn extract_centers(heat: &[f32], h: usize, w: usize, p: &PostParams, pooled: &mut Vec<f32>) -> Vec<Center> {
+    let r = p.nms_kernel / 2;
+    // Separable max-pool: rows then columns, windows clipped at the borders.
+    pooled.clear();
+    pooled.resize(h * w, f32::NEG_INFINITY);
+    let mut rowmax = vec![f32::NEG_INFINITY; w];
+    let mut out = Vec::new();
+    for i in 0..h {
+        let row = &heat[i * w..(i + 1) * w];
+        for (j, m) in rowmax.iter_mut().enumerate() {
+            let (a, b) = (j.saturating_sub(r), (j + r + 1).min(w));
+            *m = row[a..b].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        }
+        pooled[i * w..(i + 1) * w].copy_from_slice(&rowmax);
+    }
+    for j in 0..w {
+        for i in 0..h {
+            let (a, b) = (i.saturating_sub(r), (i + r + 1).min(h));
+            let mut m = f32::NEG_INFINITY;
+            for ii in a..b {
+                m = m.max(pooled[ii * w + j]);
+            }
+            let v = heat[i * w + j];
+            if v > p.center_threshold && v == m {
+                out.push(Center { cell: (i, j), heat: v });
+            }
+        }
+    }
+    out.sort_by(|a, b| b.heat.total_cmp(&a.heat).then((a.cell.0 * w + a.cell.1).cmp(&(b.cell.0 * w + b.cell.1))));
+    out.truncate(p.top_k);
+    out
+}
+
+/// Detections of one frame; `scratch.group` afterwards maps each cell to its detection.
+pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> Vec<Detection> {
+    let (h, w, n) = (maps.h, maps.w, maps.cells());
+    let k1 = maps.num_classes + 1;
+    scratch.group.clear();
+    scratch.group.resize(n, u16::MAX);
+    if !maps.is_consistent() || n == 0 {
+        return Vec::new();
+    }
+    let centers = extract_centers(&maps.center, h, w, p, &mut scratch.pooled);
+    if centers.is_empty() {
+        return Vec::new();
+    }
+    let cpos: Vec<(f32, f32)> = centers.iter().map(|c| HeadMaps::cell_position(c.cell.0, c.cell.1)).collect();
+
+    // Semantic argmax (first maximum wins).
+    scratch.argmax.clear();
+    scratch.argmax.resize(n, 0);
+    for idx in 0..n {
+        let mut best = maps.semantic[idx];
+        let mut arg = 0u8;
+        for c in 1..k1 {
+            let v = maps.semantic[c * n + idx];
+            if v > best {
+                best = v;
+                arg = c as u8;
+            }
+        }
+        scratch.argmax[idx] = arg;
+    }
+
+    // Grouping: each foreground cell to the center nearest to p + Ot(p).
+    let (oy, ox) = maps.offset.split_at(n);
+    let mut counts = vec![0usize; centers.len()];
+    for i in 0..h {
+        let py = 4.0 * i as f32 + 1.5;
+        for j in 0..w {
+            let idx = i * w + j;
+            if scratch.argmax[idx] == 0 {
+                continue;
+            }
+            let qy = py + oy[idx];
+            let qx = (4.0 * j as f32 + 1.5) + ox[idx];
+            let mut best = f32::INFINITY;
+            let mut arg = 0usize;
+            for (k, &(cy, cx)) in cpos.iter().enumerate() {
+                let dy = qy - cy;
+                let dx = qx - cx;
+                let d = dy * dy + dx * dx;
+                if d < best {
+                    best = d;
+                    arg = k;
+                }
+            }
+            scratch.group[idx] = arg as u16;
+            counts[arg] += 1;
+        }
+    }
+
+    // Keep groups with enough cells; renumber them in center order.
+    let min = p.min_pixels.max(1);
+    let mut remap = vec![u16::MAX; centers.len()];
+    let mut kept = 0u16;
+    for (k, &c) in counts.iter().enumerate() {
+        if c >= min {
+            remap[k] = kept;
+            kept += 1;
+        }
+    }
+    for g in scratch.group.iter_mut() {
+        if *g != u16::MAX {
+            *g = remap[*g as usize];
+        }
+    }
+    let m = kept as usize;
+
+    // Class votes, then per-instance sums in one pass over the cells.
+    scratch.class_votes.clear();
+    scratch.class_votes.resize(m * k1, 0);
+    for idx in 0..n {
+        let g = scratch.group[idx];
+        if g != u16::MAX {
+            scratch.class_votes[g as usize * k1 + scratch.argmax[idx] as usize] += 1;
+        }
+    }
+    let classes: Vec<usize> = (0..m)
+        .map(|g| {
+            let votes = &scratch.class_votes[g * k1..(g + 1) * k1];
+            let mut best = 1;
+            for c in 2..k1 {
+                if votes[c] > votes[best] {
+                    best = c;
+                }
+            }
+            best
+        })
+        .collect();
+
+    let nref = maps.refs.len();
+    let mut prob_sum = vec![0f64; m];
+    let mut flow_sum = vec![[0f64; 2]; m * nref];
+    let mut cells = vec![0usize; m];
+    for idx in 0..n {
+        let g = scratch.group[idx];
+        if g == u16::MAX {
+            continue;
+        }
+        let g = g as usize;
+        cells[g] += 1;
+        // Softmax probability of the instance's class at this cell.
+        let mut mx = f64::NEG_INFINITY;
+        for c in 0..k1 {
+            mx = mx.max(f64::from(maps.semantic[c * n + idx]));
+        }
+        let mut denom = 0f64;
+        for c in 0..k1 {
+            denom += (f64::from(maps.semantic[c * n + idx]) - mx).exp();
+        }
+        prob_sum[g] += (f64::from(maps.semantic[classes[g] * n + idx]) - mx).exp() / denom;
+        let (ty, tx) = (f64::from(oy[idx]), f64::from(ox[idx]));
+        for r in 0..nref {
+            let base = r * 2 * n;
+            let f = &mut flow_sum[g * nref + r];
+            f[0] += f64::from(maps.inter_offset[base + idx]) - ty;
+            f[1] += f64::from(maps.inter_offset[base + n + idx]) - tx;
+        }
+    }
+
+    let mut out = Vec::with_capacity(m);
+    for (k, c) in centers.iter().enumerate() {
+        let g = remap[k];
+        if g == u16::MAX {
+            continue;
+        }
+        let g = g as usize;
+        let nc = cells[g] as f64;
+        let (py, px) = cpos[k];
+        out.push(Detection {
+            center: *c,
+            position: [f64::from(py), f64::from(px)],
+            class_id: classes[g] as u32,
+            score: prob_sum[g] / nc * f64::from(c.heat),
+            cells: cells[g],
+            flows: (0..nref).map(|r| {
+                let f = flow_sum[g * nref + r];
+                [f[0] / nc, f[1] / nc]
+            })
+            .collect(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> PostParams {
+        PostParams { center_threshold: 0.1, nms_kernel: 3, top_k: 8, match_distance: 10.0, min_pixels: 1 }
+    }
+
+    /// Two square objects of classes 1 and 2 with exact offsets and a known flow.
+    fn two_objects(flow: [f32; 2]) -> HeadMaps {
+        let (h, w, k) = (12usize, 16usize, 2usize);
+        let n = h * w;
+        let mut m = HeadMaps {
+            h,
+            w,
+            num_classes: k,
+            semantic: vec![0.0; (k + 1) * n],
+            center: vec![0.0; n],
+            offset: vec![0.0; 2 * n],
+            inter_offset: vec![0.0; 2 * n],
+            refs: vec![3],
+        };
+        for (cls, (ci, cj)) in [(1usize, (3usize, 3usize)), (2, (8, 11))] {
+            m.center[ci * w + cj] = 0.9;
+            let (cy, cx) = HeadMaps::cell_position(ci, cj);
+            for i in ci - 2..=ci + 2 {
+                for j in cj - 2..=cj + 2 {
+                    let idx = i * w + j;
+                    m.semantic[cls * n + idx] = 5.0;
+                    let (py, px) = HeadMaps::cell_position(i, j);
+                    m.offset[idx] = cy - py;
+                    m.offset[n + idx] = cx - px;
+                    m.inter_offset[idx] = cy + flow[0] - py;
+                    m.inter_offset[n + idx] = cx + flow[1] - px;
+                }
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn peaks_respect_threshold_window_and_top_k() {
+        let (h, w) = (5, 7);
+        let mut heat = vec![0.0f32; h * w];
+        heat[w + 1] = 0.5;
+        heat[w + 2] = 0.4; // inside the first peak's window: suppressed
+        heat[3 * w + 5] = 0.8;
+        heat[4 * w] = 0.05; // below threshold
+        let mut pooled = Vec::new();
+        let c = extract_centers(&heat, h, w, &params(), &mut pooled);
+        assert_eq!(c.iter().map(|c| c.cell).collect::<Vec<_>>(), vec![(3, 5), (1, 1)]);
+        let one = PostParams { top_k: 1, ..params() };
+        assert_eq!(extract_centers(&heat, h, w, &one, &mut pooled).len(), 1);
+    }
+
+    #[test]
+    fn grouping_class_score_and_flow() {
+        let maps = two_objects([-4.0, 6.0]);
+        let mut s = DetectScratch::default();
+        let d = detect(&maps, &params(), &mut s);
+        assert_eq!(d.len(), 2);
+        for det in &d {
+            assert_eq!(det.cells, 25);
+            assert!((det.flows[0][0] + 4.0).abs() < 1e-9 && (det.flows[0][1] - 6.0).abs() < 1e-9);
+            let p = 5f64.exp() / (5f64.exp() + 2.0);
+            assert!((det.score - p * 0.9f32 as f64).abs() < 1e-6, "{}", det.score);
+        }
+        let classes: Vec<u32> = d.iter().map(|d| d.class_id).collect();
+        assert_eq!(classes, vec![1, 2]);
+        assert_eq!(s.group.iter().filter(|&&g| g == 0).count(), 25);
+        let big = PostParams { min_pixels: 26, ..params() };
+        assert!(detect(&maps, &big, &mut s).is_empty());
+    }
+}

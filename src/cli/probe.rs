@@ -1,0 +1,39 @@
+//! `ifa probe`: describe a video file.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+/// Arguments of `ifa probe`.
+#[derive(clap::Args, Debug)]
+pub struct ProbeArgs {
+    /// The video file.
+    pub video: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: ProbeArgs) -> anyhow::Result<()> {
+    let info = ifa::decode::probe(&args.video)?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&info).context("serialising the probe result")?;
+        println!("{text}");
+        return Ok(());
+    }
+    let rate = if info.variable_frame_rate { "variable" } else { "constant" };
+    println!("file:        {}", info.path.display());
+    println!("container:   {} ({})", info.container, info.container_long);
+    println!("video codec: {} ({})", info.video_codec, info.pixel_format);
+    println!("coded size:  {}x{}", info.coded_width, info.coded_height);
+    println!("rotation:    {} degrees clockwise", info.rotation);
+    println!("shown size:  {}x{}", info.width, info.height);
+    println!("frame rate:  {:.3} fps average, {rate} (nominal {}/{})", info.avg_fps, info.frame_rate.0, info.frame_rate.1);
+    println!("duration:    {:.3} s", info.duration);
+    println!("frames:      {}", info.frame_count);
+    match &info.audio {
+        Some(a) => println!("audio:       {} {} Hz, {} channel(s)", a.codec, a.sample_rate, a.channels),
+        None => println!("audio:       none"),
+    }
+    Ok(())
+}

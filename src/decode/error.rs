@@ -1,0 +1,20 @@
+use std::path::PathBuf;
+
+/// Why a video could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("video file {path} not found")]
+    NotFound { path: PathBuf },
+    #[error("{path} is not a video FFmpeg can read: {message}")]
+    Unreadable { path: PathBuf, message: String },
+    #[error("{path} has no video stream")]
+    NoVideo { path: PathBuf },
+    #[error("{path}: no decoder for video codec {codec}")]
+    UnsupportedCodec { path: PathBuf, codec: String },
+    #[error("{path} has no decodable frames")]
+    NoFrames { path: PathBuf },
+    #[error("{path}: frame {frame} is out of range (the video has {count} frames)")]
+    OutOfRange { path: PathBuf, frame: usize, count: usize },
+    #[error("{path}: decoding failed near frame {frame}: {message}")]
+    Corrupt { path: PathBuf, frame: usize, message: String },
+}

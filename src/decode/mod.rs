@@ -1,0 +1,25 @@
+//! Video decoding: probing a file, the frame index built at open, and a reader that returns
+//! RGB frames in order or exactly frame N after a seek.
+
+mod error;
+mod index;
+mod probe;
+mod reader;
+mod rotate;
+
+pub use error::DecodeError;
+pub use index::FrameIndex;
+pub use probe::{AudioInfo, VideoInfo, probe};
+pub use reader::{DecodedFrame, VideoReader};
+
+use std::sync::Once;
+
+/// Initialises FFmpeg once per process and keeps its own logging quiet: our errors say what
+/// went wrong in the user's terms.
+pub fn init_ffmpeg() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        ffmpeg_next::init().ok();
+        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Fatal);
+    });
+}

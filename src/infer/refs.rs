@@ -1,0 +1,79 @@
+//! Which earlier frames are a frame's references (`ifa.refs`), and which frames the memory
+//! must therefore keep.
+
+use super::contract::RefsPolicy;
+
+/// How many references may be recent frames (the first frame takes one slot when it is used).
+fn recent_slots(p: &RefsPolicy) -> usize {
+    if p.first_frame { p.count.saturating_sub(1) } else { p.count }
+}
+
+/// References of frame `t`: the most recent processed frames `t - step, t - 2·step, …`, then the
+/// video's first frame (when the policy uses it), distinct, up to `count` in all, most recent
+/// first and the first frame last. Empty for frame 0.
+pub fn reference_frames(t: usize, p: &RefsPolicy) -> Vec<usize> {
+    let mut out = Vec::with_capacity(p.count);
+    if t == 0 {
+        return out;
+    }
+    let recent = recent_slots(p);
+    let mut k = 1;
+    while out.len() < recent && k * p.step <= t {
+        let f = t - k * p.step;
+        if !(p.first_frame && f == 0) {
+            out.push(f);
+        }
+        k += 1;
+    }
+    if p.first_frame && out.len() < p.count {
+        out.push(0);
+    }
+    out
+}
+
+/// After frame `t`, no later frame needs a recent reference older than this (the first frame
+/// aside, which the policy may keep for the whole video).
+pub fn retain_from(t: usize, p: &RefsPolicy) -> usize {
+    (t + 1).saturating_sub(recent_slots(p) * p.step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_follow_the_contract() {
+        let p = RefsPolicy { count: 4, first_frame: true, step: 1 };
+        assert!(reference_frames(0, &p).is_empty());
+        assert_eq!(reference_frames(1, &p), vec![0]);
+        assert_eq!(reference_frames(2, &p), vec![1, 0]);
+        assert_eq!(reference_frames(10, &p), vec![9, 8, 7, 0]);
+        let p = RefsPolicy { count: 3, first_frame: true, step: 2 };
+        assert_eq!(reference_frames(3, &p), vec![1, 0]);
+        assert_eq!(reference_frames(4, &p), vec![2, 0]);
+        assert_eq!(reference_frames(9, &p), vec![7, 5, 0]);
+        let p = RefsPolicy { count: 2, first_frame: false, step: 1 };
+        assert_eq!(reference_frames(1, &p), vec![0]);
+        assert_eq!(reference_frames(5, &p), vec![4, 3]);
+        let p = RefsPolicy { count: 1, first_frame: true, step: 1 };
+        assert_eq!(reference_frames(7, &p), vec![0]);
+    }
+
+    #[test]
+    fn retention_covers_every_future_reference() {
+        for p in [
+            RefsPolicy { count: 4, first_frame: true, step: 1 },
+            RefsPolicy { count: 3, first_frame: true, step: 3 },
+            RefsPolicy { count: 2, first_frame: false, step: 2 },
+        ] {
+            for t in 0..30 {
+                let keep = retain_from(t, &p);
+                for later in t + 1..t + 20 {
+                    for r in reference_frames(later, &p) {
+                        assert!(r > t || r >= keep || (p.first_frame && r == 0), "{p:?} t{t} later{later} r{r}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Creates .venv (project root) with CPU PyTorch, ONNX tooling and the YouTube-VIS oracle.
+# Idempotent: a stamp file records what was installed.
+# With a GPU, use plain `pip install torch==2.15.0` instead: this script keeps the CPU install small.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv
+STAMP=$VENV/.ifa-setup-v1
+[ -f "$STAMP" ] && exit 0
+echo "[setup] creating $VENV (CPU PyTorch, ONNX, oracle); this downloads about 2.5 GB once" >&2
+python3 -m venv "$VENV"
+PIP="$VENV/bin/pip install -q --disable-pip-version-check"
+$PIP -r training/requirements-cpu.txt
+# torch without its CUDA extras, then only the CUDA libraries its .so files link at load time.
+$PIP --no-deps torch==2.15.0
+$PIP --no-deps nvidia-cuda-runtime==13.2.86 nvidia-cublas==13.4.1.3 nvidia-cudnn-cu13==9.26.0.51 \
+  nvidia-cuda-nvrtc==13.2.86 nvidia-cufft==12.2.0.57 nvidia-nvjitlink==13.5.37 \
+  nvidia-cusparse==12.7.10.12 nvidia-cusparselt-cu13==0.8.1 nvidia-nccl-cu13==2.30.7 \
+  nvidia-nvshmem-cu13==3.7.2 nvidia-cufile==1.17.1.22 nvidia-cuda-cupti==13.2.86
+# The official YouTube-VIS evaluator ships unchanged inside mmdet 3.3.0 (loaded by path).
+$PIP --no-deps mmdet==3.3.0
+$PIP -e training --no-deps
+"$VENV/bin/python" -c "import torch, onnx, onnxruntime; print('torch', torch.__version__)" >&2
+touch "$STAMP"
