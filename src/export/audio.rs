@@ -161,7 +161,7 @@ impl AudioCarrier {
         }
         let mut decoded = ff::frame::Audio::empty();
         while tr.decoder.receive_frame(&mut decoded).is_ok() {
-            tr.push(&decoded)?;
+            tr.push(&mut decoded)?;
             tr.encode_full_frames(self.out_stream, self.out_tb, octx, false)?;
         }
         Ok(())
@@ -174,7 +174,7 @@ impl AudioCarrier {
         tr.decoder.send_eof().ok();
         let mut decoded = ff::frame::Audio::empty();
         while tr.decoder.receive_frame(&mut decoded).is_ok() {
-            tr.push(&decoded)?;
+            tr.push(&mut decoded)?;
         }
         tr.encode_full_frames(self.out_stream, self.out_tb, octx, true)?;
         tr.encoder.send_eof().map_err(err)?;
@@ -184,16 +184,15 @@ impl AudioCarrier {
 
 impl Transcoder {
     /// Resamples a decoded frame to planar f32 and appends it to the FIFO.
-    fn push(&mut self, frame: &ff::frame::Audio) -> Result<(), String> {
+    fn push(&mut self, frame: &mut ff::frame::Audio) -> Result<(), String> {
+        // WAV/AVI PCM often leaves the layout unset; the resampler insists on one.
+        if frame.channel_layout().bits() == 0 {
+            frame.set_channel_layout(ff::ChannelLayout::default(i32::from(frame.channels())));
+        }
         if self.resampler.is_none() {
-            let in_layout = if frame.channel_layout().bits() == 0 {
-                ff::ChannelLayout::default(frame.channels() as i32)
-            } else {
-                frame.channel_layout()
-            };
             let ctx = resampling::Context::get(
                 frame.format(),
-                in_layout,
+                frame.channel_layout(),
                 frame.rate(),
                 ff::format::Sample::F32(ff::format::sample::Type::Planar),
                 self.layout,

@@ -1,0 +1,83 @@
+//! Test clips made once per test binary with FFmpeg's test sources.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the ffmpeg CLI quietly; panics with its stderr on failure.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-nostdin"])
+        .args(args)
+        .output()
+        .expect("ffmpeg CLI (installed by scripts/setup.sh)");
+    assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A folder of generated clips shared by the tests of one binary.
+pub struct Clips {
+    pub dir: tempfile::TempDir,
+}
+
+impl Clips {
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+const SRC: &str = "testsrc2=size=320x240:rate=25";
+
+pub fn clips() -> &'static Clips {
+    static CLIPS: OnceLock<Clips> = OnceLock::new();
+    CLIPS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+        // H.264 with B-frames and several GOPs, so seeks cross keyframes and reorder.
+        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "3", "-c:v", "libx264", "-bf", "3", "-g", "12", "-pix_fmt", "yuv420p", &p("h264_bframes.mp4")]);
+        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "2", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "10", "-b:v", "300k", &p("vp9.webm")]);
+        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "2", "-c:v", "mpeg4", "-q:v", "5", "-g", "10", &p("mpeg4.avi")]);
+        // Variable frame rate: every frame for 20 frames, then every third one.
+        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "3", "-vf", "select='lt(n\\,20)+not(mod(n\\,3))'", "-vsync", "vfr", "-c:v", "libx264", "-g", "8", &p("vfr.mkv")]);
+        ffmpeg(&["-i", &p("h264_bframes.mp4"), "-c", "copy", "-metadata:s:v:0", "rotate=90", &p("rotated.mp4")]);
+        ffmpeg(&["-f", "lavfi", "-i", "testsrc=size=321x241:rate=25", "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv444p", "-g", "7", &p("odd.mp4")]);
+        ffmpeg(&["-f", "lavfi", "-i", SRC, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "2", "-c:v", "libx264", "-c:a", "aac", "-shortest", &p("with_audio.mp4")]);
+        // PCM audio cannot go into MP4 as it is: the writer must re-encode it to AAC.
+        ffmpeg(&["-f", "lavfi", "-i", SRC, "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100", "-t", "2", "-c:v", "mpeg4", "-c:a", "pcm_s16le", "-shortest", &p("pcm_audio.avi")]);
+        ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440", "-t", "2", "-c:a", "aac", &p("audio_only.m4a")]);
+        // A file cut short after its index (moov at the front): the tail is gone.
+        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "3", "-c:v", "libx264", "-movflags", "+faststart", &p("whole.mp4")]);
+        let whole = std::fs::read(p("whole.mp4")).unwrap();
+        std::fs::write(p("truncated.mp4"), &whole[..whole.len() * 6 / 10]).unwrap();
+        // The same cut without faststart loses the index itself.
+        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "3", "-c:v", "libx264", &p("noindex_whole.mp4")]);
+        let whole = std::fs::read(p("noindex_whole.mp4")).unwrap();
+        std::fs::write(p("truncated_noindex.mp4"), &whole[..whole.len() / 2]).unwrap();
+        std::fs::write(p("text.mp4"), "this is not a video\n".repeat(50)).unwrap();
+        Clips { dir }
+    })
+}
+
+/// Decodes a whole file with the ffmpeg CLI (autorotate on) into packed RGB frames.
+pub fn ffmpeg_frames(path: &Path, width: u32, height: u32) -> Vec<Vec<u8>> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-vsync", "passthrough", "-sws_flags", "bilinear", "-"])
+        .output()
+        .expect("ffmpeg");
+    assert!(out.status.success());
+    let n = (width * height * 3) as usize;
+    out.stdout.chunks_exact(n).map(<[u8]>::to_vec).collect()
+}
+
+/// Mean absolute difference of two byte buffers.
+pub fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| f64::from(x.abs_diff(*y))).sum::<f64>() / a.len() as f64
+}
