@@ -62,6 +62,5 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "cargo not found: install Rust 1.95 with rustup first" >&2; exit 1
 fi
-log "building ifa (release)"
-cargo build --release --locked 2>&1 | grep -vE '^\s*(Compiling|Fresh)' >&2 || true
-test -x target/release/ifa || { echo "build failed" >&2; exit 1; }
+log "building ifa (release; about 10 minutes the first time)"
+cargo build --release --locked

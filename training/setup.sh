@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
-STAMP=$VENV/.ifa-setup-v1
-[ -f "$STAMP" ] && exit 0
-echo "[setup] creating $VENV (CPU PyTorch, ONNX, oracle); this downloads about 2.5 GB once" >&2
-python3 -m venv "$VENV"
+STAMP=$VENV/.ifa-setup
+# Re-run when this script or the pinned requirements change.
+want=$(cat training/setup.sh training/requirements-cpu.txt | sha256sum | cut -d' ' -f1)
+[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && exit 0
+echo "[setup] preparing $VENV (CPU PyTorch, ONNX, oracle); the first time this downloads about 2.5 GB" >&2
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 PIP="$VENV/bin/pip install -q --disable-pip-version-check"
 $PIP -r training/requirements-cpu.txt
 # torch without its CUDA extras, then only the CUDA libraries its .so files link at load time.
@@ -21,4 +23,4 @@ $PIP --no-deps nvidia-cuda-runtime==13.2.86 nvidia-cublas==13.4.1.3 nvidia-cudnn
 $PIP --no-deps mmdet==3.3.0
 $PIP -e training --no-deps
 "$VENV/bin/python" -c "import torch, onnx, onnxruntime; print('torch', torch.__version__)" >&2
-touch "$STAMP"
+echo "$want" > "$STAMP"
