@@ -34,7 +34,8 @@ fn tiny_model_known_values_on_cpu() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("tiny.onnx");
     let py = common::root().join(".venv/bin/python");
-    let st = Command::new(&py).arg("-c").arg(MAKE_MODEL).arg(&model).status().expect("the .venv made by training/setup.sh");
+    let st =
+        Command::new(&py).arg("-c").arg(MAKE_MODEL).arg(&model).status().expect("the .venv made by training/setup.sh");
     assert!(st.success());
 
     let mut loaded = load_model(&model, &SessionOptions { device: Device::Cpu, threads: 1 }).unwrap();
@@ -48,7 +49,13 @@ fn tiny_model_known_values_on_cpu() {
     let y = out["output"].try_extract_array::<f32>().unwrap();
     assert_eq!(y.shape(), &[1, 2, 8, 8]);
     // Interior: 27 taps of 1.0; corner: 12 taps (2x2 window x 3 channels).
-    let cases = [((0, 4, 4), 27.0 * 0.1 - 0.5), ((1, 4, 4), 27.0 * -0.05 + 0.25), ((0, 0, 0), 12.0 * 0.1 - 0.5), ((1, 0, 7), 12.0 * -0.05 + 0.25), ((0, 0, 3), 18.0 * 0.1 - 0.5)];
+    let cases = [
+        ((0, 4, 4), 27.0 * 0.1 - 0.5),
+        ((1, 4, 4), 27.0 * -0.05 + 0.25),
+        ((0, 0, 0), 12.0 * 0.1 - 0.5),
+        ((1, 0, 7), 12.0 * -0.05 + 0.25),
+        ((0, 0, 3), 18.0 * 0.1 - 0.5),
+    ];
     for ((c, yy, xx), pre) in cases {
         let got = y[[0, c, yy, xx]];
         assert!((got - sigmoid(pre)).abs() < 1e-6, "output[{c},{yy},{xx}] = {got}, want {}", sigmoid(pre));

@@ -32,7 +32,11 @@ fn check_exact_seeks(path: &std::path::Path, seeks: usize) {
     for t in targets {
         let f = r.read_frame(t).unwrap_or_else(|e| panic!("{}: seek to {t}: {e}", path.display()));
         assert_eq!(f.index, t);
-        assert!(f.image.data == sequential[t], "{}: frame {t} after seek differs from sequential decoding", path.display());
+        assert!(
+            f.image.data == sequential[t],
+            "{}: frame {t} after seek differs from sequential decoding",
+            path.display()
+        );
     }
 }
 
@@ -215,7 +219,8 @@ fn failed_or_dropped_encode_leaves_nothing() {
     perms.set_readonly(true);
     std::fs::set_permissions(ro.path(), perms).unwrap();
     // (root ignores permission bits, so /proc stands in as a folder nobody can write to.)
-    let target = if std::fs::write(ro.path().join("probe"), b"").is_err() { ro.path().to_path_buf() } else { "/proc".into() };
+    let target =
+        if std::fs::write(ro.path().join("probe"), b"").is_err() { ro.path().to_path_buf() } else { "/proc".into() };
     let err = VideoWriter::create(&target.join("x.mp4"), 64, 48, &EncodeOptions::default()).unwrap_err();
     assert!(err.to_string().contains("x.mp4"), "{err}");
 }

@@ -28,7 +28,10 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<()> {
     println!("coded size:  {}x{}", info.coded_width, info.coded_height);
     println!("rotation:    {} degrees clockwise", info.rotation);
     println!("shown size:  {}x{}", info.width, info.height);
-    println!("frame rate:  {:.3} fps average, {rate} (nominal {}/{})", info.avg_fps, info.frame_rate.0, info.frame_rate.1);
+    println!(
+        "frame rate:  {:.3} fps average, {rate} (nominal {}/{})",
+        info.avg_fps, info.frame_rate.0, info.frame_rate.1
+    );
     println!("duration:    {:.3} s", info.duration);
     println!("frames:      {}", info.frame_count);
     match &info.audio {

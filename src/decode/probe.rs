@@ -61,11 +61,8 @@ pub(super) fn rotation_of(stream: &ff::format::stream::Stream<'_>) -> i32 {
         if d.len() < 36 {
             continue;
         }
-        let m: Vec<f64> = d
-            .chunks_exact(4)
-            .take(9)
-            .map(|c| f64::from(i32::from_ne_bytes([c[0], c[1], c[2], c[3]])))
-            .collect();
+        let m: Vec<f64> =
+            d.chunks_exact(4).take(9).map(|c| f64::from(i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))).collect();
         let (s0, s1) = (m[0].hypot(m[3]), m[1].hypot(m[4]));
         if s0 == 0.0 || s1 == 0.0 {
             continue;

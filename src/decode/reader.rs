@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ff;
 use ff::software::scaling;
+use ffmpeg_next as ff;
 
 use super::index::FrameIndex;
 use super::probe::{AudioInfo, VideoInfo, rational, rotation_of};
@@ -288,12 +288,12 @@ impl VideoReader {
                 .map_err(|e| DecodeError::Corrupt { path: self.path.clone(), frame: idx, message: e.to_string() })?;
             self.scaler = Some((ctx, fmt, w, h));
         }
-        let Some((scaler, ..)) = self.scaler.as_mut() else {
-            unreachable!("scaler was just created")
-        };
-        scaler
-            .run(&self.decoded, &mut self.rgb)
-            .map_err(|e| DecodeError::Corrupt { path: self.path.clone(), frame: idx, message: e.to_string() })?;
+        let Some((scaler, ..)) = self.scaler.as_mut() else { unreachable!("scaler was just created") };
+        scaler.run(&self.decoded, &mut self.rgb).map_err(|e| DecodeError::Corrupt {
+            path: self.path.clone(),
+            frame: idx,
+            message: e.to_string(),
+        })?;
         // swscale pads rows; copy them out tightly packed.
         let stride = self.rgb.stride(0);
         let row = w as usize * 3;

@@ -4,12 +4,18 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ff;
 use ff::software::resampling;
+use ffmpeg_next as ff;
 
 /// Audio codecs the MP4 muxer takes as they are.
-const MP4_AUDIO: &[ff::codec::Id] =
-    &[ff::codec::Id::AAC, ff::codec::Id::MP3, ff::codec::Id::AC3, ff::codec::Id::EAC3, ff::codec::Id::ALAC, ff::codec::Id::OPUS];
+const MP4_AUDIO: &[ff::codec::Id] = &[
+    ff::codec::Id::AAC,
+    ff::codec::Id::MP3,
+    ff::codec::Id::AC3,
+    ff::codec::Id::EAC3,
+    ff::codec::Id::ALAC,
+    ff::codec::Id::OPUS,
+];
 
 pub(super) struct AudioCarrier {
     source: PathBuf,
@@ -243,7 +249,12 @@ impl Transcoder {
         }
     }
 
-    fn drain(&mut self, out_stream: usize, out_tb: ff::Rational, octx: &mut ff::format::context::Output) -> Result<(), String> {
+    fn drain(
+        &mut self,
+        out_stream: usize,
+        out_tb: ff::Rational,
+        octx: &mut ff::format::context::Output,
+    ) -> Result<(), String> {
         let mut packet = ff::Packet::empty();
         while self.encoder.receive_packet(&mut packet).is_ok() {
             packet.set_stream(out_stream);

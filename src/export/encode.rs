@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg_next as ff;
 use ff::software::scaling;
+use ffmpeg_next as ff;
 
 use super::audio::AudioCarrier;
 use crate::decode::init_ffmpeg;
@@ -47,7 +47,14 @@ pub struct EncodeOptions {
 
 impl Default for EncodeOptions {
     fn default() -> Self {
-        Self { frame_rate: (25, 1), time_base: None, crf: 20, preset: "veryfast".to_owned(), threads: 0, audio_from: None }
+        Self {
+            frame_rate: (25, 1),
+            time_base: None,
+            crf: 20,
+            preset: "veryfast".to_owned(),
+            threads: 0,
+            audio_from: None,
+        }
     }
 }
 
@@ -71,7 +78,10 @@ pub struct VideoWriter {
 
 impl std::fmt::Debug for VideoWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VideoWriter").field("dest", &self.file.dest()).field("frames", &self.frames).finish_non_exhaustive()
+        f.debug_struct("VideoWriter")
+            .field("dest", &self.file.dest())
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
     }
 }
 
@@ -194,10 +204,9 @@ impl VideoWriter {
         self.yuv.set_pts(Some(pts));
         if let Some(audio) = self.audio.as_mut() {
             let t = pts as f64 * f64::from(self.enc_tb);
-            audio.pump_until(t, &mut self.octx).map_err(|message| EncodeError::Audio {
-                source_path: audio.source().to_path_buf(),
-                message,
-            })?;
+            audio
+                .pump_until(t, &mut self.octx)
+                .map_err(|message| EncodeError::Audio { source_path: audio.source().to_path_buf(), message })?;
         }
         self.encoder.send_frame(&self.yuv).map_err(|e| self.ffe(e))?;
         self.frames += 1;
@@ -225,10 +234,9 @@ impl VideoWriter {
         self.encoder.send_eof().map_err(|e| self.ffe(e))?;
         self.drain()?;
         if let Some(audio) = self.audio.as_mut() {
-            audio.pump_until(f64::INFINITY, &mut self.octx).map_err(|message| EncodeError::Audio {
-                source_path: audio.source().to_path_buf(),
-                message,
-            })?;
+            audio
+                .pump_until(f64::INFINITY, &mut self.octx)
+                .map_err(|message| EncodeError::Audio { source_path: audio.source().to_path_buf(), message })?;
         }
         self.octx.write_trailer().map_err(|e| self.ffe(e))?;
         let dest = self.file.dest().to_path_buf();

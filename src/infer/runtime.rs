@@ -104,12 +104,12 @@ pub fn environment() -> Result<&'static Environment, RuntimeError> {
             let searched = candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
             return Err(RuntimeError::LibraryNotFound { searched }.to_string());
         };
-        let builder = ort::init_from(lib).map_err(|e| {
-            RuntimeError::LibraryLoad { path: lib.clone(), message: e.to_string() }.to_string()
-        })?;
-        builder.with_name("ifa").build().map_err(|e| {
-            RuntimeError::LibraryLoad { path: lib.clone(), message: e.to_string() }.to_string()
-        })
+        let builder = ort::init_from(lib)
+            .map_err(|e| RuntimeError::LibraryLoad { path: lib.clone(), message: e.to_string() }.to_string())?;
+        builder
+            .with_name("ifa")
+            .build()
+            .map_err(|e| RuntimeError::LibraryLoad { path: lib.clone(), message: e.to_string() }.to_string())
     });
     env.as_ref().map_err(|msg| RuntimeError::Ort(msg.clone()))
 }
@@ -172,8 +172,8 @@ fn register_gpu(builder: &mut SessionBuilder, provider: Provider) -> Result<(), 
 /// Loads an ONNX model on the requested device and reports what actually runs it.
 pub fn load_model(path: &Path, options: &SessionOptions) -> Result<LoadedModel, RuntimeError> {
     // Read first: a clear "cannot read" beats ONNX Runtime's protobuf message.
-    let bytes = std::fs::read(path)
-        .map_err(|source| RuntimeError::ModelUnreadable { path: path.to_path_buf(), source })?;
+    let bytes =
+        std::fs::read(path).map_err(|source| RuntimeError::ModelUnreadable { path: path.to_path_buf(), source })?;
     let env = environment()?;
 
     let wanted: &[Provider] = match options.device {
@@ -192,15 +192,15 @@ pub fn load_model(path: &Path, options: &SessionOptions) -> Result<LoadedModel, 
         if options.threads > 0 {
             builder = builder.with_intra_threads(options.threads).map_err(ort_err)?;
         }
-        if provider != Provider::Cpu {
-            if let Err(message) = register_gpu(&mut builder, provider) {
-                if options.device == Device::Auto {
-                    // Every GPU provider that could not be used is reported, never skipped silently.
-                    warnings.push(format!("{provider} unavailable: {message}"));
-                    continue;
-                }
-                return Err(RuntimeError::ProviderUnavailable { provider, path: path.to_path_buf(), message });
+        if provider != Provider::Cpu
+            && let Err(message) = register_gpu(&mut builder, provider)
+        {
+            if options.device == Device::Auto {
+                // Every GPU provider that could not be used is reported, never skipped silently.
+                warnings.push(format!("{provider} unavailable: {message}"));
+                continue;
             }
+            return Err(RuntimeError::ProviderUnavailable { provider, path: path.to_path_buf(), message });
         }
         let session = match builder.commit_from_memory(&bytes) {
             Ok(s) => s,

@@ -39,16 +39,114 @@ pub fn clips() -> &'static Clips {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
         // H.264 with B-frames and several GOPs, so seeks cross keyframes and reorder.
-        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "3", "-c:v", "libx264", "-bf", "3", "-g", "12", "-pix_fmt", "yuv420p", &p("h264_bframes.mp4")]);
-        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "2", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "10", "-b:v", "300k", &p("vp9.webm")]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            SRC,
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-bf",
+            "3",
+            "-g",
+            "12",
+            "-pix_fmt",
+            "yuv420p",
+            &p("h264_bframes.mp4"),
+        ]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            SRC,
+            "-t",
+            "2",
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-g",
+            "10",
+            "-b:v",
+            "300k",
+            &p("vp9.webm"),
+        ]);
         ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "2", "-c:v", "mpeg4", "-q:v", "5", "-g", "10", &p("mpeg4.avi")]);
         // Variable frame rate: every frame for 20 frames, then every third one.
-        ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "3", "-vf", "select='lt(n\\,20)+not(mod(n\\,3))'", "-vsync", "vfr", "-c:v", "libx264", "-g", "8", &p("vfr.mkv")]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            SRC,
+            "-t",
+            "3",
+            "-vf",
+            "select='lt(n\\,20)+not(mod(n\\,3))'",
+            "-vsync",
+            "vfr",
+            "-c:v",
+            "libx264",
+            "-g",
+            "8",
+            &p("vfr.mkv"),
+        ]);
         ffmpeg(&["-i", &p("h264_bframes.mp4"), "-c", "copy", "-metadata:s:v:0", "rotate=90", &p("rotated.mp4")]);
-        ffmpeg(&["-f", "lavfi", "-i", "testsrc=size=321x241:rate=25", "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv444p", "-g", "7", &p("odd.mp4")]);
-        ffmpeg(&["-f", "lavfi", "-i", SRC, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "2", "-c:v", "libx264", "-c:a", "aac", "-shortest", &p("with_audio.mp4")]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=321x241:rate=25",
+            "-t",
+            "1",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv444p",
+            "-g",
+            "7",
+            &p("odd.mp4"),
+        ]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            SRC,
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-shortest",
+            &p("with_audio.mp4"),
+        ]);
         // PCM audio cannot go into MP4 as it is: the writer must re-encode it to AAC.
-        ffmpeg(&["-f", "lavfi", "-i", SRC, "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100", "-t", "2", "-c:v", "mpeg4", "-c:a", "pcm_s16le", "-shortest", &p("pcm_audio.avi")]);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            SRC,
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=300:sample_rate=44100",
+            "-t",
+            "2",
+            "-c:v",
+            "mpeg4",
+            "-c:a",
+            "pcm_s16le",
+            "-shortest",
+            &p("pcm_audio.avi"),
+        ]);
         ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440", "-t", "2", "-c:a", "aac", &p("audio_only.m4a")]);
         // A file cut short after its index (moov at the front): the tail is gone.
         ffmpeg(&["-f", "lavfi", "-i", SRC, "-t", "3", "-c:v", "libx264", "-movflags", "+faststart", &p("whole.mp4")]);
