@@ -1,13 +1,62 @@
-//! `ifa eval`.
+//! `ifa eval`: YouTube-VIS video mask AP/AR of a results file against ground truth.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use ifa::eval::{Evaluation, STAT_NAMES, evaluate_files};
 
 /// Arguments of `ifa eval`.
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
-    /// Arguments are not defined yet.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    /// Ground-truth JSON (YouTube-VIS format).
+    #[arg(long)]
+    gt: PathBuf,
+    /// Results JSON: a list of {video_id, category_id, score, segmentations} with compressed RLE.
+    #[arg(long)]
+    results: PathBuf,
+    /// Also write the 12 numbers and per-category AP to this JSON file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
-pub fn run(_args: EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`ifa eval` is not built yet")
+fn report(ev: &Evaluation) -> String {
+    let mut s = String::new();
+    for (name, v) in STAT_NAMES.iter().zip(&ev.stats) {
+        s.push_str(&format!("{name:<6} {v:.4}\n"));
+    }
+    s.push_str("\nper-category AP (all areas, 100 detections):\n");
+    for c in &ev.per_category {
+        match c.ap {
+            Some(ap) => s.push_str(&format!("  {:>4} {:<24} {ap:.4}\n", c.id, c.name)),
+            None => s.push_str(&format!("  {:>4} {:<24} -    (no ground truth)\n", c.id, c.name)),
+        }
+    }
+    s
+}
+
+/// The `--json` document: named stats, the stats list in official order, per-category AP.
+fn json_doc(ev: &Evaluation) -> serde_json::Value {
+    let named: serde_json::Map<String, serde_json::Value> =
+        STAT_NAMES.iter().zip(&ev.stats).map(|(n, v)| ((*n).to_owned(), serde_json::json!(v))).collect();
+    serde_json::json!({
+        "metrics": named,
+        "stats": ev.stats,
+        "per_category": ev.per_category,
+    })
+}
+
+#[allow(clippy::needless_pass_by_value)] // every subcommand's `run` takes its arguments by value
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let ev = evaluate_files(&args.gt, &args.results).context("evaluation failed")?;
+    print!("{}", report(&ev));
+    if let Some(out) = &args.json {
+        let doc = json_doc(&ev);
+        ifa::fsutil::write_atomic(out, |w| {
+            serde_json::to_writer_pretty(&mut *w, &doc)?;
+            w.write_all(b"\n")
+        })
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    Ok(())
 }
