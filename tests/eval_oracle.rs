@@ -7,8 +7,11 @@ use ifa::eval::{GroundTruth, evaluate, parse_results};
 use serde_json::Value;
 
 fn fixtures() -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+    fixtures_in(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/eval"))
+}
+
+fn fixtures_in(dir: &std::path::Path) -> Vec<(String, Value)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("fixture folder")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("case_")))
@@ -61,11 +64,29 @@ fn compare(case: &Value) -> Vec<String> {
 
 #[test]
 fn matches_official_evaluator_bit_for_bit() {
-    let cases = fixtures();
+    check_all(&fixtures());
+}
+
+/// The official evaluator (from PyPI, in `.venv`) run now on fresh random pairs, side by side.
+#[test]
+fn matches_official_evaluator_live() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("scripts/gen_eval_fixtures.py"))
+        .args(["--count", "300", "--seed", "20261125", "--out"])
+        .arg(dir.path())
+        .status()
+        .expect("the .venv made by training/setup.sh");
+    assert!(status.success(), "oracle run failed");
+    check_all(&fixtures_in(dir.path()));
+}
+
+fn check_all(cases: &[(String, Value)]) {
     assert!(cases.len() >= 300, "expected >= 300 fixtures, found {}", cases.len());
     let mut failures = Vec::new();
     let mut with_precision = 0;
-    for (name, case) in &cases {
+    for (name, case) in cases {
         with_precision += usize::from(case["expected"].get("precision").is_some());
         let diffs = compare(case);
         if !diffs.is_empty() {
