@@ -220,11 +220,12 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
             class_id: classes[g] as u32,
             score: prob_sum[g] / nc * f64::from(c.heat),
             cells: cells[g],
-            flows: (0..nref).map(|r| {
-                let f = flow_sum[g * nref + r];
-                [f[0] / nc, f[1] / nc]
-            })
-            .collect(),
+            flows: (0..nref)
+                .map(|r| {
+                    let f = flow_sum[g * nref + r];
+                    [f[0] / nc, f[1] / nc]
+                })
+                .collect(),
         });
     }
     out

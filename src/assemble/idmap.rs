@@ -15,11 +15,13 @@ struct Tap {
     w1: f32,
 }
 
-fn taps(video_len: u32, cells: usize, lb: &Letterbox) -> Vec<Tap> {
+/// `scale`: input pixels per video pixel along this axis.
+fn taps(video_len: u32, cells: usize, scale: f64) -> Vec<Tap> {
     let last = cells.saturating_sub(1) as f64;
     (0..video_len)
         .map(|v| {
-            let c = ((lb.to_input(f64::from(v)) - 1.5) / 4.0).clamp(0.0, last);
+            let input = (f64::from(v) + 0.5) * scale - 0.5;
+            let c = ((input - 1.5) / 4.0).clamp(0.0, last);
             let i0 = c.floor();
             let i1 = (i0 + 1.0).min(last);
             Tap { i0: i0 as u32, i1: i1 as u32, w1: (c - i0) as f32 }
@@ -50,13 +52,14 @@ pub struct IdExtent {
 
 impl IdMapper {
     pub fn new(lb: &Letterbox, cells_h: usize, cells_w: usize) -> Self {
+        let (sx, sy) = lb.axis_scales();
         Self {
             width: lb.video_w,
             height: lb.video_h,
             cells_w,
             cells_h,
-            cols: taps(lb.video_w, cells_w, lb),
-            rows: taps(lb.video_h, cells_h, lb),
+            cols: taps(lb.video_w, cells_w, sx),
+            rows: taps(lb.video_h, cells_h, sy),
         }
     }
 

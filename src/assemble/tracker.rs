@@ -124,6 +124,10 @@ impl Tracker {
         }
     }
 
+    pub fn set_match_distance(&mut self, d: f32) {
+        self.match_distance = f64::from(d);
+    }
+
     /// Forgets everything (a new video or a seek).
     pub fn reset(&mut self) {
         self.memory.clear();
@@ -151,8 +155,7 @@ impl Tracker {
         let thr = self.match_distance;
         let m = detections.len();
         let empty = Vec::new();
-        let ref_sets: Vec<&Vec<(u32, [f64; 2])>> =
-            refs.iter().map(|r| self.memory.get(r).unwrap_or(&empty)).collect();
+        let ref_sets: Vec<&Vec<(u32, [f64; 2])>> = refs.iter().map(|r| self.memory.get(r).unwrap_or(&empty)).collect();
 
         // Votes: warped center and nearest identified instance, per reference.
         let votes: Vec<Vec<RefVote>> = detections

@@ -111,7 +111,8 @@ impl ModelContract {
     ) -> Result<Self, ContractError> {
         let fail = |rule: String| ContractError { path: path.to_path_buf(), rule };
 
-        let version = metadata.get("ifa.contract").ok_or_else(|| fail("metadata key `ifa.contract` is missing".into()))?;
+        let version =
+            metadata.get("ifa.contract").ok_or_else(|| fail("metadata key `ifa.contract` is missing".into()))?;
         if version.trim() != CONTRACT_VERSION {
             return Err(fail(format!(
                 "contract version `{version}` is not supported (this runtime reads version {CONTRACT_VERSION})"
@@ -146,7 +147,8 @@ impl ModelContract {
         let k1 = classes.len() as i64 + 1;
 
         let image = find(inputs, "image", "input").map_err(fail)?;
-        expect_shape(image, &[Dim::Is(1), Dim::Is(3), Dim::Is(input_h as i64), Dim::Is(input_w as i64)]).map_err(fail)?;
+        expect_shape(image, &[Dim::Is(1), Dim::Is(3), Dim::Is(input_h as i64), Dim::Is(input_w as i64)])
+            .map_err(fail)?;
         let r16 = find(inputs, "ref_feat16", "input").map_err(fail)?;
         let c16 = channel_dim(r16).map_err(fail)?;
         expect_shape(r16, &[Dim::Any, Dim::Is(c16), Dim::Is(h16 as i64), Dim::Is(w16 as i64)]).map_err(fail)?;
@@ -155,7 +157,9 @@ impl ModelContract {
         expect_shape(r32, &[Dim::Any, Dim::Is(c32), Dim::Is(h32 as i64), Dim::Is(w32 as i64)]).map_err(fail)?;
         if inputs.len() != 3 {
             let names: Vec<&str> = inputs.iter().map(|s| s.name.as_str()).collect();
-            return Err(fail(format!("the graph must have exactly the inputs image, ref_feat16, ref_feat32 (has {names:?})")));
+            return Err(fail(format!(
+                "the graph must have exactly the inputs image, ref_feat16, ref_feat32 (has {names:?})"
+            )));
         }
 
         let (h4, w4) = (h4 as i64, w4 as i64);
@@ -206,7 +210,7 @@ fn check_post(p: &PostParams) -> Result<(), String> {
     if !(0.0..=1.0).contains(&p.center_threshold) {
         return Err(format!("`ifa.post.center_threshold` {} must be in [0, 1]", p.center_threshold));
     }
-    if p.nms_kernel == 0 || p.nms_kernel % 2 == 0 {
+    if p.nms_kernel == 0 || p.nms_kernel.is_multiple_of(2) {
         return Err(format!("`ifa.post.nms_kernel` {} must be odd", p.nms_kernel));
     }
     if p.top_k == 0 {
@@ -288,7 +292,8 @@ pub(crate) mod tests {
     }
 
     fn io() -> (Vec<TensorSpec>, Vec<TensorSpec>) {
-        let inputs = vec![t("image", &[1, 3, 64, 96]), t("ref_feat16", &[-1, 8, 4, 6]), t("ref_feat32", &[-1, 16, 2, 3])];
+        let inputs =
+            vec![t("image", &[1, 3, 64, 96]), t("ref_feat16", &[-1, 8, 4, 6]), t("ref_feat32", &[-1, 16, 2, 3])];
         let outputs = vec![
             t("semantic", &[1, 4, 16, 24]),
             t("center", &[1, 1, 16, 24]),

@@ -2,6 +2,8 @@
 //! streaming reference memory.
 
 pub mod contract;
+pub mod pipeline;
 pub mod preprocess;
 pub mod refs;
 pub mod runtime;
+pub mod stream;

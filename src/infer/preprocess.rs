@@ -1,9 +1,11 @@
 //! Letterbox and normalisation: a video frame becomes the model's `image` input.
 //!
-//! The frame is resized with its aspect ratio kept (bilinear, half-pixel centres like
-//! OpenCV's `INTER_LINEAR` and PyTorch's `align_corners=False`) to the largest size that fits the
-//! input, placed top-left; the rest stays 0 in normalised space (the mean colour). Source indices
-//! and weights are computed once per video size, and the output buffer is reused.
+//! The frame is resized with its aspect ratio kept (2-tap bilinear, half-pixel centres, no
+//! antialiasing: PyTorch's `interpolate(size=…, align_corners=False)`, which the training
+//! package's `letterbox.py` uses) to the largest size that fits the input, placed top-left; the
+//! rest stays 0 in normalised space (the mean colour). Like PyTorch, each axis uses its own ratio
+//! `content / video` (equal to `s` up to the rounding of the content size). Source indices and
+//! weights are computed once per video size, and the output buffer is reused.
 
 use crate::frame::RgbFrame;
 
@@ -30,16 +32,23 @@ impl Letterbox {
         Self { video_w, video_h, input_w, input_h, scale, content_w, content_h }
     }
 
-    /// Input coordinate of a video coordinate (pixel centres at integers).
-    #[inline]
-    pub fn to_input(&self, video: f64) -> f64 {
-        (video + 0.5) * self.scale - 0.5
+    /// Input pixels per video pixel along x and y (`content / video`, ≈ `scale`).
+    pub fn axis_scales(&self) -> (f64, f64) {
+        (self.content_w as f64 / f64::from(self.video_w.max(1)), self.content_h as f64 / f64::from(self.video_h.max(1)))
     }
 
-    /// Video coordinate of an input coordinate.
+    /// Input coordinates (y, x) of video coordinates (pixel centres at integers).
     #[inline]
-    pub fn to_video(&self, input: f64) -> f64 {
-        (input + 0.5) / self.scale - 0.5
+    pub fn to_input(&self, y: f64, x: f64) -> (f64, f64) {
+        let (sx, sy) = self.axis_scales();
+        ((y + 0.5) * sy - 0.5, (x + 0.5) * sx - 0.5)
+    }
+
+    /// Video coordinates (y, x) of input coordinates.
+    #[inline]
+    pub fn to_video(&self, y: f64, x: f64) -> (f64, f64) {
+        let (sx, sy) = self.axis_scales();
+        ((y + 0.5) / sy - 0.5, (x + 0.5) / sx - 0.5)
     }
 }
 
@@ -51,11 +60,12 @@ struct Tap {
     w1: f32,
 }
 
-fn taps(dst_len: usize, src_len: usize, scale: f64) -> Vec<Tap> {
+fn taps(dst_len: usize, src_len: usize) -> Vec<Tap> {
     let last = src_len.saturating_sub(1);
+    let ratio = src_len as f64 / dst_len.max(1) as f64;
     (0..dst_len)
         .map(|d| {
-            let s = ((d as f64 + 0.5) / scale - 0.5).clamp(0.0, last as f64);
+            let s = ((d as f64 + 0.5) * ratio - 0.5).clamp(0.0, last as f64);
             let i0 = (s.floor() as usize).min(last);
             let i1 = (i0 + 1).min(last);
             Tap { i0, i1, w1: (s - i0 as f64) as f32 }
@@ -80,8 +90,8 @@ pub struct Preprocessor {
 impl Preprocessor {
     pub fn new(video_w: u32, video_h: u32, input_w: usize, input_h: usize, mean: [f32; 3], std: [f32; 3]) -> Self {
         let letterbox = Letterbox::new(video_w, video_h, input_w, input_h);
-        let cols = taps(letterbox.content_w, video_w.max(1) as usize, letterbox.scale);
-        let rows = taps(letterbox.content_h, video_h.max(1) as usize, letterbox.scale);
+        let cols = taps(letterbox.content_w, video_w.max(1) as usize);
+        let rows = taps(letterbox.content_h, video_h.max(1) as usize);
         let gain = std::array::from_fn(|c| 1.0 / (255.0 * std[c]));
         let bias = std::array::from_fn(|c| -mean[c] / std[c]);
         let n = letterbox.content_w * 3;
@@ -170,7 +180,9 @@ mod tests {
         assert_eq!((lb.content_w, lb.content_h), (320, 180));
         let lb = Letterbox::new(100, 400, 320, 192);
         assert_eq!((lb.content_w, lb.content_h), (48, 192));
-        assert!((lb.to_video(lb.to_input(37.0)) - 37.0).abs() < 1e-9);
+        let (y, x) = lb.to_input(21.0, 37.0);
+        let (y, x) = lb.to_video(y, x);
+        assert!((y - 21.0).abs() < 1e-9 && (x - 37.0).abs() < 1e-9);
     }
 
     #[test]
@@ -209,8 +221,8 @@ mod tests {
         let lb = *pre.letterbox();
         for y in 0..lb.content_h {
             for x in 0..lb.content_w {
-                let sy = lb.to_video(y as f64).clamp(0.0, f64::from(h - 1));
-                let sx = lb.to_video(x as f64).clamp(0.0, f64::from(w - 1));
+                let (sy, sx) = lb.to_video(y as f64, x as f64);
+                let (sy, sx) = (sy.clamp(0.0, f64::from(h - 1)), sx.clamp(0.0, f64::from(w - 1)));
                 let (y0, x0) = (sy.floor() as u32, sx.floor() as u32);
                 let (y1, x1) = ((y0 + 1).min(h - 1), (x0 + 1).min(w - 1));
                 let (wy, wx) = (sy - f64::from(y0), sx - f64::from(x0));

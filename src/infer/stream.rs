@@ -1,0 +1,236 @@
+//! Streaming inference with the reference memory: every frame runs through the graph once, its
+//! stride-16/32 features are kept for as long as a later frame may use them as references.
+
+use std::time::{Duration, Instant};
+
+use ort::value::TensorRef;
+
+use super::contract::{ContractError, ModelContract};
+use super::preprocess::{Letterbox, Preprocessor};
+use super::refs::{reference_frames, retain_from};
+use super::runtime::{LoadedModel, Provider};
+use crate::assemble::maps::HeadMaps;
+use crate::frame::RgbFrame;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error(transparent)]
+    Contract(#[from] ContractError),
+    #[error("frame {index} is {got_w}x{got_h} but this stream started at {want_w}x{want_h}")]
+    FrameSize { index: usize, got_w: u32, got_h: u32, want_w: u32, want_h: u32 },
+    #[error("frame is empty (0x0 or truncated pixel data)")]
+    EmptyFrame,
+    #[error("model {path}: inference failed on frame {index}: {message}")]
+    Run { path: String, index: usize, message: String },
+    #[error("model {path}: output `{name}` has shape {got:?} at run time, expected {want:?}")]
+    OutputShape { path: String, name: String, got: Vec<i64>, want: Vec<i64> },
+}
+
+/// Time spent in each stage of one frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct InferTimes {
+    pub preprocess: Duration,
+    /// The session run, reference batching and output copies included.
+    pub inference: Duration,
+}
+
+/// One memory entry: a processed frame's features.
+struct Entry {
+    frame: usize,
+    feat16: Vec<f32>,
+    feat32: Vec<f32>,
+}
+
+/// Runs a contract-following model frame by frame.
+pub struct StreamEngine {
+    model: LoadedModel,
+    contract: ModelContract,
+    pre: Option<Preprocessor>,
+    image: Vec<f32>,
+    memory: Vec<Entry>,
+    /// Dropped entries' buffers, reused for new ones.
+    spare: Vec<Entry>,
+    ref16: Vec<f32>,
+    ref32: Vec<f32>,
+    maps: HeadMaps,
+    next_frame: usize,
+}
+
+impl StreamEngine {
+    /// Checks the model against the contract and prepares the stream.
+    pub fn new(model: LoadedModel) -> Result<Self, InferError> {
+        let contract = ModelContract::from_model(&model)?;
+        let (h, w) = contract.head_size();
+        let maps = HeadMaps { h, w, num_classes: contract.num_classes(), ..HeadMaps::default() };
+        Ok(Self {
+            model,
+            contract,
+            pre: None,
+            image: Vec::new(),
+            memory: Vec::new(),
+            spare: Vec::new(),
+            ref16: Vec::new(),
+            ref32: Vec::new(),
+            maps,
+            next_frame: 0,
+        })
+    }
+
+    pub fn contract(&self) -> &ModelContract {
+        &self.contract
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.model.provider
+    }
+
+    pub fn warnings(&self) -> &[String] {
+        &self.model.warnings
+    }
+
+    /// The letterbox of the current stream (known after its first frame).
+    pub fn letterbox(&self) -> Option<&Letterbox> {
+        self.pre.as_ref().map(Preprocessor::letterbox)
+    }
+
+    /// Index the next frame will get.
+    pub fn next_frame(&self) -> usize {
+        self.next_frame
+    }
+
+    /// Frames whose features are held in memory.
+    pub fn memory_frames(&self) -> Vec<usize> {
+        self.memory.iter().map(|e| e.frame).collect()
+    }
+
+    /// Starts a new stream (a new video, or a seek): the memory is emptied and the next frame is
+    /// a first frame.
+    pub fn reset(&mut self) {
+        self.spare.append(&mut self.memory);
+        self.next_frame = 0;
+        self.pre = None;
+    }
+
+    /// Runs one frame; returns its head maps (valid until the next call) and stage times.
+    pub fn infer(&mut self, frame: &RgbFrame) -> Result<(&HeadMaps, InferTimes), InferError> {
+        let index = self.next_frame;
+        let t0 = Instant::now();
+        if frame.width == 0 || frame.height == 0 || frame.data.len() != frame.width as usize * frame.height as usize * 3
+        {
+            return Err(InferError::EmptyFrame);
+        }
+        let c = &self.contract;
+        let pre = self
+            .pre
+            .get_or_insert_with(|| Preprocessor::new(frame.width, frame.height, c.input_w, c.input_h, c.mean, c.std));
+        self.image.resize(pre.output_len(), 0.0);
+        if !pre.run(frame, &mut self.image) {
+            let lb = pre.letterbox();
+            return Err(InferError::FrameSize {
+                index,
+                got_w: frame.width,
+                got_h: frame.height,
+                want_w: lb.video_w,
+                want_h: lb.video_h,
+            });
+        }
+        let t1 = Instant::now();
+
+        // The reference batch, most recent first; one zero reference for the first frame.
+        let refs = reference_frames(index, &c.refs);
+        let (n16, n32) = (c.c16 * (c.input_h / 16) * (c.input_w / 16), c.c32 * (c.input_h / 32) * (c.input_w / 32));
+        let l = refs.len().max(1);
+        self.ref16.clear();
+        self.ref32.clear();
+        if refs.is_empty() {
+            self.ref16.resize(n16, 0.0);
+            self.ref32.resize(n32, 0.0);
+        }
+        for r in &refs {
+            // The policy and the retention rule agree, so a missing entry means a bug; fail loudly.
+            let Some(e) = self.memory.iter().find(|e| e.frame == *r) else {
+                return Err(self.run_err(index, format!("reference frame {r} is not in memory")));
+            };
+            self.ref16.extend_from_slice(&e.feat16);
+            self.ref32.extend_from_slice(&e.feat32);
+        }
+
+        let (ih, iw) = (c.input_h, c.input_w);
+        let (h16, w16, h32, w32) = (ih / 16, iw / 16, ih / 32, iw / 32);
+        let (c16, c32, k1) = (c.c16, c.c32, c.num_classes() + 1);
+        let (h4, w4) = c.head_size();
+        let path = self.model.path.display().to_string();
+        let run_err = |message: String| InferError::Run { path: path.clone(), index, message };
+        let image =
+            TensorRef::from_array_view(([1usize, 3, ih, iw], &self.image[..])).map_err(|e| run_err(e.to_string()))?;
+        let r16 =
+            TensorRef::from_array_view(([l, c16, h16, w16], &self.ref16[..])).map_err(|e| run_err(e.to_string()))?;
+        let r32 =
+            TensorRef::from_array_view(([l, c32, h32, w32], &self.ref32[..])).map_err(|e| run_err(e.to_string()))?;
+        let outputs = self
+            .model
+            .session
+            .run(ort::inputs!["image" => image, "ref_feat16" => r16, "ref_feat32" => r32])
+            .map_err(|e| run_err(e.to_string()))?;
+
+        let fetch = |name: &str, want: [usize; 4]| -> Result<&[f32], InferError> {
+            let value = outputs.get(name).ok_or_else(|| run_err(format!("output `{name}` missing")))?;
+            let (shape, data) = value.try_extract_tensor::<f32>().map_err(|e| run_err(e.to_string()))?;
+            let want: Vec<i64> = want.iter().map(|&d| d as i64).collect();
+            if shape[..] != want[..] {
+                return Err(InferError::OutputShape {
+                    path: path.clone(),
+                    name: name.to_owned(),
+                    got: shape.to_vec(),
+                    want,
+                });
+            }
+            Ok(data)
+        };
+        let maps = &mut self.maps;
+        copy_into(&mut maps.semantic, fetch("semantic", [1, k1, h4, w4])?);
+        copy_into(&mut maps.center, fetch("center", [1, 1, h4, w4])?);
+        copy_into(&mut maps.offset, fetch("offset", [1, 2, h4, w4])?);
+        let inter = fetch("inter_offset", [l, 2, h4, w4])?;
+        if refs.is_empty() {
+            maps.inter_offset.clear(); // the zero reference's answer means nothing
+        } else {
+            copy_into(&mut maps.inter_offset, inter);
+        }
+        maps.refs = refs;
+        let f16 = fetch("feat16", [1, c16, h16, w16])?;
+        let f32_ = fetch("feat32", [1, c32, h32, w32])?;
+
+        // Store this frame's features, recycling a dropped entry's buffers.
+        let mut entry = self.spare.pop().unwrap_or(Entry { frame: index, feat16: Vec::new(), feat32: Vec::new() });
+        entry.frame = index;
+        copy_into(&mut entry.feat16, f16);
+        copy_into(&mut entry.feat32, f32_);
+        drop(outputs);
+        self.memory.push(entry);
+        let keep_from = retain_from(index, &self.contract.refs);
+        let first = self.contract.refs.first_frame;
+        let mut i = 0;
+        while i < self.memory.len() {
+            let f = self.memory[i].frame;
+            if f >= keep_from || (first && f == 0) {
+                i += 1;
+            } else {
+                self.spare.push(self.memory.swap_remove(i));
+            }
+        }
+        self.spare.truncate(2);
+        self.next_frame += 1;
+        let t2 = Instant::now();
+        Ok((&self.maps, InferTimes { preprocess: t1 - t0, inference: t2 - t1 }))
+    }
+
+    fn run_err(&self, index: usize, message: String) -> InferError {
+        InferError::Run { path: self.model.path.display().to_string(), index, message }
+    }
+}
+
+fn copy_into(dst: &mut Vec<f32>, src: &[f32]) {
+    dst.clear();
+    dst.extend_from_slice(src);
+}

@@ -1,0 +1,164 @@
+"""Writes the parity fixtures of tests/runtime_parity.rs.
+
+20 synthetic clips of raw head outputs (semantic logits, center heatmaps, intra and inter
+offsets of moving objects that appear, vanish behind occluders and come back, with noise) go
+through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
+parity.bin, the reference's instances and tracks to parity.json.
+
+    .venv/bin/python tests/runtime_fixtures/make_parity.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "training"))
+from ifa_train import postprocess as pp  # noqa: E402
+
+N_CLIPS, N_FRAMES, H, W, K = 20, 7, 20, 32, 3
+SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
+
+
+def q8(x: np.ndarray, scale: float) -> np.ndarray:
+    return np.clip(np.round(x / scale), -127, 127).astype(np.int8)
+
+
+def deq(q: np.ndarray, scale: float) -> np.ndarray:
+    return q.astype(np.float32) * np.float32(scale)
+
+
+def make_clip(rng: np.random.Generator):
+    n_obj = int(rng.integers(1, 5))
+    objs = []
+    for _ in range(n_obj):
+        objs.append({
+            "cls": int(rng.integers(1, K + 1)),
+            "r": float(rng.uniform(1.5, 3.5)),
+            "p0": np.array([rng.uniform(3, H - 3), rng.uniform(3, W - 3)]),
+            "v": rng.uniform(-1.2, 1.2, size=2),
+            # visible frames: appears late and/or hides for a while
+            "start": int(rng.integers(0, 3)) if rng.random() < 0.3 else 0,
+            "hide": (int(rng.integers(2, 5)), int(rng.integers(1, 3))) if rng.random() < 0.35 else None,
+        })
+    cy, cx = np.mgrid[0:H, 0:W].astype(np.float64)
+    py, px = 4 * cy + 1.5, 4 * cx + 1.5
+
+    def state(o, t):
+        visible = t >= o["start"] and not (o["hide"] and o["hide"][0] <= t < o["hide"][0] + o["hide"][1])
+        c = o["p0"] + o["v"] * t
+        c = np.clip(c, 1, [H - 2, W - 2])
+        return visible, c * 4 + 1.5  # center in input pixels
+
+    frames = []
+    for t in range(N_FRAMES):
+        refs = pp.reference_frames(t, CLIP_REFS[-1])
+        sem = rng.normal(0, 0.6, size=(K + 1, H, W))
+        sem[0] += 2.0
+        heat = np.clip(rng.normal(0.02, 0.02, size=(H, W)), 0, 1)
+        off = rng.normal(0, 6, size=(2, H, W))
+        inter = rng.normal(0, 6, size=(len(refs), 2, H, W))
+        owner = np.full((H, W), -1)
+        for k, o in enumerate(objs):
+            vis, c = state(o, t)
+            if not vis:
+                continue
+            m = (py - c[0]) ** 2 + (px - c[1]) ** 2 <= (4 * o["r"]) ** 2
+            owner[m] = k
+            g = np.exp(-((py - c[0]) ** 2 + (px - c[1]) ** 2) / (2 * 6.0 ** 2))
+            heat = np.maximum(heat, g * rng.uniform(0.5, 0.95))
+        for k, o in enumerate(objs):
+            m = owner == k
+            if not m.any():
+                continue
+            _, c = state(o, t)
+            sem[o["cls"], m] += 4.5 + rng.normal(0, 0.8, size=m.sum())
+            if rng.random() < 0.3:  # a confusing second class on part of the mask
+                other = 1 + (o["cls"] % K)
+                sem[other, m] += rng.uniform(0, 5, size=m.sum())
+            off[0, m] = c[0] - py[m] + rng.normal(0, 1.0, size=m.sum())
+            off[1, m] = c[1] - px[m] + rng.normal(0, 1.0, size=m.sum())
+            for s, rf in enumerate(refs):
+                vis_r, cr = state(o, rf)
+                if vis_r:
+                    inter[s, 0, m] = cr[0] - py[m] + rng.normal(0, 2.0, size=m.sum())
+                    inter[s, 1, m] = cr[1] - px[m] + rng.normal(0, 2.0, size=m.sum())
+        frames.append({
+            "refs": refs,
+            "sem": q8(sem, SEM_SCALE),
+            "center": np.round(np.clip(heat, 0, 1) * 255).astype(np.uint8),
+            "off": q8(off, OFF_SCALE),
+            "inter": q8(inter, OFF_SCALE),
+        })
+    return frames
+
+
+CLIP_REFS: list[dict] = []
+
+
+def main() -> int:
+    rng = np.random.default_rng(20240611)
+    blob = bytearray()
+    clips = []
+    for ci in range(N_CLIPS):
+        refs = [
+            {"count": 4, "first_frame": True, "step": 1},
+            {"count": 3, "first_frame": True, "step": 2},
+            {"count": 2, "first_frame": False, "step": 1},
+        ][ci % 3]
+        CLIP_REFS.append(refs)
+        post = dict(pp.DEFAULT_POST, nms_kernel=[5, 7, 3][ci % 3], min_pixels=[4, 3, 1][ci % 3],
+                    match_distance=[24.0, 16.0, 10.0][(ci // 3) % 3], top_k=[32, 3][ci % 2])
+        frames = make_clip(rng)
+        asm = pp.Assembler(post, refs, K)
+        out_frames = []
+        for t, f in enumerate(frames):
+            start = len(blob)
+            for key in ("sem", "center", "off", "inter"):
+                blob += f[key].tobytes()
+            sem = deq(f["sem"], SEM_SCALE)
+            center = f["center"].astype(np.float32) / np.float32(255.0)
+            off = deq(f["off"], OFF_SCALE)
+            inter = deq(f["inter"], OFF_SCALE)
+            inst, cells = asm.step(t, f["refs"], sem, center, off, inter)
+            flat = cells.ravel()
+            runs = []
+            i = 0
+            while i < flat.size:
+                j = i
+                while j < flat.size and flat[j] == flat[i]:
+                    j += 1
+                runs += [int(flat[i]), j - i]
+                i = j
+            out_frames.append({
+                "offset": start,
+                "refs": f["refs"],
+                "instances": [{
+                    "track": x.track_id, "class": x.detection.class_id, "score": x.detection.score,
+                    "cells": x.detection.cells, "cell": list(x.detection.cell),
+                    "flows": [list(fl) for fl in x.detection.flows],
+                    "decision": x.decision.kind, "ref_frame": x.decision.ref_frame,
+                } for x in inst],
+                "cells_rle": runs,
+            })
+        tracks = [{"id": tr.id, "class": tr.class_id(), "score": tr.score(), "frames": tr.frames,
+                   "first": tr.first_frame, "last": tr.last_frame} for tr in asm.tracker.tracks.values()]
+        clips.append({"refs": refs, "post": post, "frames": out_frames, "tracks": tracks})
+    meta = {"h": H, "w": W, "classes": K, "sem_scale": SEM_SCALE, "off_scale": OFF_SCALE,
+            "layout": "per frame: sem i8[K+1,h,w], center u8[h,w] (/255), off i8[2,h,w], inter i8[L,2,h,w]",
+            "clips": clips}
+    (HERE / "parity.bin").write_bytes(bytes(blob))
+    (HERE / "parity.json").write_text(json.dumps(meta, separators=(",", ":")))
+    n_inst = sum(len(f["instances"]) for c in clips for f in c["frames"])
+    n_match = sum(x["decision"] == "matched" for c in clips for f in c["frames"] for x in f["instances"])
+    n_tracks = sum(len(c["tracks"]) for c in clips)
+    print(f"{N_CLIPS} clips, {n_inst} instances ({n_match} matched), {n_tracks} tracks, {len(blob)} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+//! Parity of the Rust post-processing and assembly with the Python reference
+//! (training/ifa_train/postprocess.py) on 20 generated clips of raw network outputs.
+//! Regenerate the fixtures with `.venv/bin/python tests/runtime_fixtures/make_parity.py`.
+
+use std::path::Path;
+
+use ifa::assemble::Assembler;
+use ifa::assemble::maps::HeadMaps;
+use ifa::assemble::tracker::Decision;
+use ifa::infer::contract::{PostParams, RefsPolicy};
+use serde_json::Value;
+
+fn fixtures() -> (Value, Vec<u8>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runtime_fixtures");
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("parity.json")).expect("parity.json")).expect("json");
+    let blob = std::fs::read(dir.join("parity.bin")).expect("parity.bin");
+    (meta, blob)
+}
+
+fn u(v: &Value) -> usize {
+    v.as_u64().expect("unsigned") as usize
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().expect("number")
+}
+
+fn decision_kind(d: &Decision) -> &'static str {
+    match d {
+        Decision::Matched { .. } => "matched",
+        Decision::NewNoReference => "new_no_reference",
+        Decision::NewNothingNear { .. } => "new_nothing_near",
+        Decision::NewCandidatesTaken { .. } => "new_candidates_taken",
+    }
+}
+
+#[test]
+fn rust_assembly_matches_the_python_reference_on_20_clips() {
+    let (meta, blob) = fixtures();
+    let (h, w, k) = (u(&meta["h"]), u(&meta["w"]), u(&meta["classes"]));
+    let n = h * w;
+    let sem_scale = f(&meta["sem_scale"]) as f32;
+    let off_scale = f(&meta["off_scale"]) as f32;
+    let clips = meta["clips"].as_array().expect("clips");
+    assert!(clips.len() >= 20);
+    let (mut n_inst, mut n_matched, mut n_tracks) = (0, 0, 0);
+
+    for (ci, clip) in clips.iter().enumerate() {
+        let refs: RefsPolicy = serde_json::from_value(clip["refs"].clone()).expect("refs");
+        let post: PostParams = serde_json::from_value(clip["post"].clone()).expect("post");
+        let mut asm = Assembler::new(post, refs, k);
+        for (t, fr) in clip["frames"].as_array().expect("frames").iter().enumerate() {
+            let ref_frames: Vec<usize> = fr["refs"].as_array().expect("refs").iter().map(u).collect();
+            assert_eq!(
+                ifa::infer::refs::reference_frames(t, &refs),
+                ref_frames,
+                "clip {ci} frame {t}: reference choice"
+            );
+            let mut at = u(&fr["offset"]);
+            let mut take = |len: usize| {
+                let s = &blob[at..at + len];
+                at += len;
+                s
+            };
+            let i8s = |s: &[u8], scale: f32| s.iter().map(|&b| f32::from(b as i8) * scale).collect::<Vec<f32>>();
+            let semantic = i8s(take((k + 1) * n), sem_scale);
+            let center = take(n).iter().map(|&b| f32::from(b) / 255.0).collect();
+            let offset = i8s(take(2 * n), off_scale);
+            let inter_offset = i8s(take(2 * n * ref_frames.len()), off_scale);
+            let maps = HeadMaps { h, w, num_classes: k, semantic, center, offset, inter_offset, refs: ref_frames };
+            let res = asm.step(t, &maps);
+
+            let want = fr["instances"].as_array().expect("instances");
+            let ctx = format!("clip {ci} frame {t}");
+            assert_eq!(res.instances.len(), want.len(), "{ctx}: instance count");
+            for (got, want) in res.instances.iter().zip(want) {
+                let d = &got.detection;
+                assert_eq!(got.track_id as usize, u(&want["track"]), "{ctx}: track id");
+                assert_eq!(d.class_id as usize, u(&want["class"]), "{ctx}: class");
+                assert_eq!(d.cells, u(&want["cells"]), "{ctx}: mask size");
+                assert_eq!([d.center.cell.0, d.center.cell.1], [u(&want["cell"][0]), u(&want["cell"][1])], "{ctx}");
+                assert!((d.score - f(&want["score"])).abs() < 1e-5, "{ctx}: score {} vs {}", d.score, want["score"]);
+                for (fl, wf) in d.flows.iter().zip(want["flows"].as_array().expect("flows")) {
+                    assert!((fl[0] - f(&wf[0])).abs() < 1e-5 && (fl[1] - f(&wf[1])).abs() < 1e-5, "{ctx}: flow");
+                }
+                assert_eq!(decision_kind(&got.decision), want["decision"].as_str().expect("kind"), "{ctx}: decision");
+                if let Decision::Matched { ref_frame, .. } = got.decision {
+                    assert_eq!(ref_frame, u(&want["ref_frame"]), "{ctx}: deciding reference");
+                    n_matched += 1;
+                }
+                n_inst += 1;
+            }
+            // The stride-4 id map, cell by cell.
+            let runs = fr["cells_rle"].as_array().expect("rle");
+            let mut expect = Vec::with_capacity(n);
+            for pair in runs.chunks(2) {
+                expect.extend(std::iter::repeat_n(u(&pair[0]) as u32, u(&pair[1])));
+            }
+            assert_eq!(res.cells, expect, "{ctx}: id map");
+        }
+        let want_tracks = clip["tracks"].as_array().expect("tracks");
+        let got: Vec<_> = asm.tracker().tracks().collect();
+        assert_eq!(got.len(), want_tracks.len(), "clip {ci}: track count");
+        for (g, wt) in got.iter().zip(want_tracks) {
+            assert_eq!(g.id as usize, u(&wt["id"]));
+            assert_eq!(g.class_id() as usize, u(&wt["class"]), "clip {ci} track {}", g.id);
+            assert!((g.score() - f(&wt["score"])).abs() < 1e-5, "clip {ci} track {}", g.id);
+            assert_eq!((g.frames, g.first_frame, g.last_frame), (u(&wt["frames"]), u(&wt["first"]), u(&wt["last"])));
+        }
+        n_tracks += got.len();
+    }
+    // The fixtures exercise matching, new tracks and re-identification, not only one path.
+    assert!(n_inst > 100 && n_matched > n_inst / 2 && n_tracks > 20, "{n_inst} {n_matched} {n_tracks}");
+}

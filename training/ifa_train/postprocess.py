@@ -1,0 +1,296 @@
+"""Reference post-processing and assembly in numpy: the twin of the Rust runtime.
+
+Line-by-line twin of src/assemble/detect.rs (centers, grouping, class, score, instance flow),
+src/assemble/tracker.rs (identities by instance flow), src/infer/refs.rs (reference choice)
+and src/assemble/idmap.rs (id maps at the video's resolution). tests/runtime_parity.rs checks
+that both give the same instances and tracks on the fixtures that
+tests/runtime_fixtures/make_parity.py writes with this module.
+
+Float rules shared with the Rust side: grouping distances in float32 (no fused multiply-add),
+means summed in float64, instance flows and match distances in float64, ties to the lower
+index (numpy's argmax/argmin take the first extreme; sorts are stable).
+
+Maps follow docs/model-contract.md: semantic [K+1,h,w] logits, center [h,w] after sigmoid,
+offset [2,h,w] (dy, dx), inter [L,2,h,w]; cell (i, j) stands for input (4i+1.5, 4j+1.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+DEFAULT_POST = {"center_threshold": 0.1, "nms_kernel": 7, "top_k": 32, "match_distance": 24.0, "min_pixels": 4}
+
+
+# --- reference choice (src/infer/refs.rs) --------------------------------------------------
+
+def _recent_slots(refs: dict) -> int:
+    return max(refs["count"] - 1, 0) if refs["first_frame"] else refs["count"]
+
+
+def reference_frames(t: int, refs: dict) -> list[int]:
+    """Most recent frames t-step, t-2*step, ... then the first frame; most recent first."""
+    out: list[int] = []
+    if t == 0:
+        return out
+    recent, step = _recent_slots(refs), refs["step"]
+    k = 1
+    while len(out) < recent and k * step <= t:
+        f = t - k * step
+        if not (refs["first_frame"] and f == 0):
+            out.append(f)
+        k += 1
+    if refs["first_frame"] and len(out) < refs["count"]:
+        out.append(0)
+    return out
+
+
+def retain_from(t: int, refs: dict) -> int:
+    return max(t + 1 - _recent_slots(refs) * refs["step"], 0)
+
+
+# --- per-frame detection (src/assemble/detect.rs) ------------------------------------------
+
+@dataclass
+class Detection:
+    cell: tuple[int, int]
+    heat: float  # float32 value
+    position: tuple[float, float]  # input pixels (y, x)
+    class_id: int
+    score: float
+    cells: int
+    flows: list[tuple[float, float]]  # per reference, (dy, dx)
+
+
+def extract_centers(heat: np.ndarray, post: dict) -> np.ndarray:
+    """Flat cell indices of the peaks, highest first (ties: lower index)."""
+    h, w = heat.shape
+    k = int(post["nms_kernel"])
+    r = k // 2
+    padded = np.pad(heat, r, mode="constant", constant_values=-np.inf)
+    pooled = sliding_window_view(padded, (k, k)).max(axis=(2, 3))
+    thr = np.float32(post["center_threshold"])
+    idx = np.flatnonzero((heat > thr) & (heat == pooled))
+    vals = heat.ravel()[idx]
+    order = np.argsort(-vals, kind="stable")
+    return idx[order][: int(post["top_k"])]
+
+
+def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: np.ndarray | None, post: dict):
+    """Detections of one frame and the per-cell group map (-1 = none; else detection index)."""
+    k1, h, w = semantic.shape
+    n = h * w
+    group = np.full(n, -1, np.int64)
+    heat = center.reshape(h, w).astype(np.float32, copy=False)
+    centers = extract_centers(heat, post)
+    if centers.size == 0:
+        return [], group
+    ci, cj = centers // w, centers % w
+    cy = (np.float32(4.0) * ci.astype(np.float32) + np.float32(1.5)).astype(np.float32)
+    cx = (np.float32(4.0) * cj.astype(np.float32) + np.float32(1.5)).astype(np.float32)
+
+    sem = semantic.reshape(k1, n)
+    argmax = sem.argmax(axis=0)
+    fg = np.flatnonzero(argmax != 0)
+    oy = offset[0].reshape(n).astype(np.float32, copy=False)
+    ox = offset[1].reshape(n).astype(np.float32, copy=False)
+    pi, pj = fg // w, fg % w
+    qy = (np.float32(4.0) * pi.astype(np.float32) + np.float32(1.5)) + oy[fg]
+    qx = (np.float32(4.0) * pj.astype(np.float32) + np.float32(1.5)) + ox[fg]
+    dy = qy[:, None] - cy[None, :]
+    dx = qx[:, None] - cx[None, :]
+    d = dy * dy + dx * dx
+    nearest = d.argmin(axis=1) if fg.size else np.zeros(0, np.int64)
+    counts = np.bincount(nearest, minlength=centers.size)
+
+    keep = counts >= max(int(post["min_pixels"]), 1)
+    remap = np.full(centers.size, -1, np.int64)
+    remap[keep] = np.arange(int(keep.sum()))
+    group[fg] = remap[nearest]
+
+    n_ref = 0 if inter is None else inter.shape[0]
+    dets: list[Detection] = []
+    for k in range(centers.size):
+        if not keep[k]:
+            continue
+        cells = np.flatnonzero(group == remap[k])
+        votes = np.bincount(argmax[cells], minlength=k1)
+        cls = int(votes[1:].argmax()) + 1
+        s = sem[:, cells].astype(np.float64)
+        mx = s.max(axis=0)
+        e = np.exp(s - mx)
+        prob = e[cls] / e.sum(axis=0)
+        nc = float(cells.size)
+        heat_k = heat.ravel()[centers[k]]
+        score = float(prob.sum() / nc * np.float64(heat_k))
+        ty = oy[cells].astype(np.float64)
+        tx = ox[cells].astype(np.float64)
+        flows = []
+        for r in range(n_ref):
+            fy = (inter[r, 0].reshape(n)[cells].astype(np.float64) - ty).sum() / nc
+            fx = (inter[r, 1].reshape(n)[cells].astype(np.float64) - tx).sum() / nc
+            flows.append((float(fy), float(fx)))
+        dets.append(Detection(
+            cell=(int(ci[k]), int(cj[k])), heat=float(heat_k), position=(float(cy[k]), float(cx[k])),
+            class_id=cls, score=score, cells=int(cells.size), flows=flows,
+        ))
+    return dets, group
+
+
+# --- identities across frames (src/assemble/tracker.rs) ------------------------------------
+
+@dataclass
+class Decision:
+    kind: str  # "matched", "new_no_reference", "new_nothing_near", "new_candidates_taken"
+    ref_frame: int | None = None
+    ref_slot: int | None = None
+    distance: float | None = None
+    nearest: tuple[int, int, float] | None = None  # (ref frame, track, distance)
+
+
+@dataclass
+class TrackedInstance:
+    track_id: int
+    detection: Detection
+    decision: Decision
+
+
+@dataclass
+class Track:
+    id: int
+    first_frame: int
+    last_frame: int
+    frames: int = 0
+    class_votes: list[int] = field(default_factory=list)
+    score_sum: float = 0.0
+
+    def class_id(self) -> int:
+        return int(np.argmax(self.class_votes[1:])) + 1
+
+    def score(self) -> float:
+        return self.score_sum / self.frames if self.frames else 0.0
+
+
+def _dist(a, b) -> float:
+    dy = a[0] - b[0]
+    dx = a[1] - b[1]
+    return float(np.sqrt(dy * dy + dx * dx))
+
+
+class Tracker:
+    """Nearest-in-time reference with a match wins; greedy by distance within a reference."""
+
+    def __init__(self, refs: dict, match_distance: float, num_classes: int):
+        self.refs = refs
+        self.thr = float(np.float32(match_distance))  # the Rust side reads it as f32
+        self.num_classes = num_classes
+        self.memory: dict[int, list[tuple[int, tuple[float, float]]]] = {}
+        self.tracks: dict[int, Track] = {}
+        self.next_id = 1
+
+    def step(self, frame: int, refs: list[int], dets: list[Detection]) -> list[TrackedInstance]:
+        thr = self.thr
+        ref_sets = [self.memory.get(r, []) for r in refs]
+        warped = [
+            [(d.position[0] + d.flows[s][0], d.position[1] + d.flows[s][1]) for s in range(len(refs))] for d in dets
+        ]
+        assigned: list[tuple[int, Decision] | None] = [None] * len(dets)
+        taken: set[int] = set()
+        had_candidate = [False] * len(dets)
+        for slot, rf in enumerate(refs):
+            pairs = []
+            for k in range(len(dets)):
+                if assigned[k] is not None:
+                    continue
+                for t, c in ref_sets[slot]:
+                    dist = _dist(warped[k][slot], c)
+                    if dist <= thr:
+                        had_candidate[k] = True
+                        if t not in taken:
+                            pairs.append((dist, k, t))
+            pairs.sort()
+            for dist, k, t in pairs:
+                if assigned[k] is not None or t in taken:
+                    continue
+                taken.add(t)
+                assigned[k] = (t, Decision("matched", ref_frame=rf, ref_slot=slot, distance=dist))
+
+        out = []
+        for k, d in enumerate(dets):
+            if assigned[k] is not None:
+                tid, dec = assigned[k]
+            else:
+                tid = self.next_id
+                self.next_id += 1
+                if not refs:
+                    dec = Decision("new_no_reference")
+                elif had_candidate[k]:
+                    dec = Decision("new_candidates_taken")
+                else:
+                    best = None
+                    for slot, rf in enumerate(refs):
+                        for t, c in ref_sets[slot]:
+                            dist = _dist(warped[k][slot], c)
+                            if best is None or dist < best[2]:
+                                best = (rf, t, dist)
+                    dec = Decision("new_nothing_near", nearest=best)
+            tr = self.tracks.setdefault(tid, Track(tid, frame, frame, 0, [0] * (self.num_classes + 1), 0.0))
+            tr.last_frame = frame
+            tr.frames += 1
+            tr.score_sum += d.score
+            if 0 <= d.class_id < len(tr.class_votes):
+                tr.class_votes[d.class_id] += 1
+            out.append(TrackedInstance(tid, d, dec))
+
+        self.memory[frame] = [(o.track_id, o.detection.position) for o in out]
+        keep = retain_from(frame, self.refs)
+        first = self.refs["first_frame"]
+        self.memory = {f: v for f, v in self.memory.items() if f >= keep or (first and f == 0)}
+        return out
+
+
+class Assembler:
+    """Post-processing + assembly for one video: feed head maps frame by frame."""
+
+    def __init__(self, post: dict, refs: dict, num_classes: int):
+        self.post = post
+        self.tracker = Tracker(refs, post["match_distance"], num_classes)
+
+    def step(self, frame: int, refs: list[int], semantic, center, offset, inter):
+        dets, group = detect(semantic, center, offset, inter if refs else None, self.post)
+        inst = self.tracker.step(frame, refs, dets)
+        ids = np.array([0] + [i.track_id for i in inst], np.uint32)
+        cells = ids[group + 1].reshape(semantic.shape[1:])  # group -1 -> 0
+        return inst, cells
+
+
+# --- id maps at the video's resolution (src/assemble/idmap.rs) -----------------------------
+
+def _taps(video_len: int, cells: int, scale: float):
+    v = np.arange(video_len, dtype=np.float64)
+    c = np.clip(((v + 0.5) * scale - 0.5 - 1.5) / 4.0, 0.0, cells - 1)
+    i0 = np.floor(c)
+    i1 = np.minimum(i0 + 1, cells - 1)
+    return i0.astype(np.int64), i1.astype(np.int64), (c - i0).astype(np.float32)
+
+
+class IdMapper:
+    """Label with the largest bilinear weight among the four surrounding cells."""
+
+    def __init__(self, video_h: int, video_w: int, content_h: int, content_w: int, cells_h: int, cells_w: int):
+        self.y0, self.y1, wy = _taps(video_h, cells_h, content_h / video_h)
+        self.x0, self.x1, wx = _taps(video_w, cells_w, content_w / video_w)
+        wy, wx = wy[:, None], wx[None, :]
+        self.w = np.stack([(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx])  # [4, H, W]
+
+    def render(self, cells: np.ndarray) -> np.ndarray:
+        y0, y1, x0, x1 = self.y0[:, None], self.y1[:, None], self.x0[None, :], self.x1[None, :]
+        labs = np.stack([cells[y0, x0], cells[y0, x1], cells[y1, x0], cells[y1, x1]])  # [4, H, W]
+        score = np.zeros_like(self.w)
+        for a in range(4):
+            for b in range(4):
+                score[a] += np.where(labs[a] == labs[b], self.w[b], 0.0)
+        best = score.argmax(axis=0)  # first tap wins ties, like the Rust side
+        return np.take_along_axis(labs, best[None], axis=0)[0]
