@@ -1,13 +1,85 @@
-//! `ifa view`.
+//! `ifa view`: the desktop viewer.
+
+use std::path::{Path, PathBuf};
+
+use ifa::infer::runtime::Device;
+use ifa::present::dialog::NativeDialog;
+use ifa::present::{ModelSource, ViewerApp, ViewerConfig, recent};
 
 /// Arguments of `ifa view`.
 #[derive(clap::Args, Debug)]
 pub struct ViewArgs {
-    /// Arguments are not defined yet.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    /// Video to open (default: the bundled demo, assets/demo.mp4).
+    pub video: Option<PathBuf>,
+    /// ONNX model (default: the bundled models/ifa-shapes.onnx).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Show the video without a model.
+    #[arg(long, conflicts_with = "model")]
+    pub no_model: bool,
+    /// Execution provider.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    pub device: Device,
+    /// Start playing as soon as the video is open.
+    #[arg(long)]
+    pub play: bool,
+    /// Loop playback.
+    #[arg(long = "loop")]
+    pub looping: bool,
+    /// Write per-UI-frame timings (seconds, frame ms, playhead, processed, last seek ms).
+    #[arg(long, value_name = "PATH")]
+    pub frame_log: Option<PathBuf>,
+    /// Memory budget of the processed-picture cache, MiB.
+    #[arg(long, default_value_t = 512)]
+    pub cache_mib: usize,
 }
 
-pub fn run(_args: ViewArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`ifa view` is not built yet")
+/// The project folder that holds assets/ and models/ (next to target/ of the running binary).
+fn project_root() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| e.ancestors().nth(3).map(Path::to_path_buf))
+        .filter(|r| r.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+pub fn run(args: ViewArgs) -> anyhow::Result<()> {
+    let root = project_root();
+    let video = args.video.or_else(|| Some(root.join("assets/demo.mp4")));
+    let model = if args.no_model {
+        ModelSource::None { reason: "--no-model".to_owned() }
+    } else {
+        let path = args.model.unwrap_or_else(|| root.join("models/ifa-shapes.onnx"));
+        if path.is_file() {
+            ModelSource::File { path, device: args.device }
+        } else {
+            ModelSource::None { reason: format!("model {} not found", path.display()) }
+        }
+    };
+    let config = ViewerConfig {
+        video,
+        model,
+        dialog: Box::new(NativeDialog),
+        recent_file: recent::default_file(),
+        picture_budget: args.cache_mib << 20,
+        autoplay: args.play,
+        frame_log: args.frame_log,
+        ..ViewerConfig::default()
+    };
+    let looping = args.looping;
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Wgpu,
+        viewport: egui::ViewportBuilder::default().with_title("ifa viewer").with_inner_size([1280.0, 800.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "ifa viewer",
+        options,
+        Box::new(move |cc| {
+            let mut app = ViewerApp::new(cc, config);
+            app.looping = looping;
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the viewer window: {e}"))
 }

@@ -1,1 +1,23 @@
-//! (being built)
+//! The desktop viewer (`ifa view`): an eframe/wgpu app over background decode, inference and
+//! display threads.
+//!
+//! - [`scene`]: what to draw (palette, mask blend formula, overlays, per-frame records); shared
+//!   with the exporter, independent of egui.
+//! - [`pipeline`]: the threads and their messages; [`cache`]: memory-budgeted frame caches.
+//! - [`app`]: state and event handling; [`ui`]: the panels; [`mask_paint`]: GPU mask colouring
+//!   (`shaders/masks.wgsl`); [`commands`]: shortcuts, menus and help from one table.
+//! - [`dialog`], [`recent`]: opening files; [`debug_view`]: raw network outputs; [`stats`].
+
+pub mod app;
+pub mod cache;
+pub mod commands;
+pub mod debug_view;
+pub mod dialog;
+pub mod mask_paint;
+pub mod pipeline;
+pub mod recent;
+pub mod scene;
+pub mod stats;
+pub mod ui;
+
+pub use app::{ModelSource, ViewerApp, ViewerConfig};

@@ -1,0 +1,85 @@
+// Instance masks coloured by track, drawn over the video inside an egui paint callback.
+//
+// Input: the stride-4 track-id map (R32Uint, cells_w x cells_h; ids of hidden tracks already
+// zeroed), the letterbox scales and a palette. Each fragment maps its video position to input
+// pixels and from there to fractional cell coordinates (cell (i, j) stands for input
+// (4i + 1.5, 4j + 1.5)); its id is the one with the largest summed bilinear weight among the
+// four surrounding cells (ties: the first tap), as `IdMapper::render` does on CPU.
+//
+// Output is premultiplied (colour * a, a) with blend One / OneMinusSrcAlpha, i.e.
+//     out = video + (colour - video) * opacity
+// in the 8-bit sRGB values egui draws with: `scene::blend_channel` is the same formula.
+
+struct Params {
+    video_size: vec2<f32>,
+    scale: vec2<f32>,
+    cells: vec2<u32>,
+    opacity: f32,
+    palette_len: u32,
+};
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var ids: texture_2d<u32>;
+@group(0) @binding(2) var<uniform> palette: array<vec4<f32>, 20>;
+
+struct VsOut {
+    @builtin(position) pos: vec4<f32>,
+    @location(0) uv: vec2<f32>,
+};
+
+@vertex
+fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
+    // One triangle that covers the viewport (the callback's rect).
+    let xy = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
+    var out: VsOut;
+    out.pos = vec4<f32>(xy.x * 2.0 - 1.0, 1.0 - xy.y * 2.0, 0.0, 1.0);
+    out.uv = xy;
+    return out;
+}
+
+fn tap(p: f32, scale: f32, last: f32) -> vec3<f32> {
+    let input = p * scale - 0.5;
+    let c = clamp((input - 1.5) / 4.0, 0.0, last);
+    let i0 = floor(c);
+    return vec3<f32>(i0, min(i0 + 1.0, last), c - i0);
+}
+
+@fragment
+fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
+    let p = in.uv * params.video_size;
+    let last = vec2<f32>(params.cells) - vec2<f32>(1.0, 1.0);
+    let tx = tap(p.x, params.scale.x, last.x);
+    let ty = tap(p.y, params.scale.y, last.y);
+    let l = array<u32, 4>(
+        textureLoad(ids, vec2<i32>(i32(tx.x), i32(ty.x)), 0).r,
+        textureLoad(ids, vec2<i32>(i32(tx.y), i32(ty.x)), 0).r,
+        textureLoad(ids, vec2<i32>(i32(tx.x), i32(ty.y)), 0).r,
+        textureLoad(ids, vec2<i32>(i32(tx.y), i32(ty.y)), 0).r,
+    );
+    let w = array<f32, 4>(
+        (1.0 - ty.z) * (1.0 - tx.z),
+        (1.0 - ty.z) * tx.z,
+        ty.z * (1.0 - tx.z),
+        ty.z * tx.z,
+    );
+    var best = l[0];
+    var best_w = -1.0;
+    for (var k = 0; k < 4; k++) {
+        var sum = 0.0;
+        for (var m = 0; m < 4; m++) {
+            if (l[m] == l[k]) {
+                sum += w[m];
+            }
+        }
+        if (sum > best_w) {
+            best_w = sum;
+            best = l[k];
+        }
+    }
+    if (best == 0u) {
+        discard;
+    }
+    let colour = palette[(best - 1u) % params.palette_len].rgb;
+    let a = clamp(params.opacity, 0.0, 1.0);
+    return vec4<f32>(colour * a, a);
+}

@@ -1,0 +1,217 @@
+//! GPU mask colouring: an egui_wgpu paint callback that runs `shaders/masks.wgsl` over the
+//! video rectangle with the frame's stride-4 id map as an R32Uint texture.
+
+use std::sync::Arc;
+
+use eframe::egui_wgpu::{self, wgpu};
+
+use super::scene::PALETTE;
+
+const SHADER: &str = include_str!("../../shaders/masks.wgsl");
+
+/// What one frame's masks need: the id map (hidden tracks zeroed) and the geometry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaskFrame {
+    /// Changes whenever `cells` change, so the texture is uploaded once per new frame.
+    pub generation: u64,
+    pub cells: Vec<u32>,
+    pub cells_w: u32,
+    pub cells_h: u32,
+    pub video_w: u32,
+    pub video_h: u32,
+    /// Input pixels per video pixel (x, y), from the letterbox.
+    pub scale: [f32; 2],
+    pub opacity: f32,
+}
+
+/// GPU objects, created once and kept in egui_wgpu's callback resources.
+pub struct MaskResources {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    params: wgpu::Buffer,
+    palette: wgpu::Buffer,
+    texture: Option<(wgpu::Texture, u32, u32)>,
+    bind_group: Option<wgpu::BindGroup>,
+    generation: u64,
+}
+
+/// Registers the pipeline; call once with the app's render state.
+pub fn install(rs: &egui_wgpu::RenderState) {
+    let device = &rs.device;
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("ifa-masks"),
+        source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+    });
+    let uniform = |binding| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    };
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("ifa-masks"),
+        entries: &[
+            uniform(0),
+            wgpu::BindGroupLayoutEntry {
+                binding: 1,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Texture {
+                    multisampled: false,
+                    sample_type: wgpu::TextureSampleType::Uint,
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                },
+                count: None,
+            },
+            uniform(2),
+        ],
+    });
+    let pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("ifa-masks"),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some("ifa-masks"),
+        layout: Some(&pl),
+        vertex: wgpu::VertexState {
+            module: &module,
+            entry_point: Some("vs_main"),
+            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            buffers: &[],
+        },
+        primitive: wgpu::PrimitiveState::default(),
+        depth_stencil: None,
+        multisample: wgpu::MultisampleState::default(),
+        fragment: Some(wgpu::FragmentState {
+            module: &module,
+            entry_point: Some("fs_main"),
+            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            targets: &[Some(wgpu::ColorTargetState {
+                format: rs.target_format,
+                blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        }),
+        multiview_mask: None,
+        cache: None,
+    });
+    let params = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("ifa-masks-params"),
+        size: 32,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut pal = Vec::with_capacity(PALETTE.len() * 16);
+    for c in PALETTE {
+        for v in [f32::from(c[0]) / 255.0, f32::from(c[1]) / 255.0, f32::from(c[2]) / 255.0, 1.0] {
+            pal.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let palette = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("ifa-masks-palette"),
+        size: pal.len() as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    rs.queue.write_buffer(&palette, 0, &pal);
+    rs.renderer.write().callback_resources.insert(MaskResources {
+        pipeline,
+        layout,
+        params,
+        palette,
+        texture: None,
+        bind_group: None,
+        generation: u64::MAX,
+    });
+}
+
+/// The paint callback of one frame.
+pub struct MaskCallback(pub Arc<MaskFrame>);
+
+impl egui_wgpu::CallbackTrait for MaskCallback {
+    fn prepare(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        _screen: &egui_wgpu::ScreenDescriptor,
+        _encoder: &mut wgpu::CommandEncoder,
+        resources: &mut egui_wgpu::CallbackResources,
+    ) -> Vec<wgpu::CommandBuffer> {
+        let Some(r) = resources.get_mut::<MaskResources>() else { return Vec::new() };
+        let f = &*self.0;
+        if f.cells_w == 0 || f.cells_h == 0 || f.cells.len() != (f.cells_w * f.cells_h) as usize {
+            r.bind_group = None;
+            return Vec::new();
+        }
+        let mut p = Vec::with_capacity(32);
+        for v in [f.video_w as f32, f.video_h as f32, f.scale[0], f.scale[1]] {
+            p.extend_from_slice(&v.to_le_bytes());
+        }
+        p.extend_from_slice(&f.cells_w.to_le_bytes());
+        p.extend_from_slice(&f.cells_h.to_le_bytes());
+        p.extend_from_slice(&f.opacity.to_le_bytes());
+        p.extend_from_slice(&(PALETTE.len() as u32).to_le_bytes());
+        queue.write_buffer(&r.params, 0, &p);
+
+        let size_ok = matches!(&r.texture, Some((_, w, h)) if *w == f.cells_w && *h == f.cells_h);
+        if !size_ok {
+            let tex = device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("ifa-mask-ids"),
+                size: wgpu::Extent3d { width: f.cells_w, height: f.cells_h, depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::R32Uint,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            });
+            let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
+            r.bind_group = Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("ifa-masks"),
+                layout: &r.layout,
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: r.params.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&view) },
+                    wgpu::BindGroupEntry { binding: 2, resource: r.palette.as_entire_binding() },
+                ],
+            }));
+            r.texture = Some((tex, f.cells_w, f.cells_h));
+            r.generation = u64::MAX;
+        }
+        if r.generation != f.generation
+            && let Some((tex, w, h)) = &r.texture
+        {
+            let bytes: Vec<u8> = f.cells.iter().flat_map(|v| v.to_le_bytes()).collect();
+            queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: tex,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
+                &bytes,
+                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4 * w), rows_per_image: Some(*h) },
+                wgpu::Extent3d { width: *w, height: *h, depth_or_array_layers: 1 },
+            );
+            r.generation = f.generation;
+        }
+        Vec::new()
+    }
+
+    fn paint(
+        &self,
+        _info: egui::PaintCallbackInfo,
+        pass: &mut wgpu::RenderPass<'static>,
+        resources: &egui_wgpu::CallbackResources,
+    ) {
+        let Some(r) = resources.get::<MaskResources>() else { return };
+        let Some(bg) = &r.bind_group else { return };
+        pass.set_pipeline(&r.pipeline);
+        pass.set_bind_group(0, bg, &[]);
+        pass.draw(0..3, 0..1);
+    }
+}

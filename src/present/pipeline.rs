@@ -1,0 +1,368 @@
+//! The viewer's background threads; the UI thread never decodes sequentially or runs the model.
+//!
+//! Per opened video:
+//! - **display decoder**: opens the file (reports [`Event::Opened`] or the error), then serves
+//!   "show frame N" commands. Only the newest pending command is served: a seek discards the
+//!   requests it overtook.
+//! - **processing**: waits for the model (see [`ProcessorSlot`]), spawns a **decode** thread
+//!   that reads frames in order and JPEG-compresses them, and runs every frame through the
+//!   processor (inference + assembly). Decode → processing goes through a bounded channel so
+//!   decoding runs at most a few frames ahead of inference.
+//!
+//! Every thread holds a clone of the `egui::Context` and asks for a repaint after each message.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+
+use super::scene::FrameRecord;
+use crate::assemble::Assembler;
+use crate::assemble::idmap::IdMapper;
+use crate::assemble::maps::HeadMaps;
+use crate::decode::{DecodedFrame, VideoInfo, VideoReader};
+use crate::frame::RgbFrame;
+use crate::infer::runtime::LoadedModel;
+use crate::infer::stream::StreamEngine;
+
+/// Stage times of one processed frame.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StageTimes {
+    pub decode: Duration,
+    pub preprocess: Duration,
+    pub inference: Duration,
+    pub assembly: Duration,
+}
+
+/// One frame through the model.
+#[derive(Debug)]
+pub struct Processed {
+    pub record: FrameRecord,
+    /// Raw head maps (for the debug views); the viewer keeps only a few.
+    pub maps: Option<HeadMaps>,
+    pub times: StageTimes,
+}
+
+/// What a processor tells the status bar.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcessorInfo {
+    pub name: String,
+    pub provider: String,
+    pub warnings: Vec<String>,
+    pub class_names: Vec<String>,
+    /// The model's input size (for the letterbox); 0 when unknown.
+    pub input_w: usize,
+    pub input_h: usize,
+}
+
+/// Turns frames, in order from 0, into per-frame records.
+pub trait FrameProcessor: Send {
+    fn info(&self) -> ProcessorInfo;
+    /// Forgets the previous video: the next frame is frame 0.
+    fn reset(&mut self);
+    fn process(&mut self, frame: &DecodedFrame) -> Result<Processed, String>;
+}
+
+/// The real processor: the ONNX model's stream engine and the assembler.
+pub struct ModelProcessor {
+    engine: StreamEngine,
+    assembler: Assembler,
+    mapper: Option<IdMapper>,
+    info: ProcessorInfo,
+}
+
+impl ModelProcessor {
+    pub fn new(model: LoadedModel) -> Result<Self, crate::infer::stream::InferError> {
+        let name = model.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let engine = StreamEngine::new(model)?;
+        let c = engine.contract();
+        let assembler = Assembler::new(c.post, c.refs, c.num_classes());
+        let info = ProcessorInfo {
+            name,
+            provider: engine.provider().to_string(),
+            warnings: engine.warnings().to_vec(),
+            class_names: c.classes.clone(),
+            input_w: c.input_w,
+            input_h: c.input_h,
+        };
+        Ok(Self { engine, assembler, mapper: None, info })
+    }
+}
+
+impl FrameProcessor for ModelProcessor {
+    fn info(&self) -> ProcessorInfo {
+        self.info.clone()
+    }
+
+    fn reset(&mut self) {
+        self.engine.reset();
+        self.assembler.reset();
+        self.mapper = None;
+    }
+
+    fn process(&mut self, frame: &DecodedFrame) -> Result<Processed, String> {
+        let (maps, t) = self.engine.infer(&frame.image).map_err(|e| e.to_string())?;
+        let maps_copy = maps.clone();
+        let mut result = self.assembler.step(frame.index, maps);
+        result.pts_seconds = frame.pts_seconds;
+        let lb = *self.engine.letterbox().ok_or("no letterbox after a frame")?;
+        let mapper = self.mapper.get_or_insert_with(|| IdMapper::new(&lb, result.cells_h, result.cells_w));
+        let record = FrameRecord::from_result(&result, &lb, Some(mapper));
+        Ok(Processed {
+            record,
+            maps: Some(maps_copy),
+            times: StageTimes {
+                decode: Duration::ZERO,
+                preprocess: t.preprocess,
+                inference: t.inference,
+                assembly: result.times.postprocess + result.times.assembly,
+            },
+        })
+    }
+}
+
+/// Where the processor lives between videos; loading happens in the background.
+pub enum SlotState {
+    Loading,
+    Ready(Box<dyn FrameProcessor>),
+    /// Taken by a running video's processing thread.
+    Busy,
+    /// No model (none given, or it failed to load): video only.
+    Absent,
+}
+
+pub type ProcessorSlot = Arc<Mutex<SlotState>>;
+
+/// Messages from the threads to the UI.
+#[derive(Debug)]
+pub enum Event {
+    Opened {
+        info: VideoInfo,
+        frames: usize,
+    },
+    OpenFailed(String),
+    /// A frame from the display decoder.
+    Shown {
+        index: usize,
+        image: RgbFrame,
+    },
+    DisplayError(String),
+    /// Processing started with this processor.
+    ProcessingStarted(ProcessorInfo),
+    Processed {
+        jpeg: Vec<u8>,
+        processed: Box<Processed>,
+    },
+    ProcessingDone,
+    ProcessingFailed(String),
+}
+
+enum DisplayCmd {
+    Show(usize),
+}
+
+/// The threads of one opened video; dropping it stops them.
+pub struct VideoSession {
+    pub path: PathBuf,
+    pub events: Receiver<Event>,
+    display: Sender<DisplayCmd>,
+    stop: Arc<AtomicBool>,
+}
+
+impl VideoSession {
+    pub fn start(path: &Path, slot: ProcessorSlot, repaint: Arc<dyn Fn() + Send + Sync>) -> Self {
+        let (ev_tx, events) = unbounded();
+        let (display, cmd_rx) = unbounded();
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let (path, tx, repaint, stop) = (path.to_path_buf(), ev_tx.clone(), repaint.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("ifa-display".into())
+                .spawn(move || display_thread(&path, &cmd_rx, &tx, &*repaint, &stop))
+                .ok();
+        }
+        {
+            let (path, stop) = (path.to_path_buf(), stop.clone());
+            std::thread::Builder::new()
+                .name("ifa-process".into())
+                .spawn(move || processing_thread(&path, &slot, &ev_tx, &repaint, &stop))
+                .ok();
+        }
+        Self { path: path.to_path_buf(), events, display, stop }
+    }
+
+    /// Asks the display decoder for frame `n` (older pending requests are dropped).
+    pub fn request(&self, n: usize) {
+        self.display.send(DisplayCmd::Show(n)).ok();
+    }
+}
+
+impl Drop for VideoSession {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn display_thread(
+    path: &Path,
+    cmds: &Receiver<DisplayCmd>,
+    tx: &Sender<Event>,
+    repaint: &(dyn Fn() + Send + Sync),
+    stop: &AtomicBool,
+) {
+    let mut reader = match VideoReader::open(path) {
+        Ok(r) => r,
+        Err(e) => {
+            tx.send(Event::OpenFailed(e.to_string())).ok();
+            repaint();
+            return;
+        }
+    };
+    tx.send(Event::Opened { info: reader.info().clone(), frames: reader.frame_count() }).ok();
+    repaint();
+    let mut last: Option<usize> = None;
+    while let Ok(mut cmd) = cmds.recv() {
+        // Only the newest request matters.
+        while let Ok(newer) = cmds.try_recv() {
+            cmd = newer;
+        }
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let DisplayCmd::Show(n) = cmd;
+        let result = if last.is_some_and(|l| l + 1 == n) {
+            reader.next_frame().and_then(|f| {
+                f.ok_or(crate::decode::DecodeError::OutOfRange {
+                    path: path.to_path_buf(),
+                    frame: n,
+                    count: reader.frame_count(),
+                })
+            })
+        } else {
+            reader.read_frame(n)
+        };
+        match result {
+            Ok(f) => {
+                last = Some(f.index);
+                tx.send(Event::Shown { index: f.index, image: f.image }).ok();
+            }
+            Err(e) => {
+                last = None;
+                tx.send(Event::DisplayError(e.to_string())).ok();
+            }
+        }
+        repaint();
+    }
+}
+
+/// JPEG quality of the picture cache: visually clean, ~15–40 KB for 640x360.
+const JPEG_QUALITY: u8 = 85;
+
+pub fn encode_jpeg(img: &RgbFrame) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, JPEG_QUALITY)
+        .encode(&img.data, img.width, img.height, image::ExtendedColorType::Rgb8)
+        .map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+pub fn decode_jpeg(bytes: &[u8]) -> Result<RgbFrame, String> {
+    let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Jpeg).map_err(|e| e.to_string())?;
+    let rgb = img.to_rgb8();
+    let (w, h) = rgb.dimensions();
+    RgbFrame::from_raw(w, h, rgb.into_raw()).ok_or_else(|| "jpeg size mismatch".to_owned())
+}
+
+fn take_processor(slot: &ProcessorSlot, stop: &AtomicBool) -> Option<Box<dyn FrameProcessor>> {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        {
+            let mut s = slot.lock().ok()?;
+            match std::mem::replace(&mut *s, SlotState::Busy) {
+                SlotState::Ready(p) => return Some(p),
+                SlotState::Absent => {
+                    *s = SlotState::Absent;
+                    return None;
+                }
+                other => *s = other,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn processing_thread(
+    path: &Path,
+    slot: &ProcessorSlot,
+    tx: &Sender<Event>,
+    repaint: &Arc<dyn Fn() + Send + Sync>,
+    stop: &Arc<AtomicBool>,
+) {
+    let Some(mut proc_) = take_processor(slot, stop) else { return };
+    proc_.reset();
+    tx.send(Event::ProcessingStarted(proc_.info())).ok();
+    let (ftx, frx) = bounded::<(DecodedFrame, Vec<u8>, Duration)>(4);
+    {
+        let (path, stop, tx, repaint) = (path.to_path_buf(), stop.clone(), tx.clone(), repaint.clone());
+        std::thread::Builder::new()
+            .name("ifa-decode".into())
+            .spawn(move || {
+                let mut reader = match VideoReader::open(&path) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tx.send(Event::ProcessingFailed(e.to_string())).ok();
+                        repaint();
+                        return;
+                    }
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    let t0 = Instant::now();
+                    match reader.next_frame() {
+                        Ok(Some(f)) => {
+                            let jpeg = encode_jpeg(&f.image).unwrap_or_default();
+                            if ftx.send((f, jpeg, t0.elapsed())).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(None) => return,
+                        Err(e) => {
+                            tx.send(Event::ProcessingFailed(e.to_string())).ok();
+                            repaint();
+                            return;
+                        }
+                    }
+                }
+            })
+            .ok();
+    }
+    let mut failed = false;
+    while let Ok((frame, jpeg, decode)) = frx.recv() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        match proc_.process(&frame) {
+            Ok(mut p) => {
+                p.times.decode = decode;
+                tx.send(Event::Processed { jpeg, processed: Box::new(p) }).ok();
+            }
+            Err(e) => {
+                tx.send(Event::ProcessingFailed(format!("frame {}: {e}", frame.index))).ok();
+                failed = true;
+                break;
+            }
+        }
+        repaint();
+    }
+    if !failed && !stop.load(Ordering::Relaxed) {
+        tx.send(Event::ProcessingDone).ok();
+        repaint();
+    }
+    drop(frx);
+    if let Ok(mut s) = slot.lock() {
+        *s = SlotState::Ready(proc_);
+    }
+}

@@ -1,0 +1,528 @@
+//! The window's panels: menus, video with overlays, timeline with track lanes, inspector,
+//! status bar, debug views and the help overlay.
+
+use std::sync::Arc;
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Vec2, WidgetInfo, pos2, vec2};
+
+use super::app::{ModelStatus, ProcessingState, ViewerApp, color32};
+use super::commands::UiCommand;
+use super::debug_view::{self, DebugMap};
+use super::mask_paint::{MaskCallback, MaskFrame};
+use super::scene::{Scene, build_scene, track_color};
+use super::stats::{mib, resident_bytes};
+
+pub fn draw(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    egui::Panel::top("ifa-menu").show(ui, |ui| menu_bar(app, ui));
+    egui::Panel::bottom("ifa-status").show(ui, |ui| status_bar(app, ui));
+    egui::Panel::bottom("ifa-timeline").resizable(true).show(ui, |ui| timeline(app, ui));
+    egui::Panel::right("ifa-inspector").default_size(280.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            inspector(app, ui);
+            ui.separator();
+            layer_controls(app, ui);
+        });
+    });
+    egui::CentralPanel::default().show(ui, |ui| video_area(app, ui));
+    windows(app, ui.ctx());
+}
+
+fn command_button(app: &mut ViewerApp, ui: &mut egui::Ui, cmd: UiCommand) {
+    if ui.add(egui::Button::new(cmd.label()).shortcut_text(cmd.shortcut_text())).clicked() {
+        app.apply(cmd);
+        ui.close();
+    }
+}
+
+fn menu_bar(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| {
+            command_button(app, ui, UiCommand::Open);
+            ui.menu_button("Recent", |ui| {
+                let recent = app.recent.paths.clone();
+                if recent.is_empty() {
+                    ui.label("(none)");
+                }
+                for p in recent {
+                    if ui.button(p.display().to_string()).clicked() {
+                        app.open(&p);
+                        ui.close();
+                    }
+                }
+            });
+        });
+        ui.menu_button("Playback", |ui| {
+            for c in [
+                UiCommand::PlayPause,
+                UiCommand::StepBack,
+                UiCommand::StepForward,
+                UiCommand::JumpBack,
+                UiCommand::JumpForward,
+                UiCommand::First,
+                UiCommand::Last,
+                UiCommand::GoToFrame,
+                UiCommand::ToggleLoop,
+                UiCommand::SpeedDown,
+                UiCommand::SpeedUp,
+            ] {
+                command_button(app, ui, c);
+            }
+        });
+        ui.menu_button("View", |ui| {
+            for c in [
+                UiCommand::ToggleMasks,
+                UiCommand::ToggleCenters,
+                UiCommand::ToggleFlows,
+                UiCommand::ToggleLabels,
+                UiCommand::ToggleTrails,
+                UiCommand::ToggleDebug,
+                UiCommand::Deselect,
+                UiCommand::ToggleHelp,
+            ] {
+                command_button(app, ui, c);
+            }
+        });
+        if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
+            app.show_help = !app.show_help;
+        }
+    });
+}
+
+fn status_bar(app: &ViewerApp, ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        match &app.model_status {
+            ModelStatus::Ready(i) => {
+                ui.label(format!("Model: {} on {}", i.name, i.provider));
+                for w in &i.warnings {
+                    ui.colored_label(Color32::from_rgb(255, 170, 0), format!("warning: {w}"));
+                }
+            }
+            ModelStatus::Loading(p) => {
+                ui.label(format!("Model: loading {p}…"));
+            }
+            ModelStatus::Absent(r) => {
+                ui.colored_label(Color32::from_rgb(255, 170, 0), format!("No model ({r}): video only"));
+            }
+            ModelStatus::Failed(_) => {
+                ui.colored_label(Color32::from_rgb(255, 90, 90), "Model failed to load: video only");
+            }
+        }
+        ui.separator();
+        let rate = |m: &super::stats::RateMeter| m.per_second().map_or("–".to_owned(), |v| format!("{v:.1}"));
+        ui.label(format!(
+            "fps: decode {} · inference {} · processed {} · display {}",
+            rate(&app.stats.decode),
+            rate(&app.stats.inference),
+            rate(&app.stats.processed_per_frame),
+            rate(&app.stats.display)
+        ));
+        ui.separator();
+        let rss = resident_bytes().map_or("?".to_owned(), |b| format!("{:.0} MiB", mib(b)));
+        ui.label(format!(
+            "memory {rss} (pictures {:.1} MiB in {} frames, maps {:.1} MiB)",
+            mib(app.pictures.bytes() as u64),
+            app.pictures.len(),
+            mib(app.maps.bytes() as u64)
+        ));
+        if let Some(ms) = app.last_seek_ms {
+            ui.separator();
+            ui.label(format!("last seek {ms:.1} ms"));
+        }
+    });
+}
+
+fn timeline(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    let n = app.frame_count();
+    ui.horizontal(|ui| {
+        let play = if app.playing { "Pause" } else { "Play" };
+        if ui.button(play).clicked() {
+            app.apply(UiCommand::PlayPause);
+        }
+        if ui.button("|<").on_hover_text(UiCommand::First.label()).clicked() {
+            app.apply(UiCommand::First);
+        }
+        if ui.button("-1").clicked() {
+            app.apply(UiCommand::StepBack);
+        }
+        if ui.button("+1").clicked() {
+            app.apply(UiCommand::StepForward);
+        }
+        if ui.button(">|").on_hover_text(UiCommand::Last.label()).clicked() {
+            app.apply(UiCommand::Last);
+        }
+        ui.checkbox(&mut app.looping, "loop");
+        egui::ComboBox::from_label("speed").selected_text(format!("{}×", app.speed)).show_ui(ui, |ui| {
+            for s in [0.25f32, 0.5, 1.0, 2.0, 4.0] {
+                ui.selectable_value(&mut app.speed, s, format!("{s}×"));
+            }
+        });
+        let t = app.fps();
+        ui.label(format!("Frame {} / {}  ({:.2} s)", app.current, n.saturating_sub(1), app.current as f64 / t));
+        let processed_text = match &app.processing {
+            ProcessingState::Idle => "processing: not started".to_owned(),
+            ProcessingState::Running => format!("processed {} / {n}", app.processed),
+            ProcessingState::Done => format!("processed all {}", app.processed),
+            ProcessingState::Failed(_) => format!("processing stopped at {}", app.processed),
+        };
+        ui.label(processed_text);
+    });
+
+    // The scrub bar: processed range, cached pictures, playhead.
+    let width = ui.available_width();
+    let (rect, resp) = ui.allocate_exact_size(vec2(width, 22.0), Sense::click_and_drag());
+    resp.widget_info(|| WidgetInfo::labeled(egui::Role::Slider, true, "timeline"));
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 3.0, Color32::from_gray(40));
+    let x_of = |f: usize| rect.left() + rect.width() * (f as f32 + 0.5) / n.max(1) as f32;
+    if n > 0 {
+        let done = Rect::from_min_max(
+            rect.min,
+            pos2(rect.left() + rect.width() * app.processed as f32 / n as f32, rect.max.y),
+        );
+        painter.rect_filled(done, 3.0, Color32::from_rgb(40, 110, 60));
+        painter.line_segment(
+            [pos2(x_of(app.current), rect.top()), pos2(x_of(app.current), rect.bottom())],
+            Stroke::new(2.0, Color32::WHITE),
+        );
+        if let Some(p) = resp.interact_pointer_pos()
+            && (resp.dragged() || resp.clicked())
+        {
+            let f = ((p.x - rect.left()) / rect.width() * n as f32).floor().max(0.0) as usize;
+            app.playing = false;
+            app.seek(f);
+        }
+    }
+
+    // One lane per track.
+    let lanes: Vec<_> = app.lanes.values().cloned().collect();
+    egui::ScrollArea::vertical().max_height(120.0).show(ui, |ui| {
+        for lane in lanes {
+            let (r, resp) = ui.allocate_exact_size(vec2(width, 9.0), Sense::click());
+            let label = format!("track {}", lane.id);
+            resp.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, &label));
+            let p = ui.painter_at(r);
+            let c = color32(track_color(lane.id).unwrap_or([128, 128, 128]));
+            if app.scene.selected == Some(lane.id) {
+                p.rect_filled(r, 0.0, Color32::from_gray(60));
+            }
+            for &(a, b) in &lane.spans {
+                let x0 = rect.left() + rect.width() * a as f32 / n.max(1) as f32;
+                let x1 = rect.left() + rect.width() * (b + 1) as f32 / n.max(1) as f32;
+                p.rect_filled(
+                    Rect::from_min_max(pos2(x0, r.top() + 1.0), pos2(x1.max(x0 + 1.0), r.bottom() - 1.0)),
+                    0.0,
+                    c,
+                );
+            }
+            if resp.clicked() {
+                app.select_track(lane.id, true);
+            }
+        }
+    });
+}
+
+fn inspector(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    ui.heading("Inspector");
+    let Some(id) = app.scene.selected else {
+        ui.label("Click an instance (or a track lane) to inspect it.");
+        return;
+    };
+    ui.label(format!("Selected track: #{id}"));
+    let names = app.class_names();
+    if let Some(lane) = app.lanes.get(&id) {
+        ui.label(format!("present in {} frames, first {}", lane.frames(), lane.first().unwrap_or(0)));
+    }
+    let Some(rec) = app.shown_record() else {
+        ui.label("This frame is not processed yet.");
+        return;
+    };
+    let Some(inst) = rec.instance(id) else {
+        ui.label(format!("Track #{id} is not in frame {}.", rec.index));
+        return;
+    };
+    let class = names.get(inst.class_id as usize - 1).cloned().unwrap_or_else(|| format!("{}", inst.class_id));
+    ui.label(format!("class: {class}"));
+    ui.label(format!("score: {:.3}", inst.score));
+    ui.label(format!("area: {} px", inst.area));
+    ui.label(format!("center: ({:.1}, {:.1})", inst.center[0], inst.center[1]));
+    ui.label(format!("decision: {}", inst.decision.describe()));
+    if !inst.flows.is_empty() {
+        ui.label("flow towards references:");
+        for f in &inst.flows {
+            let met = match f.nearest {
+                Some((t, d)) => format!("nearest #{t} at {d:.1} px"),
+                None => "no instance there".to_owned(),
+            };
+            ui.label(format!(
+                "  ref {}: ({:+.1}, {:+.1}) -> ({:.1}, {:.1}), {met}",
+                f.ref_frame, f.vector[0], f.vector[1], f.target[0], f.target[1]
+            ));
+        }
+    }
+}
+
+fn layer_controls(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    ui.heading("Layers");
+    let l = &mut app.scene.layers;
+    ui.checkbox(&mut l.masks, "masks");
+    ui.checkbox(&mut l.centers, "centers");
+    ui.checkbox(&mut l.flows, "flow arrows");
+    ui.checkbox(&mut l.labels, "labels");
+    ui.checkbox(&mut l.trails, "trails");
+    ui.add(egui::Slider::new(&mut app.scene.opacity, 0.0..=1.0).text("opacity"));
+    ui.add(egui::Slider::new(&mut app.scene.min_score, 0.0..=1.0).text("min score"));
+    let names = app.class_names();
+    if !names.is_empty() {
+        ui.label("classes:");
+        for (k, name) in names.iter().enumerate() {
+            let id = k as u32 + 1;
+            let mut shown = !app.scene.hidden_classes.contains(&id);
+            if ui.checkbox(&mut shown, name).changed() {
+                if shown {
+                    app.scene.hidden_classes.remove(&id);
+                } else {
+                    app.scene.hidden_classes.insert(id);
+                }
+            }
+        }
+    }
+    ui.checkbox(&mut app.show_debug, "debug views");
+}
+
+/// Where the video sits on screen and how video pixels map there.
+struct VideoRect {
+    rect: Rect,
+    scale: Vec2,
+}
+
+impl VideoRect {
+    fn to_screen(&self, p: [f32; 2]) -> Pos2 {
+        pos2(self.rect.left() + (p[0] + 0.5) * self.scale.x, self.rect.top() + (p[1] + 0.5) * self.scale.y)
+    }
+
+    fn to_video(&self, p: Pos2) -> [f32; 2] {
+        [(p.x - self.rect.left()) / self.scale.x - 0.5, (p.y - self.rect.top()) / self.scale.y - 0.5]
+    }
+}
+
+fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    for m in &app.messages {
+        ui.colored_label(Color32::from_rgb(255, 110, 110), m);
+    }
+    let Some(tex) = app.texture.clone() else {
+        let text = match &app.video {
+            Some(v) => format!("Opening {}…", v.path.display()),
+            None => format!("No video. Open one with {} or drop a file here.", UiCommand::Open.shortcut_text()),
+        };
+        ui.centered_and_justified(|ui| ui.label(text));
+        return;
+    };
+    let size = tex.size_vec2();
+    let avail = ui.available_rect_before_wrap();
+    let k = (avail.width() / size.x).min(avail.height() / size.y).max(0.01);
+    let rect = Rect::from_center_size(avail.center(), size * k);
+    let vr = VideoRect { rect, scale: vec2(k, k) };
+    app.video_rect = Some((rect.min, k));
+    let resp = ui.allocate_rect(rect, Sense::click());
+    let painter = ui.painter_at(avail);
+    painter.image(tex.id(), rect, Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0)), Color32::WHITE);
+
+    let names = app.class_names();
+    let scene = app.shown_record().map(|rec| {
+        let records = &app.records;
+        build_scene(rec, &|i| records.get(&i), &app.scene, &names)
+    });
+    let Some(scene) = scene else { return };
+    if app.gpu_masks && !scene.mask_ids.is_empty() {
+        mask_callback(app, &scene, &painter, rect, size);
+    }
+    paint_scene(&scene, &painter, &vr);
+    if resp.clicked()
+        && let Some(p) = resp.interact_pointer_pos()
+    {
+        let v = vr.to_video(p);
+        if let Some(id) = pick(app, v) {
+            app.select_track(id, false);
+        } else {
+            app.scene.selected = None;
+        }
+    }
+}
+
+fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: Rect, size: Vec2) {
+    let (Some(rec), Some((iw, ih))) = (app.shown_record(), app.model_input_size()) else { return };
+    let lb = crate::infer::preprocess::Letterbox::new(size.x as u32, size.y as u32, iw, ih);
+    let (sx, sy) = lb.axis_scales();
+    let mut cells = rec.cells.decode();
+    for c in &mut cells {
+        if *c != 0 && !scene.shows_mask(*c) {
+            *c = 0;
+        }
+    }
+    let frame = MaskFrame {
+        // Visibility changes the uploaded ids too, so it is part of the generation.
+        generation: app.mask_generation.wrapping_mul(1 << 20) ^ hash_ids(&scene.mask_ids),
+        cells,
+        cells_w: rec.cells.w as u32,
+        cells_h: rec.cells.h as u32,
+        video_w: size.x as u32,
+        video_h: size.y as u32,
+        scale: [sx as f32, sy as f32],
+        opacity: scene.opacity,
+    };
+    painter.add(eframe::egui_wgpu::Callback::new_paint_callback(rect, MaskCallback(Arc::new(frame))));
+}
+
+fn hash_ids(ids: &[u32]) -> u64 {
+    ids.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &i| (h ^ u64::from(i)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// The track under a video position: the id map cell there, else the nearest center within 20 px.
+fn pick(app: &ViewerApp, v: [f32; 2]) -> Option<u32> {
+    let rec = app.shown_record()?;
+    if let Some((iw, ih)) = app.model_input_size()
+        && let Some(img) = &app.texture
+    {
+        let s = img.size();
+        let lb = crate::infer::preprocess::Letterbox::new(s[0] as u32, s[1] as u32, iw, ih);
+        let (y, x) = lb.to_input(f64::from(v[1]), f64::from(v[0]));
+        let (i, j) = (((y - 1.5) / 4.0).round(), ((x - 1.5) / 4.0).round());
+        if i >= 0.0 && j >= 0.0 && (i as usize) < rec.cells.h && (j as usize) < rec.cells.w {
+            let id = rec.cells.decode()[i as usize * rec.cells.w + j as usize];
+            if id != 0 && rec.instance(id).is_some_and(|inst| app.scene.shows(inst)) {
+                return Some(id);
+            }
+        }
+    }
+    rec.instances
+        .iter()
+        .filter(|i| app.scene.shows(i))
+        .map(|i| (i.track_id, (i.center[0] - v[0]).hypot(i.center[1] - v[1])))
+        .filter(|(_, d)| *d < 20.0)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(id, _)| id)
+}
+
+fn paint_scene(scene: &Scene, p: &egui::Painter, vr: &VideoRect) {
+    for t in &scene.trails {
+        let pts: Vec<Pos2> = t.points.iter().map(|&q| vr.to_screen(q)).collect();
+        p.add(egui::Shape::line(pts, Stroke::new(2.0, color32(t.color))));
+    }
+    for a in &scene.arrows {
+        let from = vr.to_screen(a.from);
+        let to = vr.to_screen(a.to);
+        p.arrow(from, to - from, Stroke::new(1.5, color32(a.color)));
+    }
+    for m in &scene.centers {
+        let c = vr.to_screen(m.pos);
+        let r = if m.selected { 6.0 } else { 4.0 };
+        p.circle(c, r, color32(m.color), Stroke::new(if m.selected { 2.5 } else { 1.0 }, Color32::WHITE));
+    }
+    for l in &scene.labels {
+        let at = vr.to_screen(l.pos) - vec2(0.0, 8.0);
+        let galley = p.layout_no_wrap(l.text.clone(), FontId::proportional(12.0), Color32::WHITE);
+        let r = Align2::CENTER_BOTTOM.anchor_size(at, galley.size()).expand(2.0);
+        p.rect_filled(r, 2.0, Color32::from_black_alpha(160));
+        p.rect_stroke(r, 2.0, Stroke::new(1.0, color32(l.color)), egui::StrokeKind::Outside);
+        p.galley(r.min + vec2(2.0, 2.0), galley, Color32::WHITE);
+    }
+}
+
+fn windows(app: &mut ViewerApp, ctx: &egui::Context) {
+    let mut open = app.show_help;
+    egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).show(ctx, |ui| {
+        egui::Grid::new("help").striped(true).show(ui, |ui| {
+            for c in UiCommand::ALL {
+                ui.label(c.shortcut_text());
+                ui.label(c.label());
+                ui.end_row();
+            }
+        });
+        ui.label(
+            "Click an instance or a track lane to select it; drag the timeline to scrub; drop a video file to open it.",
+        );
+    });
+    app.show_help = open;
+
+    if app.goto_open {
+        let mut open = true;
+        let mut go = false;
+        egui::Window::new("Go to frame").open(&mut open).collapsible(false).show(ctx, |ui| {
+            let r = ui.text_edit_singleline(&mut app.goto_text);
+            r.request_focus();
+            go = ui.button("Go").clicked() || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+        });
+        if go {
+            match app.goto_text.trim().parse::<usize>() {
+                Ok(f) => {
+                    app.playing = false;
+                    app.seek(f);
+                    open = false;
+                }
+                Err(_) => app.messages.push(format!("not a frame number: {}", app.goto_text)),
+            }
+        }
+        app.goto_open = open;
+    }
+
+    if app.show_debug {
+        let mut open = true;
+        egui::Window::new("Debug: raw network outputs").open(&mut open).default_size([420.0, 300.0]).show(ctx, |ui| {
+            debug_window(app, ui);
+        });
+        app.show_debug = open;
+    }
+}
+
+fn debug_window(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    let Some(frame) = app.shown else {
+        ui.label("No frame shown.");
+        return;
+    };
+    let refs = app.maps.get(frame).map_or(0, |m| m.refs.len());
+    ui.horizontal_wrapped(|ui| {
+        let mut choices = vec![DebugMap::Center, DebugMap::Semantic, DebugMap::IntraOffset];
+        choices.extend((0..refs).map(DebugMap::InterOffset));
+        for c in choices {
+            ui.selectable_value(&mut app.debug_map, c, c.name());
+        }
+    });
+    let Some(maps) = app.maps.get(frame) else {
+        ui.label(format!(
+            "Raw maps of frame {frame} are not kept (only {} frames near the playhead are; pause near the processing head to see them).",
+            app.maps.len()
+        ));
+        return;
+    };
+    if let Some(DebugMap::InterOffset(k)) = Some(app.debug_map)
+        && k >= maps.refs.len()
+    {
+        app.debug_map = DebugMap::Center;
+    }
+    let which = app.debug_map;
+    let fresh = matches!(&app.debug_texture, Some((f, w, _)) if *f == frame && *w == which);
+    if !fresh {
+        match debug_view::render(maps, which) {
+            Some((w, h, rgb)) => {
+                let img = egui::ColorImage::from_rgb([w, h], &rgb);
+                let tex = ui.ctx().load_texture("ifa-debug", img, egui::TextureOptions::NEAREST);
+                app.debug_texture = Some((frame, which, tex));
+            }
+            None => {
+                ui.label("This map is not available for this frame.");
+                return;
+            }
+        }
+    }
+    if let Some(DebugMap::InterOffset(k)) = Some(which) {
+        ui.label(format!(
+            "towards frame {} (hue = direction, brightness = length)",
+            maps.refs.get(k).copied().unwrap_or(0)
+        ));
+    }
+    if let Some((_, _, tex)) = &app.debug_texture {
+        let size = tex.size_vec2();
+        let k = (ui.available_width() / size.x).max(1.0);
+        ui.image((tex.id(), size * k));
+    }
+}

@@ -1,0 +1,246 @@
+//! The viewer driven headless with egui_kittest on wgpu (lavapipe here): open a generated clip,
+//! let it process, step, seek, select a track, toggle layers, and check what the window shows,
+//! GPU-coloured masks included.
+//!
+//! The network is replaced by a processor that reads the clip's one white square and writes the
+//! head maps a perfect model would give; post-processing and assembly are the real ones.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use ifa::assemble::Assembler;
+use ifa::assemble::maps::HeadMaps;
+use ifa::decode::DecodedFrame;
+use ifa::infer::contract::{PostParams, RefsPolicy};
+use ifa::infer::preprocess::Letterbox;
+use ifa::present::pipeline::{FrameProcessor, Processed, ProcessorInfo, StageTimes};
+use ifa::present::scene::{FrameRecord, PALETTE, blend_channel};
+use ifa::present::{ModelSource, ViewerApp, ViewerConfig};
+
+const IN_W: usize = 160;
+const IN_H: usize = 96;
+
+/// A 2 s clip: black, one white 40x40 square moving right by 2.4 px a frame.
+fn clip(dir: &Path) -> PathBuf {
+    let out = dir.join("square.mp4");
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i", "color=c=black:s=320x240:r=25:d=2"])
+        .args(["-f", "lavfi", "-i", "color=c=white:s=40x40:r=25:d=2"])
+        .args(["-filter_complex", "[0][1]overlay=x='40+t*60':y=100", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg CLI");
+    assert!(st.success());
+    out
+}
+
+struct SquareProcessor {
+    assembler: Assembler,
+    centers: Vec<(f32, f32)>,
+}
+
+impl SquareProcessor {
+    fn new() -> Self {
+        let post = PostParams { center_threshold: 0.3, nms_kernel: 7, top_k: 8, match_distance: 24.0, min_pixels: 2 };
+        Self {
+            assembler: Assembler::new(post, RefsPolicy { count: 2, first_frame: true, step: 1 }, 2),
+            centers: Vec::new(),
+        }
+    }
+}
+
+impl FrameProcessor for SquareProcessor {
+    fn info(&self) -> ProcessorInfo {
+        ProcessorInfo {
+            name: "square-oracle".into(),
+            provider: "CPU".into(),
+            warnings: vec![],
+            class_names: vec!["disc".into(), "square".into()],
+            input_w: IN_W,
+            input_h: IN_H,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.assembler.reset();
+        self.centers.clear();
+    }
+
+    fn process(&mut self, f: &DecodedFrame) -> Result<Processed, String> {
+        let img = &f.image;
+        let lb = Letterbox::new(img.width, img.height, IN_W, IN_H);
+        let (h, w) = (IN_H / 4, IN_W / 4);
+        let n = h * w;
+        let fg: Vec<bool> = (0..n)
+            .map(|c| {
+                let (y, x) = HeadMaps::cell_position(c / w, c % w);
+                let (vy, vx) = lb.to_video(f64::from(y), f64::from(x));
+                vx >= 0.0
+                    && vy >= 0.0
+                    && (vx as u32) < img.width
+                    && (vy as u32) < img.height
+                    && img.pixel(vx as u32, vy as u32)[0] > 128
+            })
+            .collect();
+        let k = fg.iter().filter(|&&b| b).count().max(1) as f32;
+        let (mut cy, mut cx) = (0.0f32, 0.0f32);
+        for c in (0..n).filter(|&c| fg[c]) {
+            let (y, x) = HeadMaps::cell_position(c / w, c % w);
+            cy += y / k;
+            cx += x / k;
+        }
+        self.centers.push((cy, cx));
+        let refs: Vec<usize> =
+            ifa::infer::refs::reference_frames(f.index, &RefsPolicy { count: 2, first_frame: true, step: 1 });
+        let mut m = HeadMaps { h, w, num_classes: 2, refs: refs.clone(), ..HeadMaps::default() };
+        m.semantic = vec![0.0; 3 * n];
+        m.center = vec![0.0; n];
+        m.offset = vec![0.0; 2 * n];
+        m.inter_offset = vec![0.0; 2 * n * refs.len()];
+        #[allow(clippy::needless_range_loop)] // c indexes several planes at once
+        for c in 0..n {
+            let (y, x) = HeadMaps::cell_position(c / w, c % w);
+            m.center[c] = (-((y - cy).powi(2) + (x - cx).powi(2)) / (2.0 * 16.0)).exp();
+            if fg[c] {
+                m.semantic[2 * n + c] = 5.0; // class 2, "square"
+                m.offset[c] = cy - y;
+                m.offset[n + c] = cx - x;
+                for (r, &rf) in refs.iter().enumerate() {
+                    let (ry, rx) = self.centers[rf];
+                    m.inter_offset[r * 2 * n + c] = ry - y;
+                    m.inter_offset[r * 2 * n + n + c] = rx - x;
+                }
+            }
+        }
+        let mut result = self.assembler.step(f.index, &m);
+        result.pts_seconds = f.pts_seconds;
+        let mapper = ifa::assemble::idmap::IdMapper::new(&lb, h, w);
+        let record = FrameRecord::from_result(&result, &lb, Some(&mapper));
+        Ok(Processed { record, maps: Some(m), times: StageTimes::default() })
+    }
+}
+
+fn harness(video: PathBuf, size: egui::Vec2) -> Harness<'static, ViewerApp> {
+    Harness::builder().with_size(size).wgpu().build_eframe(move |cc| {
+        ViewerApp::new(
+            cc,
+            ViewerConfig {
+                video: Some(video),
+                model: ModelSource::Processor(Box::new(SquareProcessor::new())),
+                ..ViewerConfig::default()
+            },
+        )
+    })
+}
+
+/// Steps until `done` holds (the threads work in real time).
+fn wait_for(h: &mut Harness<'static, ViewerApp>, what: &str, done: impl Fn(&ViewerApp) -> bool) {
+    let t0 = Instant::now();
+    while !done(h.state()) {
+        assert!(t0.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.step();
+}
+
+fn has_label(h: &Harness<'static, ViewerApp>, text: &str) -> bool {
+    h.query_by_label_contains(text).is_some()
+}
+
+#[test]
+fn open_process_step_seek_select_and_toggle() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = clip(dir.path());
+    let mut h = harness(video, egui::vec2(1100.0, 700.0));
+    wait_for(&mut h, "the whole clip processed", |a| {
+        a.frame_count() == 50 && a.processing == ifa::present::app::ProcessingState::Done
+    });
+    wait_for(&mut h, "frame 0 on screen", |a| a.shown == Some(0));
+    assert!(has_label(&h, "Frame 0 / 49"));
+    assert!(has_label(&h, "processed all 50"));
+    assert_eq!(h.state().lanes.len(), 1, "one square, one track: {:?}", h.state().lanes.keys());
+
+    // Step and seek with the keyboard.
+    h.key_press(egui::Key::ArrowRight);
+    wait_for(&mut h, "frame 1", |a| a.shown == Some(1));
+    assert!(has_label(&h, "Frame 1 / 49"));
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowRight);
+    wait_for(&mut h, "frame 11", |a| a.shown == Some(11));
+    assert!(has_label(&h, "Frame 11 / 49"));
+    h.key_press(egui::Key::End);
+    wait_for(&mut h, "last frame", |a| a.shown == Some(49));
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowLeft);
+    wait_for(&mut h, "frame 39", |a| a.shown == Some(39));
+    // A processed frame is on screen in the frame the seek happened.
+    assert!(h.state().last_seek_ms.is_some());
+
+    // Select the track by its lane: selection, jump and inspector.
+    h.get_by_role_and_label(Role::Button, "track 1").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().scene.selected, Some(1));
+    assert!(has_label(&h, "Selected track: #1"));
+    assert!(has_label(&h, "class: square"));
+    assert!(has_label(&h, "decision: matched via frame 38"), "inspector shows the deciding reference");
+    assert!(has_label(&h, "ref 38:"));
+    let inst = h.state().shown_record().unwrap().instance(1).unwrap().clone();
+    assert!(has_label(&h, &format!("score: {:.3}", inst.score)));
+    assert!(has_label(&h, &format!("area: {} px", inst.area)));
+    // The square is 40x40 video pixels; the id map is smooth at stride 4 (±1 cell at the edges).
+    assert!((1000..2600).contains(&inst.area), "area {}", inst.area);
+    // Flow points 2.4 px back per frame.
+    assert!((inst.flows[0].vector[0] + 2.4).abs() < 2.5, "{:?}", inst.flows[0]);
+
+    // Masks drawn on the GPU: the square's center is white in the video, palette[0]-blended on screen.
+    let px = |h: &mut Harness<'static, ViewerApp>| {
+        let img = h.render().expect("render");
+        let a = h.state();
+        let c = a.shown_record().unwrap().instance(1).unwrap().center;
+        let (rect_min, k) = a.video_rect.unwrap();
+        let sx = (rect_min.x + (c[0] + 0.5) * k) as u32;
+        let sy = (rect_min.y + (c[1] + 0.5) * k + 10.0) as u32; // below the center marker and label
+        let p = img.get_pixel(sx, sy);
+        [p[0], p[1], p[2]]
+    };
+    let on = px(&mut h);
+    // Kept for a human look (numbers in the status bar vary, so no snapshot comparison).
+    h.render().unwrap().save(std::env::temp_dir().join("ifa_viewer_ui.png")).unwrap();
+    let want = [
+        blend_channel(255, PALETTE[0][0], 0.5),
+        blend_channel(255, PALETTE[0][1], 0.5),
+        blend_channel(255, PALETTE[0][2], 0.5),
+    ];
+    for k in 0..3 {
+        assert!(on[k].abs_diff(want[k]) <= 3, "mask pixel {on:?}, expected {want:?}");
+    }
+    h.key_press(egui::Key::M);
+    h.step();
+    assert!(!h.state().scene.layers.masks);
+    h.step();
+    let off = px(&mut h);
+    assert!(off.iter().all(|&v| v > 240), "video is white without masks: {off:?}");
+
+    // Help overlay lists the shortcuts from the command table.
+    h.key_press(egui::Key::Questionmark);
+    h.step();
+    assert!(has_label(&h, "Back 10 frames"));
+}
+
+#[test]
+fn unreadable_file_shows_a_message_and_the_app_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.mp4");
+    std::fs::write(&bad, "not a video").unwrap();
+    let mut h = harness(bad, egui::vec2(900.0, 600.0));
+    wait_for(&mut h, "the error", |a| !a.messages.is_empty());
+    assert!(has_label(&h, "Cannot open the video"));
+    let good = clip(dir.path());
+    h.state_mut().open(&good);
+    wait_for(&mut h, "the good clip", |a| a.frame_count() == 50 && a.shown.is_some());
+    assert!(has_label(&h, "Frame 0 / 49"));
+}
