@@ -1,12 +1,15 @@
 //! From head maps to tracked instances: per-frame post-processing ([`detect`]), identities
-//! across frames by instance flow ([`tracker`]), the per-frame result ([`result`]) and
-//! instance-id maps at the video's resolution ([`idmap`]).
+//! across frames by instance flow ([`tracker`]; the comparison and its ablation baselines in
+//! [`association`]), the per-frame result ([`result`]) and instance-id maps at the video's
+//! resolution ([`idmap`]).
 
+pub mod association;
 pub mod detect;
 pub mod idmap;
 pub mod maps;
 pub mod result;
 pub mod tracker;
 
+pub use association::{Association, AssociationParams};
 pub use result::{Assembler, FrameResult, StageTimes};
 pub use tracker::{Decision, RefVote, TrackInfo, TrackedInstance, Tracker};

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::association::AssociationParams;
 use super::detect::{DetectScratch, detect};
 use super::maps::HeadMaps;
 use super::tracker::{TrackedInstance, Tracker};
@@ -78,6 +79,12 @@ impl Assembler {
         self.tracker.set_match_distance(params.match_distance);
     }
 
+    /// Changes how detections are compared with the references (the ablation baselines);
+    /// identities so far are kept, takes effect next frame.
+    pub fn set_association(&mut self, a: AssociationParams) {
+        self.tracker.set_association(a);
+    }
+
     pub fn tracker(&self) -> &Tracker {
         &self.tracker
     }
@@ -92,7 +99,7 @@ impl Assembler {
         let t0 = Instant::now();
         let detections = detect(maps, &self.params, &mut self.scratch);
         let t1 = Instant::now();
-        let instances = self.tracker.step(index, &maps.refs, detections);
+        let instances = self.tracker.step(index, &maps.refs, detections, &self.scratch.group);
         let ids: Vec<u32> = instances.iter().map(|i| i.track_id).collect();
         let cells = self.scratch.group.iter().map(|&g| if g == u16::MAX { 0 } else { ids[g as usize] }).collect();
         let t2 = Instant::now();
@@ -106,5 +113,117 @@ impl Assembler {
             cells_w: maps.w,
             times: StageTimes { postprocess: t1 - t0, assembly: t2 - t1, ..StageTimes::default() },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assemble::association::Association;
+    use crate::assemble::tracker::Decision;
+
+    const H: usize = 12;
+    const W: usize = 24;
+
+    /// (class, center cell, flow (dy, dx) in input pixels towards each reference).
+    type Object<'a> = (usize, (usize, usize), &'a [[f32; 2]]);
+
+    /// Head maps with one 3x3-cell square per object, exact intra and inter offsets.
+    fn scene(objects: &[Object<'_>], refs: Vec<usize>) -> HeadMaps {
+        let (n, k, l) = (H * W, 2, refs.len());
+        let mut m = HeadMaps {
+            h: H,
+            w: W,
+            num_classes: k,
+            semantic: vec![0.0; (k + 1) * n],
+            center: vec![0.0; n],
+            offset: vec![0.0; 2 * n],
+            inter_offset: vec![0.0; 2 * n * l],
+            refs,
+        };
+        for &(cls, (ci, cj), flows) in objects {
+            m.center[ci * W + cj] = 0.9;
+            let (cy, cx) = HeadMaps::cell_position(ci, cj);
+            for i in ci - 1..=ci + 1 {
+                for j in cj - 1..=cj + 1 {
+                    let idx = i * W + j;
+                    m.semantic[cls * n + idx] = 5.0;
+                    let (py, px) = HeadMaps::cell_position(i, j);
+                    m.offset[idx] = cy - py;
+                    m.offset[n + idx] = cx - px;
+                    for (r, f) in flows.iter().enumerate() {
+                        m.inter_offset[r * 2 * n + idx] = cy + f[0] - py;
+                        m.inter_offset[r * 2 * n + n + idx] = cx + f[1] - px;
+                    }
+                }
+            }
+        }
+        m
+    }
+
+    fn assembler(mode: &str) -> Assembler {
+        let post = PostParams { center_threshold: 0.1, nms_kernel: 3, top_k: 8, match_distance: 20.0, min_pixels: 1 };
+        let mut a = Assembler::new(post, RefsPolicy { count: 2, first_frame: true, step: 1 }, 2);
+        a.set_association(mode.parse().expect("mode"));
+        a
+    }
+
+    /// Track id of the instance of class `cls`.
+    fn track_of(r: &FrameResult, cls: u32) -> u32 {
+        r.instances.iter().find(|i| i.detection.class_id == cls).expect("instance of the class").track_id
+    }
+
+    /// Two objects 16 px apart vertically cross horizontally at 24 px per frame: each lands 16 px
+    /// from where the other was and 24 px from its own old place.
+    fn crossing(mode: &str) -> (FrameResult, FrameResult) {
+        let mut a = assembler(mode);
+        let f0 = a.step(0, &scene(&[(1, (3, 7), &[]), (2, (7, 13), &[])], vec![]));
+        let f1 = a.step(1, &scene(&[(1, (3, 13), &[[0.0, -24.0]]), (2, (7, 7), &[[0.0, 24.0]])], vec![0]));
+        (f0, f1)
+    }
+
+    #[test]
+    fn crossing_objects_keep_identities_by_flow_and_swap_by_center() {
+        let (f0, f1) = crossing("flow");
+        let (a, b) = (track_of(&f0, 1), track_of(&f0, 2));
+        assert_eq!((track_of(&f1, 1), track_of(&f1, 2)), (a, b), "flow keeps identities");
+        for i in &f1.instances {
+            assert!(matches!(i.decision, Decision::Matched { by: Association::Flow, value: 0.0, .. }), "{i:?}");
+        }
+
+        let (f0, f1) = crossing("center");
+        let (a, b) = (track_of(&f0, 1), track_of(&f0, 2));
+        assert_eq!((track_of(&f1, 1), track_of(&f1, 2)), (b, a), "nearest unwarped center swaps them");
+        for i in &f1.instances {
+            assert!(matches!(i.decision, Decision::Matched { by: Association::Center, value: 16.0, .. }), "{i:?}");
+        }
+
+        // The masks moved farther than their size: nothing overlaps, two new tracks.
+        let (_, f1) = crossing("iou");
+        assert_eq!((track_of(&f1, 1), track_of(&f1, 2)), (3, 4));
+        for i in &f1.instances {
+            assert_eq!(i.decision.describe(), "new: no identified mask in the references overlaps it");
+        }
+        // The id map follows the identities in every mode.
+        assert_eq!(f1.cells.iter().filter(|&&c| c == 3).count(), 9);
+    }
+
+    #[test]
+    fn slow_neighbours_match_by_mask_overlap() {
+        // Two squares a column apart, both moving a cell right: each keeps 2 of its 3 columns
+        // (IoU 0.5) and the left one comes a column closer to its neighbour's old place.
+        let mut a = assembler("iou");
+        let f0 = a.step(0, &scene(&[(1, (5, 7), &[]), (2, (5, 11), &[])], vec![]));
+        let f1 = a.step(1, &scene(&[(1, (5, 8), &[[0.0; 2]]), (2, (5, 12), &[[0.0; 2]])], vec![0]));
+        assert_eq!((track_of(&f1, 1), track_of(&f1, 2)), (track_of(&f0, 1), track_of(&f0, 2)));
+        for i in &f1.instances {
+            assert!(matches!(i.decision, Decision::Matched { by: Association::Iou, value: 0.5, .. }), "{i:?}");
+            assert_eq!(i.votes[0].overlap.map(|o| o.1), Some(0.5));
+        }
+        // A stricter gate refuses both.
+        let mut a = assembler("iou:0.6");
+        a.step(0, &scene(&[(1, (5, 7), &[]), (2, (5, 11), &[])], vec![]));
+        let f1 = a.step(1, &scene(&[(1, (5, 8), &[[0.0; 2]]), (2, (5, 12), &[[0.0; 2]])], vec![0]));
+        assert!(f1.instances.iter().all(|i| matches!(i.decision, Decision::NewNothingNear { .. })));
     }
 }

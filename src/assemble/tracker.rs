@@ -3,19 +3,26 @@
 //!
 //! Decision policy: references are tried in the order the runtime chose them (most recent
 //! first, the first frame last), so the nearest-in-time reference with a match wins and older
-//! ones are fall-backs for occlusion. Within one reference, pairs (detection, track) within
-//! `match_distance` are taken greedily by increasing distance, each detection and each track at
-//! most once per frame. Greedy rather than Hungarian: with a distance gate, conflicts are rare,
-//! greedy never gives a detection a farther track to shorten someone else's match, and it is
-//! simple to mirror exactly in the Python reference (`postprocess.py`).
+//! ones are fall-backs for occlusion. Within one reference, candidate pairs (detection, track)
+//! are taken greedily, best first, each detection and each track at most once per frame.
+//! Greedy rather than Hungarian: with a gate, conflicts are rare, greedy never gives a
+//! detection a worse track to improve someone else's match, and it is simple to mirror exactly
+//! in the Python reference (`postprocess.py`).
+//!
+//! The comparison is the [`Association`] mode: `flow` (the method: warped center within
+//! `match_distance`, nearest first), or the ablation baselines `center` (unwarped center, same
+//! gate) and `iou` (stride-4 mask IoU at least the threshold, highest first). Everything else
+//! (reference order, fall-back, one-to-one greedy) is shared, so the ablation isolates the
+//! comparison. Only `flow` has a Python twin.
 
 use std::collections::BTreeMap;
 
+use super::association::{Association, AssociationParams, mask_ious};
 use super::detect::Detection;
 use crate::infer::contract::RefsPolicy;
 use crate::infer::refs::retain_from;
 
-/// What the warped center met in one reference.
+/// What the detection met in one reference.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RefVote {
     pub ref_frame: usize,
@@ -23,38 +30,60 @@ pub struct RefVote {
     pub flow: [f64; 2],
     /// Center + flow, input pixels (y, x).
     pub warped: [f64; 2],
-    /// The nearest identified instance in that reference: (track id, distance), whether or not
-    /// it is within the threshold.
+    /// The nearest identified center in that reference: (track id, distance in input pixels),
+    /// whether or not it is within the threshold. Measured from the point the mode compares:
+    /// the unwarped center in `center` mode, the warped one otherwise.
     pub nearest: Option<(u32, f64)>,
+    /// `iou` mode only: the identified mask of that reference that overlaps this detection's
+    /// mask most, (track id, IoU), if any overlaps.
+    pub overlap: Option<(u32, f64)>,
 }
 
-/// Why a detection got its identity.
+/// Why a detection got its identity. `value` and `threshold` are in the unit of `by`: input
+/// pixels for `flow` and `center` (match when value <= threshold), mask IoU for `iou` (match
+/// when value >= threshold).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
     /// Matched the track through reference `ref_frame` (position `ref_slot` in the order).
-    Matched { ref_frame: usize, ref_slot: usize, distance: f64, threshold: f64 },
+    Matched { ref_frame: usize, ref_slot: usize, by: Association, value: f64, threshold: f64 },
     /// A new track: the video's first frame (no reference).
     NewNoReference,
-    /// A new track: no reference held an instance within `threshold`; `nearest` is the closest
-    /// (ref frame, track id, distance) seen, if any.
-    NewNothingNear { nearest: Option<(usize, u32, f64)>, threshold: f64 },
-    /// A new track: instances were near enough but other detections of this frame took them.
-    NewCandidatesTaken { threshold: f64 },
+    /// A new track: no reference held an instance that passes the gate; `nearest` is the best
+    /// (ref frame, track id, value) seen, if any.
+    NewNothingNear { nearest: Option<(usize, u32, f64)>, by: Association, threshold: f64 },
+    /// A new track: instances passed the gate but other detections of this frame took them.
+    NewCandidatesTaken { by: Association, threshold: f64 },
 }
 
 impl Decision {
-    /// One line for the inspector and the CSV.
+    /// One line for the inspector and the CSV (the `flow` wording is the method's).
     pub fn describe(&self) -> String {
         match self {
-            Self::Matched { ref_frame, distance, threshold, .. } => {
-                format!("matched via frame {ref_frame}: {distance:.2} px <= {threshold:.1}")
+            Self::Matched { ref_frame, by: Association::Flow, value, threshold, .. } => {
+                format!("matched via frame {ref_frame}: {value:.2} px <= {threshold:.1}")
+            }
+            Self::Matched { ref_frame, by: Association::Center, value, threshold, .. } => {
+                format!("matched via frame {ref_frame} by center: {value:.2} px <= {threshold:.1}")
+            }
+            Self::Matched { ref_frame, by: Association::Iou, value, threshold, .. } => {
+                format!("matched via frame {ref_frame} by mask IoU: {value:.2} >= {threshold:.2}")
             }
             Self::NewNoReference => "new: first frame".to_owned(),
-            Self::NewNothingNear { nearest: Some((f, t, d)), threshold } => {
-                format!("new: nearest was track {t} in frame {f} at {d:.2} px > {threshold:.1}")
+            Self::NewNothingNear { nearest: Some((f, t, v)), by: Association::Iou, threshold } => {
+                format!("new: best mask IoU was track {t} in frame {f} at {v:.2} < {threshold:.2}")
+            }
+            Self::NewNothingNear { nearest: None, by: Association::Iou, .. } => {
+                "new: no identified mask in the references overlaps it".to_owned()
+            }
+            Self::NewNothingNear { nearest: Some((f, t, v)), by, threshold } => {
+                let what = if *by == Association::Center { " (unwarped center)" } else { "" };
+                format!("new: nearest was track {t} in frame {f} at {v:.2} px > {threshold:.1}{what}")
             }
             Self::NewNothingNear { nearest: None, .. } => "new: references hold no instance".to_owned(),
-            Self::NewCandidatesTaken { threshold } => {
+            Self::NewCandidatesTaken { by: Association::Iou, threshold } => {
+                format!("new: candidates with mask IoU >= {threshold:.2} taken by other instances")
+            }
+            Self::NewCandidatesTaken { threshold, .. } => {
                 format!("new: candidates within {threshold:.1} px taken by other instances")
             }
         }
@@ -100,23 +129,43 @@ impl TrackInfo {
     }
 }
 
+/// What the tracker keeps of a frame that a later frame may use as reference.
+#[derive(Clone, Debug, Default)]
+struct RefFrame {
+    /// Identified centers, input pixels.
+    centers: Vec<(u32, [f64; 2])>,
+    /// Stride-4 track-id map (0 = none); empty when the frame was given no cell map.
+    ids: Vec<u32>,
+}
+
 /// Identities across a video. Feed frames in order with [`Tracker::step`].
 #[derive(Clone, Debug)]
 pub struct Tracker {
     policy: RefsPolicy,
     match_distance: f64,
+    association: AssociationParams,
     num_classes: usize,
-    /// Identified centers of the frames a future frame may use as reference.
-    memory: BTreeMap<usize, Vec<(u32, [f64; 2])>>,
+    /// The frames a future frame may use as reference.
+    memory: BTreeMap<usize, RefFrame>,
     tracks: BTreeMap<u32, TrackInfo>,
     next_id: u32,
 }
 
+/// A (detection, track) pair that passes the gate in one reference.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    value: f64,
+    det: usize,
+    track: u32,
+}
+
 impl Tracker {
+    /// A tracker in `flow` mode (the method); see [`Tracker::set_association`].
     pub fn new(policy: RefsPolicy, match_distance: f32, num_classes: usize) -> Self {
         Self {
             policy,
             match_distance: f64::from(match_distance),
+            association: AssociationParams::default(),
             num_classes,
             memory: BTreeMap::new(),
             tracks: BTreeMap::new(),
@@ -126,6 +175,20 @@ impl Tracker {
 
     pub fn set_match_distance(&mut self, d: f32) {
         self.match_distance = f64::from(d);
+    }
+
+    /// Changes the comparison; takes effect next frame.
+    pub fn set_association(&mut self, a: AssociationParams) {
+        self.association = a;
+    }
+
+    pub fn association(&self) -> AssociationParams {
+        self.association
+    }
+
+    /// The reference policy whose retention rule bounds the memory.
+    pub fn policy(&self) -> RefsPolicy {
+        self.policy
     }
 
     /// Forgets everything (a new video or a seek).
@@ -143,37 +206,63 @@ impl Tracker {
         self.tracks.get(&id)
     }
 
-    /// Frames whose identified centers are kept (bounded by the reference policy).
+    /// Frames whose identified centers (and cell maps) are kept (bounded by the reference policy).
     pub fn memory_frames(&self) -> Vec<usize> {
         self.memory.keys().copied().collect()
     }
 
     /// Gives frame `frame`'s detections identities. `refs` are its references in the runtime's
-    /// order, matching the order of each detection's `flows`. A reference the tracker does not
-    /// hold (e.g. after a reset) counts as holding no instance.
-    pub fn step(&mut self, frame: usize, refs: &[usize], detections: Vec<Detection>) -> Vec<TrackedInstance> {
-        let thr = self.match_distance;
+    /// order, matching the order of each detection's `flows`. `group` maps each stride-4 cell to
+    /// the index of the detection owning it (`u16::MAX` for none), as [`super::detect::detect`]
+    /// leaves it; the `iou` mode compares these masks, and they are kept for later frames (an
+    /// empty `group` means no masks). A reference the tracker does not hold (e.g. after a
+    /// reset) counts as holding no instance.
+    pub fn step(
+        &mut self,
+        frame: usize,
+        refs: &[usize],
+        detections: Vec<Detection>,
+        group: &[u16],
+    ) -> Vec<TrackedInstance> {
+        let mode = self.association.mode;
+        let thr = match mode {
+            Association::Iou => self.association.iou_threshold,
+            Association::Flow | Association::Center => self.match_distance,
+        };
         let m = detections.len();
-        let empty = Vec::new();
-        let ref_sets: Vec<&Vec<(u32, [f64; 2])>> = refs.iter().map(|r| self.memory.get(r).unwrap_or(&empty)).collect();
+        let empty = RefFrame::default();
+        let ref_sets: Vec<&RefFrame> = refs.iter().map(|r| self.memory.get(r).unwrap_or(&empty)).collect();
+        // Per reference: the IoU of every overlapping (detection, track) pair.
+        let ious: Vec<Vec<(usize, u32, f64)>> = match mode {
+            Association::Iou => ref_sets.iter().map(|rs| mask_ious(group, m, &rs.ids)).collect(),
+            Association::Flow | Association::Center => vec![Vec::new(); refs.len()],
+        };
 
-        // Votes: warped center and nearest identified instance, per reference.
+        // Votes: warped center, nearest identified center and best overlap, per reference.
         let votes: Vec<Vec<RefVote>> = detections
             .iter()
-            .map(|d| {
+            .enumerate()
+            .map(|(k, d)| {
                 refs.iter()
                     .enumerate()
                     .map(|(slot, &rf)| {
                         let flow = d.flows.get(slot).copied().unwrap_or([0.0, 0.0]);
                         let warped = [d.position[0] + flow[0], d.position[1] + flow[1]];
+                        let probe = if mode == Association::Center { d.position } else { warped };
                         let mut nearest: Option<(u32, f64)> = None;
-                        for &(t, c) in ref_sets[slot] {
-                            let dist = distance(warped, c);
+                        for &(t, c) in &ref_sets[slot].centers {
+                            let dist = distance(probe, c);
                             if nearest.is_none_or(|(_, nd)| dist < nd) {
                                 nearest = Some((t, dist));
                             }
                         }
-                        RefVote { ref_frame: rf, flow, warped, nearest }
+                        let mut overlap: Option<(u32, f64)> = None;
+                        for &(_, t, iou) in ious[slot].iter().filter(|p| p.0 == k) {
+                            if overlap.is_none_or(|(_, o)| iou > o) {
+                                overlap = Some((t, iou));
+                            }
+                        }
+                        RefVote { ref_frame: rf, flow, warped, nearest, overlap }
                     })
                     .collect()
             })
@@ -183,29 +272,51 @@ impl Tracker {
         let mut taken: Vec<u32> = Vec::new();
         let mut had_candidate = vec![false; m];
         for (slot, &rf) in refs.iter().enumerate() {
-            let mut pairs: Vec<(f64, usize, u32)> = Vec::new();
-            for (k, v) in votes.iter().enumerate() {
-                if assigned[k].is_some() {
-                    continue;
+            let mut pairs: Vec<Candidate> = Vec::new();
+            let mut consider = |c: Candidate| {
+                had_candidate[c.det] = true;
+                if !taken.contains(&c.track) {
+                    pairs.push(c);
                 }
-                for &(t, c) in ref_sets[slot] {
-                    let dist = distance(v[slot].warped, c);
-                    if dist <= thr {
-                        had_candidate[k] = true;
-                        if !taken.contains(&t) {
-                            pairs.push((dist, k, t));
+            };
+            match mode {
+                Association::Flow | Association::Center => {
+                    for (k, (v, d)) in votes.iter().zip(&detections).enumerate() {
+                        if assigned[k].is_some() {
+                            continue;
+                        }
+                        let probe = if mode == Association::Center { d.position } else { v[slot].warped };
+                        for &(t, c) in &ref_sets[slot].centers {
+                            let dist = distance(probe, c);
+                            if dist <= thr {
+                                consider(Candidate { value: dist, det: k, track: t });
+                            }
                         }
                     }
+                    pairs.sort_by(|a, b| {
+                        a.value.total_cmp(&b.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track))
+                    });
+                }
+                Association::Iou => {
+                    for &(k, t, iou) in &ious[slot] {
+                        if assigned[k].is_none() && iou >= thr {
+                            consider(Candidate { value: iou, det: k, track: t });
+                        }
+                    }
+                    pairs.sort_by(|a, b| {
+                        b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track))
+                    });
                 }
             }
-            pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-            for (dist, k, t) in pairs {
-                if assigned[k].is_some() || taken.contains(&t) {
+            for c in pairs {
+                if assigned[c.det].is_some() || taken.contains(&c.track) {
                     continue;
                 }
-                taken.push(t);
-                assigned[k] =
-                    Some((t, Decision::Matched { ref_frame: rf, ref_slot: slot, distance: dist, threshold: thr }));
+                taken.push(c.track);
+                assigned[c.det] = Some((
+                    c.track,
+                    Decision::Matched { ref_frame: rf, ref_slot: slot, by: mode, value: c.value, threshold: thr },
+                ));
             }
         }
 
@@ -219,13 +330,9 @@ impl Tracker {
                     let decision = if refs.is_empty() {
                         Decision::NewNoReference
                     } else if had_candidate[k] {
-                        Decision::NewCandidatesTaken { threshold: thr }
+                        Decision::NewCandidatesTaken { by: mode, threshold: thr }
                     } else {
-                        let nearest = v
-                            .iter()
-                            .filter_map(|rv| rv.nearest.map(|(t, d)| (rv.ref_frame, t, d)))
-                            .min_by(|a, b| a.2.total_cmp(&b.2));
-                        Decision::NewNothingNear { nearest, threshold: thr }
+                        Decision::NewNothingNear { nearest: best_seen(&v, mode), by: mode, threshold: thr }
                     };
                     (id, decision)
                 }
@@ -247,11 +354,29 @@ impl Tracker {
             out.push(TrackedInstance { track_id, detection: det, votes: v, decision });
         }
 
-        self.memory.insert(frame, out.iter().map(|t| (t.track_id, t.detection.position)).collect());
+        let ids: Vec<u32> = out.iter().map(|t| t.track_id).collect();
+        let cells = group.iter().map(|&g| ids.get(g as usize).copied().unwrap_or(0)).collect();
+        let centers = out.iter().map(|t| (t.track_id, t.detection.position)).collect();
+        self.memory.insert(frame, RefFrame { centers, ids: cells });
         let keep_from = retain_from(frame, &self.policy);
         let first = self.policy.first_frame;
         self.memory.retain(|&f, _| f >= keep_from || (first && f == 0));
         out
+    }
+}
+
+/// The best (ref frame, track, value) a detection saw over its references: the nearest center
+/// for `flow`/`center`, the largest overlap for `iou`.
+fn best_seen(votes: &[RefVote], mode: Association) -> Option<(usize, u32, f64)> {
+    match mode {
+        Association::Iou => votes
+            .iter()
+            .filter_map(|rv| rv.overlap.map(|(t, o)| (rv.ref_frame, t, o)))
+            .max_by(|a, b| a.2.total_cmp(&b.2)),
+        Association::Flow | Association::Center => votes
+            .iter()
+            .filter_map(|rv| rv.nearest.map(|(t, d)| (rv.ref_frame, t, d)))
+            .min_by(|a, b| a.2.total_cmp(&b.2)),
     }
 }
 
@@ -284,15 +409,15 @@ mod tests {
     #[test]
     fn flow_carries_identity_and_far_objects_start_tracks() {
         let mut t = Tracker::new(policy(), 10.0, 3);
-        let a = t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(50.0, 50.0, vec![])]);
+        let a = t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(50.0, 50.0, vec![])], &[]);
         assert_eq!(a.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(a[0].decision, Decision::NewNoReference);
         // Both objects moved by +20 in x; flow towards frame 0 says -20.
-        let b = t.step(1, &[0], vec![det(50.0, 70.0, vec![[0.0, -20.0]]), det(10.0, 30.0, vec![[0.0, -20.0]])]);
+        let b = t.step(1, &[0], vec![det(50.0, 70.0, vec![[0.0, -20.0]]), det(10.0, 30.0, vec![[0.0, -20.0]])], &[]);
         assert_eq!(b.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![2, 1]);
         assert!(matches!(b[0].decision, Decision::Matched { ref_frame: 0, .. }));
         // A detection whose flow points nowhere near anything.
-        let c = t.step(2, &[1, 0], vec![det(100.0, 100.0, vec![[0.0, 0.0], [0.0, 0.0]])]);
+        let c = t.step(2, &[1, 0], vec![det(100.0, 100.0, vec![[0.0, 0.0], [0.0, 0.0]])], &[]);
         assert_eq!(c[0].track_id, 3);
         assert!(matches!(c[0].decision, Decision::NewNothingNear { nearest: Some(_), .. }));
     }
@@ -300,9 +425,9 @@ mod tests {
     #[test]
     fn one_identity_per_frame_and_older_reference_as_fallback() {
         let mut t = Tracker::new(policy(), 10.0, 3);
-        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(40.0, 40.0, vec![])]);
+        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(40.0, 40.0, vec![])], &[]);
         // Frame 1 sees only track 1 (track 2 occluded).
-        let b = t.step(1, &[0], vec![det(10.0, 10.0, vec![[0.0, 0.0]])]);
+        let b = t.step(1, &[0], vec![det(10.0, 10.0, vec![[0.0, 0.0]])], &[]);
         assert_eq!(b[0].track_id, 1);
         // Frame 2: both flow onto track 1 in frame 1; the nearer wins, the other is "taken" there
         // but finds track 2 in the first frame.
@@ -310,17 +435,109 @@ mod tests {
             2,
             &[1, 0],
             vec![det(10.0, 12.0, vec![[0.0, -2.0], [0.0, -2.0]]), det(40.0, 40.0, vec![[-29.0, -29.0], [0.0, 0.0]])],
+            &[],
         );
         assert_eq!(c[0].track_id, 1);
         assert_eq!(c[1].track_id, 2, "{:?}", c[1].decision);
         assert!(matches!(c[1].decision, Decision::Matched { ref_frame: 0, ref_slot: 1, .. }));
         // Two detections on one track: the second becomes new with "taken".
-        let d = t.step(3, &[2, 1, 0], vec![det(10.0, 12.0, vec![[0.0; 2]; 3]), det(11.0, 12.0, vec![[0.0; 2]; 3])]);
+        let d =
+            t.step(3, &[2, 1, 0], vec![det(10.0, 12.0, vec![[0.0; 2]; 3]), det(11.0, 12.0, vec![[0.0; 2]; 3])], &[]);
         assert_eq!(d[0].track_id, 1);
-        assert_eq!(d[1].decision, Decision::NewCandidatesTaken { threshold: 10.0 });
+        assert_eq!(d[1].decision, Decision::NewCandidatesTaken { by: Association::Flow, threshold: 10.0 });
         let tr = t.track(1).expect("track 1");
         assert_eq!((tr.frames, tr.first_frame, tr.last_frame, tr.class_id()), (4, 0, 3, 1));
         // Memory is bounded: frames 0 (first) and the 2 most recent.
         assert_eq!(t.memory_frames(), vec![0, 2, 3]);
+    }
+
+    /// A 1 x `len` cell map in which detection `k` owns the cells `spans[k].0..spans[k].1`.
+    fn strip(len: usize, spans: &[(usize, usize)]) -> Vec<u16> {
+        let mut g = vec![u16::MAX; len];
+        for (k, &(a, b)) in spans.iter().enumerate() {
+            g[a..b].fill(k as u16);
+        }
+        g
+    }
+
+    fn iou_tracker(threshold: f64) -> Tracker {
+        let mut t = Tracker::new(policy(), 10.0, 3);
+        t.set_association(AssociationParams { mode: Association::Iou, iou_threshold: threshold });
+        t
+    }
+
+    #[test]
+    fn iou_matches_by_decreasing_overlap_one_to_one_with_first_frame_fallback() {
+        let mut t = iou_tracker(0.3);
+        let far = vec![[500.0, 500.0]; 2]; // flows that point nowhere: IoU mode ignores them
+        t.step(0, &[], vec![det(0.0, 3.0, vec![]), det(0.0, 12.0, vec![])], &strip(16, &[(0, 6), (10, 14)]));
+        // Frame 1: the object of track 1 is split in two detections, the smaller first in
+        // detection order; track 2 is hidden. The larger overlap wins, the other is "taken".
+        let b = t.step(
+            1,
+            &[0],
+            vec![det(0.0, 5.0, far.clone()), det(0.0, 2.0, far.clone())],
+            &strip(16, &[(4, 6), (0, 4)]),
+        );
+        assert_eq!(b[1].track_id, 1);
+        assert_eq!(
+            b[1].decision,
+            Decision::Matched { ref_frame: 0, ref_slot: 0, by: Association::Iou, value: 4.0 / 6.0, threshold: 0.3 }
+        );
+        assert_eq!(b[1].decision.describe(), "matched via frame 0 by mask IoU: 0.67 >= 0.30");
+        assert_eq!(b[0].track_id, 3);
+        assert_eq!(b[0].decision, Decision::NewCandidatesTaken { by: Association::Iou, threshold: 0.3 });
+        assert_eq!(b[0].votes[0].overlap, Some((1, 2.0 / 6.0)));
+        // Frame 2: track 2 reappears where the first frame had it; frame 1 holds nothing there.
+        let c =
+            t.step(2, &[1, 0], vec![det(0.0, 13.0, far.clone()), det(0.0, 2.0, far)], &strip(16, &[(11, 15), (0, 4)]));
+        assert_eq!(c[0].track_id, 2);
+        assert_eq!(
+            c[0].decision,
+            Decision::Matched { ref_frame: 0, ref_slot: 1, by: Association::Iou, value: 3.0 / 5.0, threshold: 0.3 }
+        );
+        assert_eq!(c[1].track_id, 1);
+        assert!(matches!(c[1].decision, Decision::Matched { ref_frame: 1, value: 1.0, .. }));
+        assert_eq!(t.memory_frames(), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn iou_below_the_threshold_starts_a_track_and_says_why() {
+        let mut t = iou_tracker(0.7);
+        t.step(0, &[], vec![det(0.0, 3.0, vec![])], &strip(8, &[(0, 6)]));
+        let b = t.step(1, &[0], vec![det(0.0, 2.0, vec![[0.0; 2]])], &strip(8, &[(0, 4)]));
+        assert_eq!(b[0].track_id, 2);
+        let d = &b[0].decision;
+        assert_eq!(
+            *d,
+            Decision::NewNothingNear { nearest: Some((0, 1, 4.0 / 6.0)), by: Association::Iou, threshold: 0.7 }
+        );
+        assert_eq!(d.describe(), "new: best mask IoU was track 1 in frame 0 at 0.67 < 0.70");
+        // No overlap at all; a reference frame without masks holds nothing to overlap.
+        let c = t.step(2, &[1, 0], vec![det(0.0, 7.0, vec![[0.0; 2]; 2])], &strip(8, &[(6, 8)]));
+        assert_eq!(c[0].decision.describe(), "new: no identified mask in the references overlaps it");
+        let d = t.step(3, &[2, 1, 0], vec![det(0.0, 7.0, vec![[0.0; 2]; 3])], &[]);
+        assert!(matches!(d[0].decision, Decision::NewNothingNear { nearest: None, .. }));
+    }
+
+    #[test]
+    fn center_mode_ignores_the_flow() {
+        // The scene of `flow_carries_identity_…`: both objects moved +20 px in x, which the flow
+        // explains; the unwarped centers are 20 px from their old places, beyond the 10 px gate.
+        let mut t = Tracker::new(policy(), 10.0, 3);
+        t.set_association(AssociationParams::new(Association::Center));
+        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(50.0, 50.0, vec![])], &[]);
+        let b = t.step(1, &[0], vec![det(50.0, 70.0, vec![[0.0, -20.0]]), det(10.0, 30.0, vec![[0.0, -20.0]])], &[]);
+        assert_eq!(b.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(b[1].votes[0].nearest, Some((1, 20.0)), "measured from the unwarped center");
+        assert_eq!(b[1].votes[0].warped, [10.0, 10.0], "the flow is still reported");
+        assert_eq!(
+            b[1].decision.describe(),
+            "new: nearest was track 1 in frame 0 at 20.00 px > 10.0 (unwarped center)"
+        );
+        // Objects that stay put match by center alone.
+        let c = t.step(2, &[1, 0], vec![det(10.0, 32.0, vec![[9.0, 9.0]; 2])], &[]);
+        assert_eq!(c[0].track_id, 4);
+        assert_eq!(c[0].decision.describe(), "matched via frame 1 by center: 2.00 px <= 10.0");
     }
 }

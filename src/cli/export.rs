@@ -1,13 +1,172 @@
-//! `ifa export`.
+//! `ifa export`: an annotated H.264 MP4 that plays everywhere, and the results as data.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use ifa::export::{EncodeOptions, ExportJob, export_video};
+use ifa::infer::pipeline::Pipeline;
+use ifa::infer::runtime::{Device, SessionOptions, load_model};
+use ifa::present::scene::{Layers, SceneOptions};
+
+use super::run::resolve_default_model;
 
 /// Arguments of `ifa export`.
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    /// Arguments are not defined yet.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
+    /// The video to segment and annotate.
+    pub video: PathBuf,
+    /// The annotated video (H.264, yuv420p, MP4 with faststart; the source's size, timing
+    /// and audio).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// ONNX model following docs/model-contract.md (default: models/ifa-shapes.onnx in the project).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Execution provider.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    pub device: Device,
+    /// Overlay layers, comma-separated: masks, centers, flow, labels, trails (or "none").
+    #[arg(long, default_value = "masks,centers,labels")]
+    pub layers: String,
+    /// Mask opacity, 0..=1.
+    #[arg(long, default_value_t = 0.5)]
+    pub opacity: f32,
+    /// Hide instances scoring below this.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_score: f32,
+    /// How many past frames a trail reaches back.
+    #[arg(long, default_value_t = 30)]
+    pub trail_frames: usize,
+    /// Write YouTube-VIS results (one entry per track) here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// `video_id` written into the results.
+    #[arg(long, default_value_t = 1)]
+    pub video_id: u64,
+    /// Write one row per instance and frame here.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Write per-frame 16-bit PNG id masks (class_id * 1000 + track_id) into this folder.
+    #[arg(long)]
+    pub masks: Option<PathBuf>,
+    /// x264 constant rate factor (lower is better).
+    #[arg(long, default_value_t = EncodeOptions::default().crf)]
+    pub crf: u8,
+    /// x264 preset.
+    #[arg(long, default_value_t = EncodeOptions::default().preset)]
+    pub preset: String,
 }
 
-pub fn run(_args: ExportArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`ifa export` is not built yet")
+/// Parses `--layers`.
+fn parse_layers(s: &str) -> anyhow::Result<Layers> {
+    let mut l = Layers { masks: false, centers: false, flows: false, labels: false, trails: false };
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match name {
+            "masks" | "mask" => l.masks = true,
+            "centers" | "center" => l.centers = true,
+            "flow" | "flows" | "arrows" => l.flows = true,
+            "labels" | "label" => l.labels = true,
+            "trails" | "trail" => l.trails = true,
+            "none" => {}
+            other => bail!("unknown layer {other:?} (layers: masks, centers, flow, labels, trails, none)"),
+        }
+    }
+    Ok(l)
+}
+
+fn bar(done: usize, total: usize, width: usize) -> String {
+    let filled = (done * width).checked_div(total).unwrap_or(width).min(width);
+    format!("{}{}", "#".repeat(filled), ".".repeat(width - filled))
+}
+
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let layers = parse_layers(&args.layers)?;
+    if !(0.0..=1.0).contains(&args.opacity) {
+        bail!("--opacity must be between 0 and 1 (got {})", args.opacity);
+    }
+    if args.output.is_none() && args.json.is_none() && args.csv.is_none() && args.masks.is_none() {
+        bail!("nothing to write: give -o OUT.mp4 and/or --json, --csv, --masks");
+    }
+    let model_path = match &args.model {
+        Some(p) => p.clone(),
+        None => resolve_default_model()?,
+    };
+    let job = ExportJob {
+        video: args.video.clone(),
+        output: args.output.clone(),
+        json: args.json.clone(),
+        csv: args.csv.clone(),
+        masks: args.masks.clone(),
+        video_id: args.video_id,
+        scene: SceneOptions {
+            layers,
+            opacity: args.opacity,
+            min_score: args.min_score,
+            trail_frames: args.trail_frames,
+            ..SceneOptions::default()
+        },
+        encode: EncodeOptions { crf: args.crf, preset: args.preset.clone(), ..EncodeOptions::default() },
+    };
+    let model = load_model(&model_path, &SessionOptions { device: args.device, threads: 0 })?;
+    let mut pipe = Pipeline::new(model)?;
+    eprintln!("model {} on {}", model_path.display(), pipe.provider());
+    for w in pipe.warnings() {
+        eprintln!("warning: {w}");
+    }
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    let summary = export_video(&job, &mut pipe, &cancel, &mut |p| {
+        if last_draw.elapsed() >= Duration::from_millis(200) || p.frame == p.total {
+            eprint!("\r[{}] {}/{} frames, {:.1} fps   ", bar(p.frame, p.total, 30), p.frame, p.total, p.fps());
+            last_draw = Instant::now();
+        }
+    })
+    .with_context(|| format!("exporting {}", args.video.display()))?;
+    eprintln!();
+    for p in &summary.written {
+        eprintln!("wrote {}", p.display());
+    }
+    let n = summary.frames as f64;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n;
+    let t = &summary.times;
+    eprintln!(
+        "{} tracks over {} frames in {:.2} s ({:.1} fps)",
+        summary.tracks,
+        summary.frames,
+        summary.elapsed.as_secs_f64(),
+        n / summary.elapsed.as_secs_f64().max(1e-9)
+    );
+    eprintln!(
+        "per frame: decode {:.2} ms, inference {:.2} ms (pre {:.2}, post {:.2}, assembly {:.3}), id map {:.2} ms, overlay {:.2} ms, encode {:.2} ms, data {:.2} ms",
+        ms(t.decode),
+        ms(t.inference),
+        ms(t.preprocess),
+        ms(t.postprocess),
+        ms(t.assembly),
+        ms(t.render),
+        ms(summary.annotate),
+        ms(summary.encode),
+        ms(summary.data)
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_parse() {
+        let l = parse_layers("masks, flow,trails").expect("valid");
+        assert!(l.masks && l.flows && l.trails && !l.centers && !l.labels);
+        assert_eq!(
+            parse_layers("none").expect("valid"),
+            Layers { masks: false, centers: false, flows: false, labels: false, trails: false }
+        );
+        assert!(parse_layers("masks,bogus").is_err());
+    }
 }

@@ -1,17 +1,14 @@
 //! `ifa run`: segment and track a video headless; YouTube-VIS results and a per-frame CSV.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use ifa::assemble::idmap::extents;
-use ifa::assemble::{FrameResult, StageTimes};
+use ifa::assemble::{AssociationParams, StageTimes};
 use ifa::decode::VideoReader;
-use ifa::infer::pipeline::Pipeline;
+use ifa::export::results::ResultsCollector;
+use ifa::infer::pipeline::{Pipeline, PipelineOptions};
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
-use ifa::rle::RleJson;
 
 /// The model `ifa run` uses when `--model` is not given, relative to the project root.
 pub const DEFAULT_MODEL: &str = "models/ifa-shapes.onnx";
@@ -36,6 +33,13 @@ pub struct RunArgs {
     /// Write one row per instance and frame here.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// How detections get identities: flow (the method), or the ablation baselines center
+    /// (nearest unwarped center) and iou[:T] (stride-4 mask IoU >= T, default 0.1).
+    #[arg(long, default_value = "flow", value_name = "flow|center|iou[:T]")]
+    pub association: AssociationParams,
+    /// Use at most N references (1 to the model's ifa.refs.count; 1 = the most recent frame only).
+    #[arg(long, value_name = "N")]
+    pub refs: Option<usize>,
 }
 
 /// Finds the default model: next to the executable's project, the source tree, or the cwd.
@@ -55,15 +59,6 @@ pub fn resolve_default_model() -> anyhow::Result<PathBuf> {
     })
 }
 
-/// One result entry in YouTube-VIS format.
-#[derive(serde::Serialize)]
-struct YtvisResult {
-    video_id: u64,
-    category_id: u32,
-    score: f64,
-    segmentations: Vec<Option<RleJson>>,
-}
-
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let model_path = match &args.model {
         Some(p) => p.clone(),
@@ -76,18 +71,24 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         bail!("video {} has no frames", args.video.display());
     }
     let model = load_model(&model_path, &SessionOptions { device: args.device, threads: 0 })?;
-    let mut pipe = Pipeline::new(model)?;
+    let opts = PipelineOptions { association: args.association, refs: args.refs };
+    let mut pipe = Pipeline::with_options(model, &opts)?;
     eprintln!("model {} on {}", model_path.display(), pipe.provider());
+    let (r, m) = (pipe.contract().refs, pipe.model_refs());
+    eprintln!(
+        "association {}; references: up to {} (first frame {}, step {}; the model's: {})",
+        pipe.association(),
+        r.count,
+        if r.first_frame { "kept" } else { "not kept" },
+        r.step,
+        m.count
+    );
     for w in pipe.warnings() {
         eprintln!("warning: {w}");
     }
     let (vw, vh) = (reader.info().width, reader.info().height);
 
-    // Per track: the compressed RLE of each frame it appears in.
-    let mut segs: BTreeMap<u32, BTreeMap<usize, RleJson>> = BTreeMap::new();
-    let mut csv = String::from(
-        "frame,time,track,class,score,center_x,center_y,flows,box_x0,box_y0,box_x1,box_y1,area,decision\n",
-    );
+    let mut results = ResultsCollector::new(args.video_id, vw, vh, args.csv.is_some());
     let mut ids = Vec::new();
     let mut sum = StageTimes::default();
     let mut frames = 0usize;
@@ -106,14 +107,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             bail!("internal: id map of frame {} could not be rendered", frame.index);
         }
         let t_rle = Instant::now();
-        let rles = ifa::rle::encode_label_map(vh, vw, &ids, 0u32)?;
-        for (id, rle) in &rles {
-            segs.entry(*id).or_default().insert(frame.index, RleJson::from(rle));
-        }
+        results.add_frame(frame.index, &res, &ids, &pipe)?;
         res.times.render += t_rle.elapsed();
-        if args.csv.is_some() {
-            write_csv_rows(&mut csv, frame.index, &res, &ids, vw, &pipe);
-        }
         sum += res.times;
         frames += 1;
         last_index = last_index.max(frame.index);
@@ -135,28 +130,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let length = total.max(last_index + 1);
     if let Some(path) = &args.json {
-        let results: Vec<YtvisResult> = pipe
-            .tracks()
-            .map(|t| {
-                let mut s = vec![None; length];
-                if let Some(per) = segs.remove(&t.id) {
-                    for (f, r) in per {
-                        s[f] = Some(r);
-                    }
-                }
-                YtvisResult { video_id: args.video_id, category_id: t.class_id(), score: t.score(), segmentations: s }
-            })
-            .collect();
-        ifa::fsutil::write_atomic(path, |w| {
-            serde_json::to_writer(&mut *w, &results).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
-        })
-        .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("wrote {} ({} tracks)", path.display(), results.len());
+        let n = results.write_json(path, pipe.tracks(), length)?;
+        eprintln!("wrote {} ({n} tracks)", path.display());
     }
     if let Some(path) = &args.csv {
-        ifa::fsutil::write_atomic(path, |w| w.write_all(csv.as_bytes()))
-            .with_context(|| format!("writing {}", path.display()))?;
+        results.write_csv(path)?;
         eprintln!("wrote {}", path.display());
     }
 
@@ -182,39 +160,4 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 fn bar(done: usize, total: usize, width: usize) -> String {
     let filled = (done * width).checked_div(total).unwrap_or(width).min(width);
     format!("{}{}", "#".repeat(filled), ".".repeat(width - filled))
-}
-
-/// One CSV row per instance: positions in video pixels, flows in input pixels as
-/// `ref_frame:dy:dx` joined by `;`, box and area from the video-resolution id map.
-fn write_csv_rows(out: &mut String, frame: usize, res: &FrameResult, ids: &[u32], width: u32, pipe: &Pipeline) {
-    let ext = extents(ids, width);
-    let lb = pipe.engine().letterbox().copied();
-    for inst in &res.instances {
-        let d = &inst.detection;
-        let (cy, cx) = lb.map_or((d.position[0], d.position[1]), |lb| lb.to_video(d.position[0], d.position[1]));
-        let mut flows = String::new();
-        for (k, v) in inst.votes.iter().enumerate() {
-            if k > 0 {
-                flows.push(';');
-            }
-            let _ = write!(flows, "{}:{:.2}:{:.2}", v.ref_frame, v.flow[0], v.flow[1]);
-        }
-        let class = pipe.contract().class_name(d.class_id).unwrap_or("?");
-        let (bx, area) = match ext.iter().find(|e| e.id == inst.track_id) {
-            Some(e) => (e.bbox.map(|v| v.to_string()), e.area),
-            None => (std::array::from_fn(|_| String::new()), 0),
-        };
-        let _ = writeln!(
-            out,
-            "{frame},{:.4},{},{class},{:.5},{cx:.1},{cy:.1},{flows},{},{},{},{},{area},\"{}\"",
-            res.pts_seconds,
-            inst.track_id,
-            d.score,
-            bx[0],
-            bx[1],
-            bx[2],
-            bx[3],
-            inst.decision.describe()
-        );
-    }
 }

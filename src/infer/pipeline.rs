@@ -2,21 +2,44 @@
 //! post-processing → assembly → id map at the video's resolution. `ifa run`, the viewer and
 //! the exporter drive this.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
-use super::contract::ModelContract;
+use super::contract::{ModelContract, RefsPolicy};
+use super::refs::{RefsLimitError, limit_policy};
 use super::runtime::{LoadedModel, Provider};
 use super::stream::{InferError, StreamEngine};
+use crate::assemble::AssociationParams;
 use crate::assemble::idmap::IdMapper;
 use crate::assemble::tracker::TrackInfo;
 use crate::assemble::{Assembler, FrameResult};
 use crate::frame::RgbFrame;
+
+/// Run-time choices that differ from the method's defaults (the ablation settings).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PipelineOptions {
+    /// How detections are compared with their references (default: instance flow).
+    pub association: AssociationParams,
+    /// Use at most this many references (`None`: the model's `ifa.refs.count`).
+    pub refs: Option<usize>,
+}
+
+/// A pipeline that cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Infer(#[from] InferError),
+    #[error("model {path}: {source}")]
+    Refs { path: PathBuf, source: RefsLimitError },
+}
 
 /// Model + memory + tracker for one stream of frames.
 pub struct Pipeline {
     engine: StreamEngine,
     assembler: Assembler,
     mapper: Option<IdMapper>,
+    /// The model's own `ifa.refs` (the engine's contract holds the policy in use).
+    model_refs: RefsPolicy,
 }
 
 impl Pipeline {
@@ -25,11 +48,43 @@ impl Pipeline {
         let engine = StreamEngine::new(model)?;
         let c = engine.contract();
         let assembler = Assembler::new(c.post, c.refs, c.num_classes());
-        Ok(Self { engine, assembler, mapper: None })
+        let model_refs = c.refs;
+        Ok(Self { engine, assembler, mapper: None, model_refs })
     }
 
+    /// As [`Pipeline::new`], with another association mode and/or fewer references.
+    pub fn with_options(mut model: LoadedModel, opts: &PipelineOptions) -> Result<Self, PipelineError> {
+        let model_refs = ModelContract::from_model(&model).map_err(InferError::from)?.refs;
+        if let Some(n) = opts.refs {
+            let path = model.path.clone();
+            let policy = limit_policy(&model_refs, n).map_err(|source| PipelineError::Refs { path, source })?;
+            // The engine reads its policy from the model's `ifa.refs`, so the limited policy is
+            // handed to it there: the engine, the tracker and `contract().refs` then agree.
+            let json = format!(
+                r#"{{"count": {}, "first_frame": {}, "step": {}}}"#,
+                policy.count, policy.first_frame, policy.step
+            );
+            model.metadata.insert("ifa.refs".to_owned(), json);
+        }
+        let mut p = Self::new(model)?;
+        p.model_refs = model_refs;
+        p.assembler.set_association(opts.association);
+        Ok(p)
+    }
+
+    /// The model's contract; `refs` is the reference policy in use (see [`Pipeline::model_refs`]).
     pub fn contract(&self) -> &ModelContract {
         self.engine.contract()
+    }
+
+    /// The reference policy the model declares, before any `--refs` limit.
+    pub fn model_refs(&self) -> RefsPolicy {
+        self.model_refs
+    }
+
+    /// The association mode in use.
+    pub fn association(&self) -> AssociationParams {
+        self.assembler.tracker().association()
     }
 
     pub fn provider(&self) -> Provider {

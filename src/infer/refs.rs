@@ -3,6 +3,28 @@
 
 use super::contract::RefsPolicy;
 
+/// A reference count the model's policy cannot give.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{asked} references asked, but the model's `ifa.refs.count` allows 1 to {count}")]
+pub struct RefsLimitError {
+    pub asked: usize,
+    pub count: usize,
+}
+
+/// The policy with at most `n` references (the `--refs` ablation; the graph takes any L up
+/// to the model's count, so no other model is needed). Step and the first-frame rule are kept,
+/// except that one reference alone is the most recent frame: the method's "one reference"
+/// setting, and the only choice that still follows objects once they have moved.
+pub fn limit_policy(p: &RefsPolicy, n: usize) -> Result<RefsPolicy, RefsLimitError> {
+    if n == 0 || n > p.count {
+        return Err(RefsLimitError { asked: n, count: p.count });
+    }
+    Ok(match n {
+        1 => RefsPolicy { count: 1, first_frame: false, step: p.step },
+        _ => RefsPolicy { count: n, ..*p },
+    })
+}
+
 /// How many references may be recent frames (the first frame takes one slot when it is used).
 fn recent_slots(p: &RefsPolicy) -> usize {
     if p.first_frame { p.count.saturating_sub(1) } else { p.count }
@@ -60,8 +82,28 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_keeps_the_policy_and_one_reference_is_the_latest_frame() {
+        let model = RefsPolicy { count: 4, first_frame: true, step: 1 };
+        assert_eq!(limit_policy(&model, 4), Ok(model));
+        let two = limit_policy(&model, 2).expect("2 <= 4");
+        assert_eq!(reference_frames(10, &two), vec![9, 0]);
+        assert_eq!(reference_frames(1, &two), vec![0]);
+        let one = limit_policy(&model, 1).expect("1 <= 4");
+        assert_eq!(one, RefsPolicy { count: 1, first_frame: false, step: 1 });
+        assert_eq!(reference_frames(10, &one), vec![9]);
+        assert_eq!(reference_frames(1, &one), vec![0]);
+        let stepped = RefsPolicy { count: 3, first_frame: false, step: 2 };
+        assert_eq!(reference_frames(9, &limit_policy(&stepped, 1).expect("1")), vec![7]);
+        assert_eq!(limit_policy(&model, 0), Err(RefsLimitError { asked: 0, count: 4 }));
+        let e = limit_policy(&model, 5).expect_err("more than the model");
+        assert_eq!(e.to_string(), "5 references asked, but the model's `ifa.refs.count` allows 1 to 4");
+    }
+
+    #[test]
     fn retention_covers_every_future_reference() {
         for p in [
+            RefsPolicy { count: 1, first_frame: false, step: 1 },
+            RefsPolicy { count: 1, first_frame: false, step: 3 },
             RefsPolicy { count: 4, first_frame: true, step: 1 },
             RefsPolicy { count: 3, first_frame: true, step: 3 },
             RefsPolicy { count: 2, first_frame: false, step: 2 },

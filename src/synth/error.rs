@@ -26,8 +26,15 @@ pub enum SynthError {
     #[error("cannot serialise annotations: {0}")]
     Json(#[from] serde_json::Error),
     /// The MP4 writer failed.
-    #[error("cannot write video {path}: {message}")]
-    Video { path: PathBuf, message: String },
+    #[error("cannot write video {path}: {source}")]
+    Video {
+        path: PathBuf,
+        #[source]
+        source: crate::export::EncodeError,
+    },
+    /// The label map could not be run-length encoded (a size mismatch; a bug if it happens).
+    #[error("cannot encode masks: {0}")]
+    Rle(#[from] crate::rle::RleError),
 }
 
 impl SynthError {

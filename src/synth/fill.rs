@@ -11,13 +11,37 @@ use super::noise::ValueNoise;
 pub enum Pattern {
     Solid(Rgb),
     /// Two-colour stripes of `period` across direction `angle`.
-    Stripes { a: Rgb, b: Rgb, period: f32, angle: f32 },
-    Checker { a: Rgb, b: Rgb, cell: f32, angle: f32 },
+    Stripes {
+        a: Rgb,
+        b: Rgb,
+        period: f32,
+        angle: f32,
+    },
+    Checker {
+        a: Rgb,
+        b: Rgb,
+        cell: f32,
+        angle: f32,
+    },
     /// From `a` to `b` along direction `angle`.
-    Linear { a: Rgb, b: Rgb, angle: f32 },
+    Linear {
+        a: Rgb,
+        b: Rgb,
+        angle: f32,
+    },
     /// From `a` at `center` to `b` at distance `reach`.
-    Radial { a: Rgb, b: Rgb, center: [f32; 2], reach: f32 },
-    Noise { a: Rgb, b: Rgb, noise: ValueNoise, scale: f32 },
+    Radial {
+        a: Rgb,
+        b: Rgb,
+        center: [f32; 2],
+        reach: f32,
+    },
+    Noise {
+        a: Rgb,
+        b: Rgb,
+        noise: ValueNoise,
+        scale: f32,
+    },
 }
 
 /// A band of colour just inside the shape's border.

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Ablation of the assembly through the real path: `ifa run` on every video of one or more
+# validation sets made by `ifa synth` (videos/<name>.mp4 + instances.json), per configuration
+# (association flow/center/iou x references model-count/1), results merged per set, `ifa eval`,
+# and one markdown table row per (set, configuration) with AP, AP50, AP75, AR1, AR10 (percent).
+#
+#   scripts/ablation.sh [options] MODEL VALDIR [VALDIR ...]
+#
+# Options:
+#   -o, --out DIR          work folder (default: target/ablation/<model file stem>); per set and
+#                          configuration it keeps per-video results and logs, results.json (merged),
+#                          eval.json and eval.txt; table.md at the top
+#   --ifa BIN              the ifa executable (default: target/release/ifa of this project)
+#   --device D             auto, cpu or cuda (default: auto)
+#   --associations "A ..." default "flow center iou"; iou:T sets the IoU gate (default 0.1)
+#   --refs "R ..."         default "model 1"; `model` = the model's own ifa.refs.count (the row
+#                          shows the number), N = --refs N
+#
+# Example (see docs/model-contract.md for the model, `ifa synth --help` for the sets):
+#   target/release/ifa synth --out data/val_standard --preset standard --videos 20 --seed 1
+#   target/release/ifa synth --out data/val_hard --preset hard --videos 20 --seed 2
+#   scripts/ablation.sh models/ifa-shapes.onnx data/val_standard data/val_hard
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ifa="$root/target/release/ifa"
+device=auto
+associations="flow center iou"
+refs_list="model 1"
+out=""
+
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -o|--out) out="$2"; shift 2 ;;
+        --ifa) ifa="$2"; shift 2 ;;
+        --device) device="$2"; shift 2 ;;
+        --associations) associations="$2"; shift 2 ;;
+        --refs) refs_list="$2"; shift 2 ;;
+        -h|--help) usage 0 ;;
+        --) shift; args+=("$@"); break ;;
+        -*) echo "ablation.sh: unknown option $1" >&2; usage ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+[ "${#args[@]}" -ge 2 ] || usage
+model="${args[0]}"
+sets=("${args[@]:1}")
+[ -f "$model" ] || { echo "ablation.sh: model $model not found" >&2; exit 1; }
+[ -x "$ifa" ] || { echo "ablation.sh: $ifa not found; run cargo build --release or pass --ifa" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "ablation.sh: python3 is needed for the JSON steps" >&2; exit 1; }
+[ -n "$out" ] || out="$root/target/ablation/$(basename "${model%.*}")"
+mkdir -p "$out"
+
+# "<video id> <name>" per video of a YouTube-VIS ground truth; the name is the frame folder.
+list_videos() {
+    python3 - "$1" <<'PY'
+import json, os, sys
+gt = json.load(open(sys.argv[1]))
+for v in gt["videos"]:
+    print(v["id"], os.path.dirname(v["file_names"][0]))
+PY
+}
+
+# Concatenates the per-video result lists into one list.
+merge_results() {
+    python3 - "$@" <<'PY'
+import json, sys
+out, merged = sys.argv[1], []
+for path in sys.argv[2:]:
+    merged.extend(json.load(open(path)))
+with open(out + ".tmp", "w") as f:
+    json.dump(merged, f)
+import os
+os.replace(out + ".tmp", out)
+PY
+}
+
+# One markdown row from an `ifa eval --json` document.
+table_row() {
+    python3 - "$@" <<'PY'
+import json, sys
+path, set_name, assoc, refs = sys.argv[1:5]
+m = json.load(open(path))["metrics"]
+cells = [f"{100 * m[k]:.1f}" if m[k] >= 0 else "-" for k in ("AP", "AP50", "AP75", "AR1", "AR10")]
+print(f"| {set_name} | {assoc} | {refs} | " + " | ".join(cells) + " |")
+PY
+}
+
+header="| set | association | refs | AP | AP50 | AP75 | AR1 | AR10 |
+|---|---|---|---|---|---|---|---|"
+rows=""
+echo "model $model, ifa $ifa, device $device, results under $out" >&2
+echo "$header"
+for set in "${sets[@]}"; do
+    gt="$set/instances.json"
+    [ -f "$gt" ] || { echo "ablation.sh: $gt not found (make the set with ifa synth)" >&2; exit 1; }
+    set_name="$(basename "$set")"
+    mapfile -t videos < <(list_videos "$gt")
+    [ "${#videos[@]}" -gt 0 ] || { echo "ablation.sh: $gt lists no video" >&2; exit 1; }
+    for entry in "${videos[@]}"; do
+        name="${entry#* }"
+        [ -f "$set/videos/$name.mp4" ] || { echo "ablation.sh: $set/videos/$name.mp4 not found (made with --no-mp4?)" >&2; exit 1; }
+    done
+    for assoc in $associations; do
+        for refs in $refs_list; do
+            cfg="$assoc-refs$refs"
+            dir="$out/$set_name/${cfg//:/-}"
+            mkdir -p "$dir/videos"
+            refs_flag=()
+            [ "$refs" = model ] || refs_flag=(--refs "$refs")
+            parts=()
+            start=$SECONDS
+            for entry in "${videos[@]}"; do
+                id="${entry%% *}"
+                name="${entry#* }"
+                res="$dir/videos/$name.json"
+                log="$dir/videos/$name.log"
+                if ! "$ifa" run "$set/videos/$name.mp4" --model "$model" --device "$device" --video-id "$id" \
+                    --association "$assoc" "${refs_flag[@]}" --json "$res" 2>"$log"; then
+                    echo "ablation.sh: ifa run failed on $set/videos/$name.mp4 ($cfg):" >&2
+                    tail -n 5 "$log" >&2
+                    exit 1
+                fi
+                parts+=("$res")
+            done
+            # The reference count actually used, as `ifa run` reported it.
+            used="$(sed -n 's/.*references: up to \([0-9]*\).*/\1/p' "$log" | head -n 1)"
+            merge_results "$dir/results.json" "${parts[@]}"
+            "$ifa" eval --gt "$gt" --results "$dir/results.json" --json "$dir/eval.json" >"$dir/eval.txt"
+            row="$(table_row "$dir/eval.json" "$set_name" "$assoc" "${used:-$refs}")"
+            echo "$row"
+            echo "  ($set_name, $cfg: ${#videos[@]} videos in $((SECONDS - start)) s)" >&2
+            rows+="$row"$'\n'
+        done
+    done
+done
+printf '%s\n%s' "$header" "$rows" >"$out/table.md"
+echo "table written to $out/table.md" >&2

@@ -1,0 +1,428 @@
+//! The export of one video: decode → segment and track → draw the overlay → encode, plus the
+//! results as data. `ifa export` drives it; the viewer's Export button can too:
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use std::sync::atomic::AtomicBool;
+//! use ifa::export::{ExportJob, export_video};
+//! use ifa::infer::pipeline::Pipeline;
+//! use ifa::infer::runtime::{SessionOptions, load_model};
+//!
+//! let model = load_model("models/ifa-shapes.onnx".as_ref(), &SessionOptions::default())?;
+//! let mut pipe = Pipeline::new(model)?;
+//! let job = ExportJob { output: Some("out.mp4".into()), ..ExportJob::new("in.mp4".into()) };
+//! let cancel = Arc::new(AtomicBool::new(false)); // set from the UI thread to stop
+//! let summary = export_video(&job, &mut pipe, &cancel, &mut |p| {
+//!     eprintln!("{}/{} frames", p.frame, p.total);
+//! })?;
+//! println!("wrote {:?}", summary.written);
+//! # Ok(()) }
+//! ```
+//!
+//! Every output is written under a temporary name and moved into place only when the whole
+//! video is done: a cancelled or failed export leaves nothing behind, and outputs that
+//! cannot be created (read-only folder) are reported before any work starts.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::annotate::{AnnotateError, Annotator};
+use super::encode::{EncodeError, EncodeOptions, VideoWriter};
+use super::meta::{SourceMeta, sidecar_path};
+use super::mots::{MotsError, MotsWriter};
+use super::results::{ResultsCollector, ResultsError};
+use crate::assemble::StageTimes;
+use crate::decode::{DecodeError, VideoReader};
+use crate::frame::RgbFrame;
+use crate::fsutil::AtomicFile;
+use crate::infer::pipeline::Pipeline;
+use crate::infer::stream::InferError;
+use crate::present::scene::{FrameRecord, SceneOptions, build_scene};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("nothing to export: give an output video, JSON, CSV or mask folder")]
+    NothingToWrite,
+    #[error("the output {path} is the source video")]
+    SameAsSource { path: PathBuf },
+    #[error("cannot write {path}: the folder {} is not writable or does not exist ({source})", folder.display())]
+    Unwritable { path: PathBuf, folder: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("{video}: {source}")]
+    Infer { video: PathBuf, source: InferError },
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+    #[error(transparent)]
+    Mots(#[from] MotsError),
+    #[error(transparent)]
+    Annotate(#[from] AnnotateError),
+    #[error("writing {path}: {source}")]
+    Meta { path: PathBuf, source: std::io::Error },
+    #[error("internal: the id map of frame {frame} could not be rendered")]
+    IdMap { frame: usize },
+    #[error("{path} has no decodable frames")]
+    NoFrames { path: PathBuf },
+    #[error("export cancelled")]
+    Cancelled,
+    #[error("internal: the encoder thread stopped")]
+    EncoderPanicked,
+}
+
+/// What to export.
+#[derive(Clone, Debug)]
+pub struct ExportJob {
+    pub video: PathBuf,
+    /// The annotated video (H.264 MP4).
+    pub output: Option<PathBuf>,
+    /// YouTube-VIS results.
+    pub json: Option<PathBuf>,
+    /// One row per instance and frame.
+    pub csv: Option<PathBuf>,
+    /// MOTS-style 16-bit PNG id masks, one per frame.
+    pub masks: Option<PathBuf>,
+    /// `video_id` in the JSON results.
+    pub video_id: u64,
+    /// Layers, opacity and filters of the overlay (the viewer's).
+    pub scene: SceneOptions,
+    /// Quality settings (crf, preset, threads); frame rate, time base and audio always come
+    /// from the source.
+    pub encode: EncodeOptions,
+}
+
+impl ExportJob {
+    /// A job for `video` with nothing to write yet and the viewer's default overlay.
+    pub fn new(video: PathBuf) -> Self {
+        Self {
+            video,
+            output: None,
+            json: None,
+            csv: None,
+            masks: None,
+            video_id: 1,
+            scene: SceneOptions::default(),
+            encode: EncodeOptions::default(),
+        }
+    }
+}
+
+/// Where an export stands; given to the progress callback after every frame.
+#[derive(Clone, Debug)]
+pub struct ExportProgress {
+    /// Frames done.
+    pub frame: usize,
+    /// Frames in the video.
+    pub total: usize,
+    pub elapsed: Duration,
+}
+
+impl ExportProgress {
+    /// Done fraction, 0..=1.
+    pub fn fraction(&self) -> f32 {
+        if self.total == 0 { 0.0 } else { (self.frame as f32 / self.total as f32).min(1.0) }
+    }
+
+    /// Frames per second so far.
+    pub fn fps(&self) -> f64 {
+        self.frame as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// What an export did.
+#[derive(Clone, Debug, Default)]
+pub struct ExportSummary {
+    pub frames: usize,
+    pub tracks: usize,
+    /// The files and folders written, in the order they were moved into place.
+    pub written: Vec<PathBuf>,
+    pub elapsed: Duration,
+    /// Decode, pre-process, inference, post-process, assembly, id map (summed over frames).
+    pub times: StageTimes,
+    /// Drawing the overlay (on the encoder thread, overlapping inference).
+    pub annotate: Duration,
+    /// Colour conversion, H.264 encoding and muxing, audio included (on the encoder thread,
+    /// except the final flush).
+    pub encode: Duration,
+    /// RLE, CSV rows and MOTS PNGs.
+    pub data: Duration,
+}
+
+/// Fails early, naming the folder, when `path` cannot be created.
+fn check_writable(path: &Path) -> Result<(), ExportError> {
+    AtomicFile::new(path).map(drop).map_err(|source| {
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        ExportError::Unwritable { path: path.to_path_buf(), folder, source }
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Runs `job` with `pipe` (reset first: the export is a new stream). Checks `cancel` before
+/// every frame and returns [`ExportError::Cancelled`] once it is set; calls `progress` after
+/// every frame. Nothing is left at any output path unless the whole export succeeds.
+pub fn export_video(
+    job: &ExportJob,
+    pipe: &mut Pipeline,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(&ExportProgress),
+) -> Result<ExportSummary, ExportError> {
+    let start = Instant::now();
+    let outputs: Vec<&PathBuf> = [&job.output, &job.json, &job.csv, &job.masks].into_iter().flatten().collect();
+    if outputs.is_empty() {
+        return Err(ExportError::NothingToWrite);
+    }
+    if let Some(p) = outputs.iter().find(|p| same_file(p, &job.video)) {
+        return Err(ExportError::SameAsSource { path: p.to_path_buf() });
+    }
+    for p in [&job.output, &job.json, &job.csv].into_iter().flatten() {
+        check_writable(p)?;
+    }
+    for p in [&job.json, &job.csv].into_iter().flatten() {
+        check_writable(&sidecar_path(p))?;
+    }
+
+    let mut reader = VideoReader::open(&job.video)?;
+    let info = reader.info().clone();
+    let (w, h) = (info.width, info.height);
+    let total = reader.frame_count();
+    pipe.reset();
+
+    let mut mots = job.masks.as_deref().map(|d| MotsWriter::create(d, w, h)).transpose()?;
+    let encode = job.output.as_ref().map(|out| {
+        let opts = EncodeOptions {
+            frame_rate: info.frame_rate,
+            time_base: Some(info.time_base),
+            audio_from: info.audio.is_some().then(|| job.video.clone()),
+            ..job.encode.clone()
+        };
+        (out.clone(), opts)
+    });
+    let mut results =
+        (job.json.is_some() || job.csv.is_some()).then(|| ResultsCollector::new(job.video_id, w, h, job.csv.is_some()));
+    let need_ids = results.is_some() || mots.is_some() || (encode.is_some() && job.scene.layers.masks);
+    let class_names = pipe.contract().classes.clone();
+
+    let mut sum = ExportSummary::default();
+    let mut frame_pts: Vec<i64> = Vec::with_capacity(total);
+    // Overlay and encoding run on their own thread (FFmpeg's contexts stay on it), overlapping
+    // the next frames' inference.
+    std::thread::scope(|scope| -> Result<(), ExportError> {
+        let (tx, rx) = crossbeam_channel::bounded::<ToEncoder>(4);
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded::<Result<(), ExportError>>(1);
+        let worker = encode.map(|(out, opts)| {
+            let (scene, names) = (&job.scene, &class_names[..]);
+            scope.spawn(move || encode_frames(&out, w, h, &opts, &rx, &ready_tx, scene, names))
+        });
+        let finish_worker = |worker: Option<std::thread::ScopedJoinHandle<'_, _>>| match worker {
+            Some(h) => h.join().map_err(|_| ExportError::EncoderPanicked)?,
+            None => Ok(EncoderReport::default()),
+        };
+        if worker.is_some() {
+            // Creating the video fails early (no encoder, unreadable audio) or not at all.
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return finish_worker(worker).map(drop),
+            }
+        }
+        let mut ids = Vec::new();
+        let mut last_pts: Option<i64> = None;
+        let mut encoder_gone = false;
+        let produced = (|| -> Result<(), ExportError> {
+            loop {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(ExportError::Cancelled);
+                }
+                let t0 = Instant::now();
+                let Some(frame) = reader.next_frame()? else {
+                    return Ok(());
+                };
+                let decode = t0.elapsed();
+                let mut res = pipe
+                    .process(&frame.image, frame.pts_seconds)
+                    .map_err(|source| ExportError::Infer { video: job.video.clone(), source })?;
+                res.times.decode = decode;
+                if need_ids && !pipe.render_ids(&mut res, &mut ids) {
+                    return Err(ExportError::IdMap { frame: frame.index });
+                }
+                sum.times += res.times;
+
+                let t_data = Instant::now();
+                if let Some(r) = results.as_mut() {
+                    r.add_frame(frame.index, &res, &ids, pipe)?;
+                }
+                if let Some(m) = mots.as_mut() {
+                    let class_of =
+                        |id: u32| res.instances.iter().find(|i| i.track_id == id).map(|i| i.detection.class_id);
+                    m.write_frame(frame.index, &ids, &class_of)?;
+                }
+                sum.data += t_data.elapsed();
+
+                // Timestamps from the source, kept strictly increasing for the encoder.
+                let pts = reader.index().pts(frame.index).unwrap_or(frame.index as i64);
+                let pts = match last_pts {
+                    Some(l) if pts <= l => l + 1,
+                    _ => pts,
+                };
+                last_pts = Some(pts);
+                frame_pts.push(pts);
+
+                if worker.is_some() {
+                    let record = pipe.engine().letterbox().map(|lb| FrameRecord::from_result(&res, lb, None));
+                    let ids = (need_ids && job.scene.layers.masks).then(|| ids.clone());
+                    let work = Work { image: frame.image, ids, record, pts };
+                    // A closed channel means the encoder failed: its error is reported below.
+                    if tx.send(ToEncoder::Frame(Box::new(work))).is_err() {
+                        encoder_gone = true;
+                        return Ok(());
+                    }
+                }
+                sum.frames += 1;
+                progress(&ExportProgress { frame: sum.frames, total, elapsed: start.elapsed() });
+            }
+        })();
+        if produced.is_err() || encoder_gone || cancel.load(Ordering::Relaxed) || sum.frames == 0 {
+            drop(tx); // the encoder stops and removes its temporary file
+            finish_worker(worker)?;
+            produced?;
+            if encoder_gone {
+                return Err(ExportError::EncoderPanicked);
+            }
+            return Err(if sum.frames == 0 {
+                ExportError::NoFrames { path: job.video.clone() }
+            } else {
+                ExportError::Cancelled
+            });
+        }
+
+        // Everything is done: move the outputs into place, the video last.
+        sum.tracks = pipe.tracks().count();
+        let length = total.max(frame_pts.len());
+        let meta = |content: &str| SourceMeta::new(&info, frame_pts.clone(), content);
+        let write_meta = |data: &Path, content: &str| {
+            let p = sidecar_path(data);
+            meta(content).write(&p).map_err(|source| ExportError::Meta { path: p, source })
+        };
+        let data = (|| -> Result<Vec<PathBuf>, ExportError> {
+            let mut written = Vec::new();
+            if let (Some(r), Some(p)) = (results.as_ref(), job.json.as_ref()) {
+                r.write_json(p, pipe.tracks(), length)?;
+                write_meta(p, "YouTube-VIS results: a list of tracks, segmentations[i] is frame i (compressed RLE)")?;
+                written.push(p.clone());
+            }
+            if let (Some(r), Some(p)) = (results.as_ref(), job.csv.as_ref()) {
+                r.write_csv(p)?;
+                write_meta(p, "one row per instance and frame; `time` is the frame's presentation time in seconds")?;
+                written.push(p.clone());
+            }
+            if let Some(m) = mots.take() {
+                let content =
+                    "MOTS id masks: NNNNNN.png is frame N, 16-bit, value = class_id * 1000 + track_id, 0 = none";
+                written.push(m.commit(&meta(content))?);
+            }
+            Ok(written)
+        })();
+        if data.is_ok() {
+            tx.send(ToEncoder::Finish).ok();
+        }
+        drop(tx);
+        let report = finish_worker(worker)?;
+        sum.written = data?;
+        sum.written.extend(report.written);
+        sum.annotate = report.annotate;
+        sum.encode = report.encode;
+        Ok(())
+    })?;
+    sum.elapsed = start.elapsed();
+    Ok(sum)
+}
+
+enum ToEncoder {
+    Frame(Box<Work>),
+    /// All frames sent and the other outputs written: finish the file and move it into place.
+    Finish,
+}
+
+#[derive(Default)]
+struct EncoderReport {
+    written: Option<PathBuf>,
+    annotate: Duration,
+    encode: Duration,
+}
+
+/// One processed frame on its way to the encoder.
+struct Work {
+    image: RgbFrame,
+    /// The id map, when masks are drawn.
+    ids: Option<Vec<u32>>,
+    record: Option<FrameRecord>,
+    pts: i64,
+}
+
+/// The encoder thread: creates the video (answering on `ready`), draws each frame's scene
+/// and encodes it; finishes the file on [`ToEncoder::Finish`], and drops it (leaving nothing)
+/// if the channel closes first.
+fn encode_frames(
+    out: &Path,
+    width: u32,
+    height: u32,
+    encode: &EncodeOptions,
+    rx: &crossbeam_channel::Receiver<ToEncoder>,
+    ready: &crossbeam_channel::Sender<Result<(), ExportError>>,
+    opts: &SceneOptions,
+    class_names: &[String],
+) -> Result<EncoderReport, ExportError> {
+    let mut writer = match VideoWriter::create(out, width, height, encode) {
+        Ok(wr) => {
+            ready.send(Ok(())).ok();
+            wr
+        }
+        Err(e) => {
+            ready.send(Err(e.into())).ok();
+            return Ok(EncoderReport::default());
+        }
+    };
+    let mut annotator = Annotator::new();
+    let mut history: VecDeque<FrameRecord> = VecDeque::new();
+    let mut report = EncoderReport::default();
+    for msg in rx {
+        let mut work = match msg {
+            ToEncoder::Frame(work) => work,
+            ToEncoder::Finish => {
+                let t0 = Instant::now();
+                report.written = Some(writer.finish()?);
+                report.encode += t0.elapsed();
+                return Ok(report);
+            }
+        };
+        let t0 = Instant::now();
+        if let Some(record) = work.record.take() {
+            let scene = build_scene(&record, &|i| history.iter().find(|r| r.index == i), opts, class_names);
+            annotator.draw(&mut work.image, work.ids.as_deref(), &scene)?;
+            if opts.layers.trails && opts.trail_frames > 0 {
+                history.push_back(record);
+                while history.len() > opts.trail_frames {
+                    history.pop_front();
+                }
+            }
+        }
+        let t1 = Instant::now();
+        writer.write_frame(&work.image, Some(work.pts))?;
+        report.annotate += t1 - t0;
+        report.encode += t1.elapsed();
+    }
+    Ok(report)
+}

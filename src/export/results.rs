@@ -1,0 +1,201 @@
+//! Results as data, shared by `ifa run` and `ifa export`: YouTube-VIS results (one entry per
+//! track, compressed RLE per frame) and one CSV row per instance and frame.
+//!
+//! Feed every processed frame to [`ResultsCollector::add_frame`] with its video-resolution id
+//! map, then write with [`ResultsCollector::write_json`] / [`ResultsCollector::write_csv`]
+//! (both atomic: a failure leaves no file).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::assemble::idmap::extents;
+use crate::assemble::{FrameResult, TrackInfo};
+use crate::infer::pipeline::Pipeline;
+use crate::rle::{RleError, RleJson, encode_label_map};
+
+/// The CSV's first line.
+pub const CSV_HEADER: &str =
+    "frame,time,track,class,score,center_x,center_y,flows,box_x0,box_y0,box_x1,box_y1,area,decision\n";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("frame {frame}: id map does not fit the video: {source}")]
+    IdMap { frame: usize, source: RleError },
+    #[error("writing {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// One result entry in YouTube-VIS format (the same JSON as [`crate::eval::ResultTrack`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct YtvisResult {
+    pub video_id: u64,
+    pub category_id: u32,
+    pub score: f64,
+    pub segmentations: Vec<Option<RleJson>>,
+}
+
+/// Collects the results of one video, frame by frame.
+#[derive(Debug)]
+pub struct ResultsCollector {
+    video_id: u64,
+    width: u32,
+    height: u32,
+    /// Per track: the compressed RLE of each frame it appears in.
+    segs: BTreeMap<u32, BTreeMap<usize, RleJson>>,
+    csv: Option<String>,
+    frames_seen: usize,
+}
+
+impl ResultsCollector {
+    /// `with_csv`: also build the CSV rows (kept in memory until written).
+    pub fn new(video_id: u64, width: u32, height: u32, with_csv: bool) -> Self {
+        Self {
+            video_id,
+            width,
+            height,
+            segs: BTreeMap::new(),
+            csv: with_csv.then(|| CSV_HEADER.to_owned()),
+            frames_seen: 0,
+        }
+    }
+
+    /// Records one frame: `ids` is its id map at video resolution (`Pipeline::render_ids`).
+    pub fn add_frame(
+        &mut self,
+        frame: usize,
+        res: &FrameResult,
+        ids: &[u32],
+        pipe: &Pipeline,
+    ) -> Result<(), ResultsError> {
+        let rles = encode_label_map(self.height, self.width, ids, 0u32)
+            .map_err(|source| ResultsError::IdMap { frame, source })?;
+        for (id, rle) in &rles {
+            self.segs.entry(*id).or_default().insert(frame, RleJson::from(rle));
+        }
+        if let Some(csv) = self.csv.as_mut() {
+            write_csv_rows(csv, frame, res, ids, self.width, pipe);
+        }
+        self.frames_seen = self.frames_seen.max(frame + 1);
+        Ok(())
+    }
+
+    /// The YouTube-VIS entries, one per track, each `length` frames long (at least as long as
+    /// the frames seen).
+    pub fn ytvis_results<'a>(&self, tracks: impl Iterator<Item = &'a TrackInfo>, length: usize) -> Vec<YtvisResult> {
+        let length = length.max(self.frames_seen);
+        tracks
+            .map(|t| {
+                let mut s = vec![None; length];
+                if let Some(per) = self.segs.get(&t.id) {
+                    for (&f, r) in per {
+                        s[f] = Some(r.clone());
+                    }
+                }
+                YtvisResult { video_id: self.video_id, category_id: t.class_id(), score: t.score(), segmentations: s }
+            })
+            .collect()
+    }
+
+    /// Writes the YouTube-VIS results; returns how many tracks were written.
+    pub fn write_json<'a>(
+        &self,
+        path: &Path,
+        tracks: impl Iterator<Item = &'a TrackInfo>,
+        length: usize,
+    ) -> Result<usize, ResultsError> {
+        let results = self.ytvis_results(tracks, length);
+        crate::fsutil::write_atomic(path, |w| {
+            serde_json::to_writer(&mut *w, &results).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")
+        })
+        .map_err(|source| ResultsError::Write { path: path.to_path_buf(), source })?;
+        Ok(results.len())
+    }
+
+    /// The CSV text so far (`None` if built without CSV).
+    pub fn csv(&self) -> Option<&str> {
+        self.csv.as_deref()
+    }
+
+    /// Writes the CSV (only the header if built without CSV rows).
+    pub fn write_csv(&self, path: &Path) -> Result<(), ResultsError> {
+        let text = self.csv.as_deref().unwrap_or(CSV_HEADER);
+        crate::fsutil::write_atomic(path, |w| w.write_all(text.as_bytes()))
+            .map_err(|source| ResultsError::Write { path: path.to_path_buf(), source })
+    }
+}
+
+/// One CSV row per instance: positions in video pixels, flows in input pixels as
+/// `ref_frame:dy:dx` joined by `;`, box and area from the video-resolution id map.
+fn write_csv_rows(out: &mut String, frame: usize, res: &FrameResult, ids: &[u32], width: u32, pipe: &Pipeline) {
+    let ext = extents(ids, width);
+    let lb = pipe.engine().letterbox().copied();
+    for inst in &res.instances {
+        let d = &inst.detection;
+        let (cy, cx) = lb.map_or((d.position[0], d.position[1]), |lb| lb.to_video(d.position[0], d.position[1]));
+        let mut flows = String::new();
+        for (k, v) in inst.votes.iter().enumerate() {
+            if k > 0 {
+                flows.push(';');
+            }
+            let _ = write!(flows, "{}:{:.2}:{:.2}", v.ref_frame, v.flow[0], v.flow[1]);
+        }
+        let class = pipe.contract().class_name(d.class_id).unwrap_or("?");
+        let (bx, area) = match ext.iter().find(|e| e.id == inst.track_id) {
+            Some(e) => (e.bbox.map(|v| v.to_string()), e.area),
+            None => (std::array::from_fn(|_| String::new()), 0),
+        };
+        let _ = writeln!(
+            out,
+            "{frame},{:.4},{},{class},{:.5},{cx:.1},{cy:.1},{flows},{},{},{},{},{area},\"{}\"",
+            res.pts_seconds,
+            inst.track_id,
+            d.score,
+            bx[0],
+            bx[1],
+            bx[2],
+            bx[3],
+            inst.decision.describe()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn track(id: u32, class: u32) -> TrackInfo {
+        let mut class_votes = vec![0; 4];
+        class_votes[class as usize] = 3;
+        TrackInfo { id, first_frame: 0, last_frame: 2, frames: 2, class_votes, score_sum: 1.5 }
+    }
+
+    #[test]
+    fn ytvis_entries_have_one_slot_per_frame() {
+        let mut c = ResultsCollector::new(3, 4, 2, false);
+        // Bypasses add_frame (which needs a pipeline) to test the assembly of entries.
+        let ids = [0, 5, 5, 0, 0, 5, 0, 0];
+        let rles = encode_label_map(2, 4, &ids, 0u32).expect("size");
+        c.segs.entry(5).or_default().insert(1, RleJson::from(&rles[&5]));
+        c.frames_seen = 2;
+        let tracks = [track(5, 2), track(9, 1)];
+        let r = c.ytvis_results(tracks.iter(), 4);
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].video_id, r[0].category_id, r[0].score), (3, 2, 0.75));
+        assert_eq!(r[0].segmentations.len(), 4);
+        assert!(r[0].segmentations[0].is_none() && r[0].segmentations[1].is_some());
+        assert!(r[1].segmentations.iter().all(Option::is_none));
+        let text = serde_json::to_string(&r).expect("json");
+        let parsed = crate::eval::results_from_json_str(&text).expect("official format");
+        assert_eq!(parsed[0].segmentations[1].as_ref().map(crate::rle::Rle::area), Some(3));
+    }
+
+    #[test]
+    fn writing_to_a_missing_folder_is_an_error_naming_the_path() {
+        let c = ResultsCollector::new(1, 2, 2, true);
+        let bad = Path::new("/nonexistent-ifa-dir/out.csv");
+        let e = c.write_csv(bad).expect_err("no such folder");
+        assert!(e.to_string().contains("/nonexistent-ifa-dir/out.csv"), "{e}");
+    }
+}
