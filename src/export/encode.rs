@@ -90,10 +90,6 @@ impl VideoWriter {
     /// the right/bottom, since yuv420p needs even sizes).
     pub fn create(dest: &Path, width: u32, height: u32, opts: &EncodeOptions) -> Result<Self, EncodeError> {
         init_ffmpeg();
-        // libx264 sets up shared tables when an encoder opens; two opening at once on different
-        // threads gave different (valid) bitstreams for identical frames. Open one at a time.
-        static OPEN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _opening = OPEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let file = AtomicFile::new(dest).map_err(|source| EncodeError::Create { path: dest.to_path_buf(), source })?;
         let ffe = |e: ff::Error| EncodeError::Ffmpeg { path: dest.to_path_buf(), message: e.to_string() };
         let mut octx = ff::format::output_as(file.path(), "mp4").map_err(ffe)?;
@@ -151,8 +147,9 @@ impl VideoWriter {
             scaling::Flags::BICUBIC,
         )
         .map_err(ffe)?;
+        // Row padding is never written by us: start it at zero rather than whatever the
+        // allocator left there.
         let mut rgb = ff::frame::Video::new(ff::format::Pixel::RGB24, ew, eh);
-        // swscale's SIMD paths read the row padding too: zero it so output bytes are reproducible.
         rgb.data_mut(0).fill(0);
         let mut yuv = ff::frame::Video::new(ff::format::Pixel::YUV420P, ew, eh);
         for plane in 0..3 {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use egui::{Color32, ColorImage, TextureHandle, TextureOptions};
+use egui::{ColorImage, TextureHandle, TextureOptions};
 
 use super::cache::{CacheCost, FrameCache};
 use super::commands::UiCommand;
@@ -648,9 +648,4 @@ impl ViewerApp {
             super::scene::blend_masks(img, &ids, &visible, self.scene.opacity);
         }
     }
-}
-
-/// Colour of a track for egui painting.
-pub fn color32(c: [u8; 3]) -> Color32 {
-    Color32::from_rgb(c[0], c[1], c[2])
 }

@@ -2,7 +2,8 @@
 //! display threads.
 //!
 //! - [`scene`]: what to draw (palette, mask blend formula, overlays, per-frame records); shared
-//!   with the exporter, independent of egui.
+//!   with the exporter, independent of egui; [`overlay`]: that scene as epaint shapes, drawn by
+//!   the viewer's painter and by the exporter's CPU rasteriser alike.
 //! - [`pipeline`]: the threads and their messages; [`cache`]: memory-budgeted frame caches.
 //! - [`app`]: state and event handling; [`ui`]: the panels; [`mask_paint`]: GPU mask colouring
 //!   (`shaders/masks.wgsl`); [`commands`]: shortcuts, menus and help from one table.
@@ -14,6 +15,7 @@ pub mod commands;
 pub mod debug_view;
 pub mod dialog;
 pub mod mask_paint;
+pub mod overlay;
 pub mod pipeline;
 pub mod recent;
 pub mod scene;

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, Vec2, WidgetInfo, pos2, vec2};
+use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, WidgetInfo, pos2, vec2};
 
-use super::app::{ModelStatus, ProcessingState, ViewerApp, color32};
+use super::app::{ModelStatus, ProcessingState, ViewerApp};
 use super::commands::UiCommand;
 use super::debug_view::{self, DebugMap};
 use super::mask_paint::{MaskCallback, MaskFrame};
+use super::overlay::color32;
 use super::scene::{Scene, build_scene, track_color};
 use super::stats::{mib, resident_bytes};
 
@@ -404,28 +405,8 @@ fn pick(app: &ViewerApp, v: [f32; 2]) -> Option<u32> {
 }
 
 fn paint_scene(scene: &Scene, p: &egui::Painter, vr: &VideoRect) {
-    for t in &scene.trails {
-        let pts: Vec<Pos2> = t.points.iter().map(|&q| vr.to_screen(q)).collect();
-        p.add(egui::Shape::line(pts, Stroke::new(2.0, color32(t.color))));
-    }
-    for a in &scene.arrows {
-        let from = vr.to_screen(a.from);
-        let to = vr.to_screen(a.to);
-        p.arrow(from, to - from, Stroke::new(1.5, color32(a.color)));
-    }
-    for m in &scene.centers {
-        let c = vr.to_screen(m.pos);
-        let r = if m.selected { 6.0 } else { 4.0 };
-        p.circle(c, r, color32(m.color), Stroke::new(if m.selected { 2.5 } else { 1.0 }, Color32::WHITE));
-    }
-    for l in &scene.labels {
-        let at = vr.to_screen(l.pos) - vec2(0.0, 8.0);
-        let galley = p.layout_no_wrap(l.text.clone(), FontId::proportional(12.0), Color32::WHITE);
-        let r = Align2::CENTER_BOTTOM.anchor_size(at, galley.size()).expand(2.0);
-        p.rect_filled(r, 2.0, Color32::from_black_alpha(160));
-        p.rect_stroke(r, 2.0, Stroke::new(1.0, color32(l.color)), egui::StrokeKind::Outside);
-        p.galley(r.min + vec2(2.0, 2.0), galley, Color32::WHITE);
-    }
+    // The same shapes the exporter rasterises into the annotated video.
+    p.extend(super::overlay::scene_shapes(scene, &|q| vr.to_screen(q), &mut |t, f, c| p.layout_no_wrap(t, f, c)));
 }
 
 fn windows(app: &mut ViewerApp, ctx: &egui::Context) {
