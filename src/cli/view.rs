@@ -32,6 +32,14 @@ pub struct ViewArgs {
     /// Memory budget of the processed-picture cache, MiB.
     #[arg(long, default_value_t = 512)]
     pub cache_mib: usize,
+    /// ONNX Runtime intra-op threads for the viewer's inference (0: all cores but one, so the
+    /// UI keeps a core).
+    #[arg(long, default_value_t = 0)]
+    pub inference_threads: usize,
+    /// Draw frames as fast as possible instead of waiting for the display's refresh
+    /// (for measuring the UI's frame rate).
+    #[arg(long)]
+    pub no_vsync: bool,
 }
 
 /// The project folder that holds assets/ and models/ (next to target/ of the running binary).
@@ -41,6 +49,14 @@ fn project_root() -> PathBuf {
         .and_then(|e| e.ancestors().nth(3).map(Path::to_path_buf))
         .filter(|r| r.join("Cargo.toml").is_file())
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+fn egui_wgpu_config(no_vsync: bool) -> eframe::egui_wgpu::WgpuConfiguration {
+    let mut c = eframe::egui_wgpu::WgpuConfiguration::default();
+    if no_vsync {
+        c.surface.present_mode = eframe::egui_wgpu::wgpu::PresentMode::AutoNoVsync;
+    }
+    c
 }
 
 pub fn run(args: ViewArgs) -> anyhow::Result<()> {
@@ -64,11 +80,13 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         picture_budget: args.cache_mib << 20,
         autoplay: args.play,
         frame_log: args.frame_log,
+        inference_threads: args.inference_threads,
         ..ViewerConfig::default()
     };
     let looping = args.looping;
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Wgpu,
+        wgpu_options: egui_wgpu_config(args.no_vsync),
         viewport: egui::ViewportBuilder::default().with_title("ifa viewer").with_inner_size([1280.0, 800.0]),
         ..Default::default()
     };

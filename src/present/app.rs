@@ -23,6 +23,16 @@ use crate::decode::VideoInfo;
 use crate::frame::RgbFrame;
 use crate::infer::runtime::{Device, SessionOptions, load_model};
 
+/// Intra-op threads for an inference session that shares the machine with the UI: `requested`
+/// if set, else all cores but one. ONNX Runtime's default (every core, with spinning workers)
+/// starves the UI thread and the software rasteriser on small machines.
+pub fn inference_threads(requested: usize) -> usize {
+    if requested > 0 {
+        return requested;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
 impl CacheCost for HeadMaps {
     fn bytes(&self) -> usize {
         4 * (self.semantic.len() + self.center.len() + self.offset.len() + self.inter_offset.len())
@@ -53,8 +63,12 @@ pub struct ViewerConfig {
     /// Raw maps are large: only this many bytes of them are kept (frames near the playhead).
     pub maps_budget: usize,
     pub autoplay: bool,
-    /// Writes one line per UI frame: seconds since start, frame time in ms, playhead, processed.
+    /// Writes one line per UI frame: seconds since start, frame time in ms, playhead, processed,
+    /// last seek ms, and the previous frame's CPU time in ms (UI code plus rendering, as eframe
+    /// measures it; -1 when unknown).
     pub frame_log: Option<PathBuf>,
+    /// Intra-op threads of the viewer's inference session (0: one core is left to the UI).
+    pub inference_threads: usize,
 }
 
 impl Default for ViewerConfig {
@@ -68,6 +82,7 @@ impl Default for ViewerConfig {
             maps_budget: 32 << 20,
             autoplay: false,
             frame_log: None,
+            inference_threads: 0,
         }
     }
 }
@@ -183,8 +198,13 @@ pub struct ViewerApp {
     /// Time from a seek to the frame being on screen (ms), for the status bar and the log.
     pub last_seek_ms: Option<f64>,
     seek_started: Option<(usize, Instant)>,
-    repaint: Option<Arc<dyn Fn() + Send + Sync>>,
+    pub(super) repaint: Option<Arc<dyn Fn() + Send + Sync>>,
     pending_open: Option<PathBuf>,
+    /// The model file, for the export's own session (`None` when given as a processor).
+    pub(super) model_file: Option<(PathBuf, Device)>,
+    /// Intra-op threads of inference sessions (resolved from the config).
+    pub(super) inference_threads: usize,
+    pub export: super::export_window::ExportState,
     autoplay: bool,
 }
 
@@ -206,6 +226,11 @@ impl ViewerApp {
     pub fn headless(config: ViewerConfig, repaint: Option<Arc<dyn Fn() + Send + Sync>>) -> Self {
         let slot: ProcessorSlot = Arc::new(Mutex::new(SlotState::Loading));
         let mut model_rx = None;
+        let threads = inference_threads(config.inference_threads);
+        let model_file = match &config.model {
+            ModelSource::File { path, device } => Some((path.clone(), *device)),
+            _ => None,
+        };
         let model_status = match config.model {
             ModelSource::None { reason } => {
                 *slot.lock().expect("fresh lock") = SlotState::Absent;
@@ -224,7 +249,9 @@ impl ViewerApp {
                 std::thread::Builder::new()
                     .name("ifa-model-load".into())
                     .spawn(move || {
-                        let r = load_model(&p, &SessionOptions { device, threads: 0 })
+                        // ONNX Runtime's pool threads start here and inherit the lower priority.
+                        super::priority::lower_current_thread(super::priority::WORKER_NICE);
+                        let r = load_model(&p, &SessionOptions { device, threads })
                             .map_err(|e| e.to_string())
                             .and_then(|m| ModelProcessor::new(m).map_err(|e| e.to_string()));
                         let msg = match r {
@@ -303,6 +330,9 @@ impl ViewerApp {
             repaint,
             pending_open: config.video,
             autoplay: config.autoplay,
+            model_file,
+            inference_threads: threads,
+            export: super::export_window::ExportState::default(),
         }
     }
 
@@ -415,6 +445,7 @@ impl ViewerApp {
             UiCommand::ToggleDebug => self.show_debug = !self.show_debug,
             UiCommand::Deselect => self.scene.selected = None,
             UiCommand::ToggleHelp => self.show_help = !self.show_help,
+            UiCommand::Export => self.open_export(),
         }
     }
 
@@ -525,6 +556,7 @@ impl ViewerApp {
         if let Some(p) = self.pending_open.take() {
             self.open(&p);
         }
+        self.poll_export();
         self.drain_events();
         let n = self.frame_count();
         if self.playing && n > 0 {
@@ -573,16 +605,17 @@ impl ViewerApp {
         self.shown.and_then(|i| self.records.get(&i))
     }
 
-    fn log_frame(&mut self, dt: Duration) {
+    fn log_frame(&mut self, dt: Duration, cpu: Option<f32>) {
         if let Some(f) = &mut self.frame_log {
             writeln!(
                 f,
-                "{:.4} {:.3} {} {} {}",
+                "{:.4} {:.3} {} {} {} {:.3}",
                 self.started.elapsed().as_secs_f64(),
                 dt.as_secs_f64() * 1000.0,
                 self.current,
                 self.processed,
-                self.last_seek_ms.map_or(-1.0, |v| v)
+                self.last_seek_ms.map_or(-1.0, |v| v),
+                cpu.map_or(-1.0, |c| c * 1000.0)
             )
             .ok();
         }
@@ -590,14 +623,14 @@ impl ViewerApp {
 }
 
 impl eframe::App for ViewerApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let now = Instant::now();
         let dt = self.last_frame.map_or(Duration::ZERO, |t| now - t);
         self.last_frame = Some(now);
         if dt > Duration::ZERO {
             self.stats.display.push(dt);
         }
-        self.log_frame(dt);
+        self.log_frame(dt, frame.info().cpu_usage);
         let ctx = ui.ctx().clone();
         for cmd in UiCommand::pressed(&ctx) {
             self.apply(cmd);

@@ -6,6 +6,7 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UiCommand {
     Open,
+    Export,
     PlayPause,
     StepBack,
     StepForward,
@@ -28,8 +29,9 @@ pub enum UiCommand {
 }
 
 impl UiCommand {
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::Open,
+        Self::Export,
         Self::PlayPause,
         Self::StepBack,
         Self::StepForward,
@@ -54,6 +56,7 @@ impl UiCommand {
     pub fn shortcut(self) -> KeyboardShortcut {
         let (m, k) = match self {
             Self::Open => (Modifiers::COMMAND, Key::O),
+            Self::Export => (Modifiers::COMMAND, Key::E),
             Self::PlayPause => (Modifiers::NONE, Key::Space),
             Self::StepBack => (Modifiers::NONE, Key::ArrowLeft),
             Self::StepForward => (Modifiers::NONE, Key::ArrowRight),
@@ -80,6 +83,7 @@ impl UiCommand {
     pub fn label(self) -> &'static str {
         match self {
             Self::Open => "Open video…",
+            Self::Export => "Export video and results…",
             Self::PlayPause => "Play / pause",
             Self::StepBack => "Previous frame",
             Self::StepForward => "Next frame",

@@ -7,16 +7,21 @@
 //! - [`pipeline`]: the threads and their messages; [`cache`]: memory-budgeted frame caches.
 //! - [`app`]: state and event handling; [`ui`]: the panels; [`mask_paint`]: GPU mask colouring
 //!   (`shaders/masks.wgsl`); [`commands`]: shortcuts, menus and help from one table.
-//! - [`dialog`], [`recent`]: opening files; [`debug_view`]: raw network outputs; [`stats`].
+//! - [`export_task`], [`export_window`]: the Export window and its background thread.
+//! - [`dialog`], [`recent`]: opening and saving files; [`debug_view`]: raw network outputs; [`stats`].
+//! - [`priority`]: background threads yield the CPU to the UI and the renderer.
 
 pub mod app;
 pub mod cache;
 pub mod commands;
 pub mod debug_view;
 pub mod dialog;
+pub mod export_task;
+pub mod export_window;
 pub mod mask_paint;
 pub mod overlay;
 pub mod pipeline;
+pub mod priority;
 pub mod recent;
 pub mod scene;
 pub mod stats;

@@ -295,6 +295,11 @@ fn take_processor(slot: &ProcessorSlot, stop: &AtomicBool) -> Option<Box<dyn Fra
     }
 }
 
+/// Processing news is shown at most this often: each repaint costs a whole frame of rendering,
+/// which on a software rasteriser takes CPU from inference. (The UI also polls while
+/// processing runs, and repaints continuously while playing.)
+const PROCESSING_REPAINT_INTERVAL: Duration = Duration::from_millis(200);
+
 fn processing_thread(
     path: &Path,
     slot: &ProcessorSlot,
@@ -302,6 +307,7 @@ fn processing_thread(
     repaint: &Arc<dyn Fn() + Send + Sync>,
     stop: &Arc<AtomicBool>,
 ) {
+    super::priority::lower_current_thread(super::priority::WORKER_NICE);
     let Some(mut proc_) = take_processor(slot, stop) else { return };
     proc_.reset();
     tx.send(Event::ProcessingStarted(proc_.info())).ok();
@@ -311,6 +317,7 @@ fn processing_thread(
         std::thread::Builder::new()
             .name("ifa-decode".into())
             .spawn(move || {
+                super::priority::lower_current_thread(super::priority::WORKER_NICE);
                 let mut reader = match VideoReader::open(&path) {
                     Ok(r) => r,
                     Err(e) => {
@@ -340,6 +347,7 @@ fn processing_thread(
             .ok();
     }
     let mut failed = false;
+    let mut last_repaint: Option<Instant> = None;
     while let Ok((frame, jpeg, decode)) = frx.recv() {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -351,11 +359,15 @@ fn processing_thread(
             }
             Err(e) => {
                 tx.send(Event::ProcessingFailed(format!("frame {}: {e}", frame.index))).ok();
+                repaint();
                 failed = true;
                 break;
             }
         }
-        repaint();
+        if last_repaint.is_none_or(|t| t.elapsed() >= PROCESSING_REPAINT_INTERVAL) {
+            repaint();
+            last_repaint = Some(Instant::now());
+        }
     }
     if !failed && !stop.load(Ordering::Relaxed) {
         tx.send(Event::ProcessingDone).ok();

@@ -26,6 +26,7 @@ pub fn draw(app: &mut ViewerApp, ui: &mut egui::Ui) {
     });
     egui::CentralPanel::default().show(ui, |ui| video_area(app, ui));
     windows(app, ui.ctx());
+    super::export_window::window(app, ui.ctx());
 }
 
 fn command_button(app: &mut ViewerApp, ui: &mut egui::Ui, cmd: UiCommand) {
@@ -39,6 +40,7 @@ fn menu_bar(app: &mut ViewerApp, ui: &mut egui::Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             command_button(app, ui, UiCommand::Open);
+            command_button(app, ui, UiCommand::Export);
             ui.menu_button("Recent", |ui| {
                 let recent = app.recent.paths.clone();
                 if recent.is_empty() {
