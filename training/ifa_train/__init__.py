@@ -1,0 +1,1 @@
+"""IFA network training package."""

@@ -1,0 +1,102 @@
+"""Model and training configuration (plain dataclasses, stored as JSON in checkpoints)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+SHAPES_CLASSES = ["disc", "square", "triangle", "star", "ring", "cross"]
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+
+
+@dataclass
+class ModelConfig:
+    classes: list[str] = field(default_factory=lambda: list(SHAPES_CLASSES))
+    backbone: str = "mobilenet"  # "mobilenet" (CPU default) or "resnet50" (GPU scale)
+    width: float = 1.0  # channel multiplier of the mobilenet backbone
+    temporal_fusion: bool = True  # False: ablation, inter decoder gets plain concatenation
+    attn_dim: int = 64  # d of the cross-frame attention (queries/keys)
+    aspp_ch: int = 96
+    dec_ch: tuple[int, int, int] = (64, 48, 32)  # decoder channels at strides 16, 8, 4
+    head_ch: int = 32
+    # Offsets leave the graph as raw_conv * offset_scale: lets Adam reach tens of pixels quickly.
+    offset_scale: float = 10.0
+    # Our choice: inter_offset = offset + per-reference flow, so the inter decoder learns the
+    # (smooth, per-instance) displacement Or - Ot instead of a second copy of Ot.
+    inter_residual: bool = True
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+
+@dataclass
+class DataConfig:
+    input_size: tuple[int, int] = (192, 320)  # (H, W), multiples of 32
+    mean: list[float] = field(default_factory=lambda: list(IMAGENET_MEAN))
+    std: list[float] = field(default_factory=lambda: list(IMAGENET_STD))
+    max_gap: int = 4  # reference gaps drawn from 1..max_gap (the runtime uses 1..3 and the first frame)
+    first_frame_prob: float = 0.15  # probability that the reference is the video's first frame
+    flip_prob: float = 0.5
+    center_sigma_full: float = 8.0  # Gaussian sigma in pixels at 640x360 (scaled to the input)
+
+
+@dataclass
+class LossConfig:
+    semantic: float = 1.0
+    semantic_top_k: float = 0.2  # hard pixel mining: CE averaged over the hardest 20% of pixels
+    center: float = 200.0
+    offset: float = 0.01
+    inter: float = 0.01
+    # Squared L2 in pixels. Far first-frame pairs (100+ px) dominate a squared loss and pull the
+    # flow towards their mean before the net can tell them apart (measured: flow worse than zero
+    # at gap 1 with 5e-4 and 2e-4); at 5e-5 its gradient equals the L1 terms' at a 50 px error.
+    consistency: float = 5e-5
+
+
+@dataclass
+class TrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    batch_size: int = 8
+    lr: float = 1e-3
+    poly_power: float = 0.9
+    max_iters: int = 100000
+    time_budget_min: float = 0.0  # >0: poly decay and stop driven by wall time instead
+    weight_decay: float = 0.0
+    threads: int = 2
+    seed: int = 0
+    log_every: int = 10
+    ckpt_every: int = 200
+
+
+
+
+def model_config_from_dict(d: dict) -> ModelConfig:
+    d = dict(d)
+    if "dec_ch" in d:
+        d["dec_ch"] = tuple(d["dec_ch"])
+    return ModelConfig(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(ModelConfig)}})
+
+
+def train_config_from_dict(d: dict) -> TrainConfig:
+    cfg = TrainConfig()
+    for f in dataclasses.fields(TrainConfig):
+        if f.name not in d:
+            continue
+        v = d[f.name]
+        if f.name == "model":
+            v = model_config_from_dict(v)
+        elif f.name == "data":
+            v = DataConfig(**{**v, "input_size": tuple(v.get("input_size", (192, 320)))})
+        elif f.name == "loss":
+            v = LossConfig(**v)
+        setattr(cfg, f.name, v)
+    return cfg
+
+
+def to_json(cfg) -> str:
+    return json.dumps(dataclasses.asdict(cfg), indent=2)

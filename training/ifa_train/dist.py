@@ -1,0 +1,37 @@
+"""torchrun / DDP helpers; a plain single process when WORLD_SIZE is unset or 1."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as tdist
+
+
+def world() -> tuple[int, int, int]:
+    """(rank, local_rank, world_size) from the torchrun environment."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def setup(device_arg: str) -> tuple[torch.device, int, int]:
+    rank, local_rank, ws = world()
+    if device_arg == "auto":
+        device_arg = "cuda" if torch.cuda.is_available() else "cpu"
+    if device_arg == "cuda":
+        torch.cuda.set_device(local_rank)
+        device = torch.device("cuda", local_rank)
+    else:
+        device = torch.device("cpu")
+    if ws > 1:
+        tdist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device, rank, ws
+
+
+def barrier() -> None:
+    if tdist.is_available() and tdist.is_initialized():
+        tdist.barrier()
+
+
+def cleanup() -> None:
+    if tdist.is_available() and tdist.is_initialized():
+        tdist.destroy_process_group()

@@ -1,0 +1,84 @@
+"""The IFA network: shared backbone, semantic + instance decoders, TCF and the inter decoder.
+
+`forward` is the streaming (ONNX) signature of docs/model-contract.md; `forward_train` runs a
+batch of (target, reference) image pairs for training.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .backbone import build_backbone
+from .config import ModelConfig
+from .decoders import Decoder, Head, InterDecoder
+from .fusion import build_fusion
+
+FUSED32_CH = 96
+FUSED16_CH = 64
+
+
+class IFANet(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.backbone = build_backbone(cfg.backbone, cfg.width)
+        chans = list(self.backbone.channels)
+        self.c16, self.c32 = chans[2], chans[3]
+        self.sem_dec = Decoder(chans, cfg.aspp_ch, cfg.dec_ch)
+        self.ins_dec = Decoder(chans, cfg.aspp_ch, cfg.dec_ch)
+        self.sem_head = Head(cfg.dec_ch[2], cfg.head_ch, cfg.num_classes + 1)
+        self.center_head = Head(cfg.dec_ch[2], cfg.head_ch, 1)
+        self.offset_head = Head(cfg.dec_ch[2], cfg.head_ch, 2)
+        self.tcf32 = build_fusion(cfg.temporal_fusion, self.c32, FUSED32_CH, cfg.attn_dim)
+        self.tcf16 = build_fusion(cfg.temporal_fusion, self.c16, FUSED16_CH, cfg.attn_dim)
+        self.inter_dec = InterDecoder(FUSED32_CH, FUSED16_CH, chans[1], cfg.dec_ch, cfg.head_ch)
+        # Start the heatmap low (most cells are background), as detection heads usually do.
+        nn.init.constant_(self.center_head[-1].bias, -4.0)
+        # The flow starts at exactly zero (inter_offset = offset), the "no motion" baseline that
+        # already matches most instances at a gap of one frame; training then only improves on it.
+        nn.init.zeros_(self.inter_dec.head[-1].weight)
+        nn.init.zeros_(self.inter_dec.head[-1].bias)
+
+    def _frame_heads(self, feats: list[torch.Tensor]):
+        s = self.sem_dec(feats)
+        i = self.ins_dec(feats)
+        semantic = self.sem_head(s)
+        center = torch.sigmoid(self.center_head(i))
+        offset = self.offset_head(i) * self.cfg.offset_scale
+        return semantic, center, offset
+
+    def _inter(self, f8, f16, f32, r16, r32, offset):
+        fused32 = self.tcf32(f32, r32)
+        fused16 = self.tcf16(f16, r16)
+        hint = offset.detach() * (1.0 / self.cfg.offset_scale)
+        flow = self.inter_dec(fused32, fused16, f8, hint) * self.cfg.offset_scale
+        return flow + offset if self.cfg.inter_residual else flow
+
+    def forward(self, image: torch.Tensor, ref_feat16: torch.Tensor, ref_feat32: torch.Tensor):
+        """Streaming step: image [1,3,H,W], memory [L,C,h,w] -> contract outputs."""
+        f4, f8, f16, f32 = self.backbone(image)
+        semantic, center, offset = self._frame_heads([f4, f8, f16, f32])
+        n_ref = ref_feat16.shape[0]
+        inter = self._inter(
+            f8.expand(n_ref, -1, -1, -1),
+            f16.expand(n_ref, -1, -1, -1),
+            f32.expand(n_ref, -1, -1, -1),
+            ref_feat16,
+            ref_feat32,
+            offset.expand(n_ref, -1, -1, -1),
+        )
+        return semantic, center, offset, inter, f16, f32
+
+    def forward_train(self, img_t: torch.Tensor, img_r: torch.Tensor, ref_grad: bool = False) -> dict:
+        """B pairs: every target frame gets one reference frame (B independent pairs)."""
+        f4, f8, f16, f32 = self.backbone(img_t)
+        with torch.set_grad_enabled(ref_grad and torch.is_grad_enabled()):
+            _, _, r16, r32 = self.backbone(img_r)
+        semantic, center, offset = self._frame_heads([f4, f8, f16, f32])
+        inter = self._inter(f8, f16, f32, r16, r32, offset)
+        return {"semantic": semantic, "center": center, "offset": offset, "inter_offset": inter}
+
+
+def count_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())

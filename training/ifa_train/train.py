@@ -1,0 +1,256 @@
+"""Training loop: Adam + poly decay, resumable checkpoints, single process or torchrun DDP.
+
+python -m ifa_train.train --data data/train --out training/runs/NAME [--time-budget-min 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import dist
+from .cache import build_cache
+from .clips import ClipSampler, load_cached_videos
+from .config import TrainConfig, to_json, train_config_from_dict
+from .losses import compute_losses
+from .model import IFANet, count_params
+
+
+class _TrainStep(nn.Module):
+    """Lets DDP wrap forward_train (DDP only hooks forward)."""
+
+    def __init__(self, net: IFANet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, img_t, img_r):
+        return self.net.forward_train(img_t, img_r)
+
+
+def poly_lr(cfg: TrainConfig, progress: float) -> float:
+    return cfg.lr * max(0.0, 1.0 - min(progress, 1.0)) ** cfg.poly_power
+
+
+def _images(u8_t, u8_r, cfg: TrainConfig, gen: torch.Generator, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalise a pair batch; the same brightness/contrast jitter for a target and its reference."""
+    b = u8_t.shape[0]
+    x = torch.cat([u8_t, u8_r]).to(device).permute(0, 3, 1, 2).float() / 255.0
+    gain = 1.0 + (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * 0.2
+    bias = (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * 0.1
+    x = (x * gain.repeat(2, 1, 1, 1).to(device) + bias.repeat(2, 1, 1, 1).to(device)).clamp(0, 1)
+    m = torch.tensor(cfg.data.mean, device=device).view(1, 3, 1, 1)
+    s = torch.tensor(cfg.data.std, device=device).view(1, 3, 1, 1)
+    x = ((x - m) / s).contiguous(memory_format=torch.channels_last)
+    return x[:b], x[b:]
+
+
+def save_checkpoint(path: Path, net: IFANet, opt, it: int, elapsed: float, cfg: TrainConfig, sampler: ClipSampler, extra: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": net.state_dict(),
+            "optim": opt.state_dict() if opt is not None else None,
+            "iter": it,
+            "elapsed": elapsed,
+            "config": json.loads(to_json(cfg)),
+            "sampler_rng": sampler.rng.bit_generator.state,
+            "extra": extra,
+        },
+        tmp,
+    )
+    os.replace(tmp, path)  # atomic: a crash never leaves a half-written checkpoint
+
+
+def load_model(ckpt_path: str | Path) -> tuple[IFANet, TrainConfig, dict]:
+    ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    cfg = train_config_from_dict(ck["config"])
+    net = IFANet(cfg.model)
+    net.load_state_dict(ck["model"])
+    return net, cfg, ck
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description="Train the IFA network on YouTube-VIS-format data")
+    ap.add_argument("--data", nargs="+", required=True, help="YouTube-VIS roots (instances.json + JPEGImages/)")
+    ap.add_argument("--out", required=True, help="run directory (checkpoints, log.jsonl); resumes from last.pt")
+    ap.add_argument("--config", help="JSON TrainConfig to start from")
+    ap.add_argument("--init", help="checkpoint whose matching weights initialise a new run (fresh optimiser/schedule)")
+    ap.add_argument("--init-skip", nargs="*", default=[], help="parameter-name prefixes not taken from --init")
+    ap.add_argument("--iters", type=int, help="max iterations")
+    ap.add_argument("--time-budget-min", type=float, help="wall-time budget; poly decay follows elapsed time")
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--width", type=float)
+    ap.add_argument("--backbone", choices=["mobilenet", "resnet50"])
+    ap.add_argument("--size", help="HxW input size, multiples of 32")
+    ap.add_argument("--no-temporal-fusion", action="store_true", help="ablation: concat instead of attention")
+    ap.add_argument("--consistency-weight", type=float)
+    ap.add_argument("--threads", type=int)
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--log-every", type=int)
+    ap.add_argument("--ckpt-every", type=int)
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    return ap.parse_args(argv)
+
+
+def build_config(a) -> TrainConfig:
+    cfg = train_config_from_dict(json.loads(Path(a.config).read_text())) if a.config else TrainConfig()
+    if a.iters is not None:
+        cfg.max_iters = a.iters
+    if a.time_budget_min is not None:
+        cfg.time_budget_min = a.time_budget_min
+    if a.batch is not None:
+        cfg.batch_size = a.batch
+    if a.lr is not None:
+        cfg.lr = a.lr
+    if a.width is not None:
+        cfg.model.width = a.width
+    if a.backbone is not None:
+        cfg.model.backbone = a.backbone
+    if a.size is not None:
+        h, w = (int(x) for x in a.size.split("x"))
+        if h % 32 or w % 32:
+            raise SystemExit(f"--size {a.size}: H and W must be multiples of 32")
+        cfg.data.input_size = (h, w)
+    if a.no_temporal_fusion:
+        cfg.model.temporal_fusion = False
+    if a.consistency_weight is not None:
+        cfg.loss.consistency = a.consistency_weight
+    if a.threads is not None:
+        cfg.threads = a.threads
+    if a.seed is not None:
+        cfg.seed = a.seed
+    if a.log_every is not None:
+        cfg.log_every = a.log_every
+    if a.ckpt_every is not None:
+        cfg.ckpt_every = a.ckpt_every
+    return cfg
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    out = Path(a.out)
+    resume = out / "last.pt"
+    if resume.exists():
+        cfg = train_config_from_dict(torch.load(resume, map_location="cpu", weights_only=False)["config"])
+        # Only the stopping rule may change on resume (e.g. to extend a run).
+        if a.iters is not None:
+            cfg.max_iters = a.iters
+        if a.time_budget_min is not None:
+            cfg.time_budget_min = a.time_budget_min
+    else:
+        cfg = build_config(a)
+    device, rank, ws = dist.setup(a.device)
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed + rank)
+    log = (lambda *x: print(*x, flush=True)) if rank == 0 else (lambda *x: None)
+
+    in_h, in_w = cfg.data.input_size
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        caches = [build_cache(d, in_h, in_w, cfg.data.mean, log) for d in a.data]
+    dist.barrier()
+    caches = [Path(d) / f"cache_{in_h}x{in_w}" for d in a.data]
+    for c in caches:
+        cats = json.loads((c / "categories.json").read_text())
+        if cats != cfg.model.classes:
+            raise SystemExit(f"{c}: categories {cats} differ from the model's classes {cfg.model.classes}")
+    videos = load_cached_videos(caches)
+    sampler = ClipSampler(videos, cfg.data, seed=cfg.seed * 1000 + rank)
+
+    net = IFANet(cfg.model).to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    it, elapsed = 0, 0.0
+    if a.init and not resume.exists():
+        src = torch.load(a.init, map_location=device, weights_only=False)["model"]
+        own = net.state_dict()
+        keep = {
+            k: v for k, v in src.items()
+            if k in own and own[k].shape == v.shape and not any(k.startswith(p) for p in a.init_skip)
+        }
+        net.load_state_dict(keep, strict=False)
+        log(f"[train] initialised {len(keep)}/{len(own)} tensors from {a.init}")
+    if resume.exists():
+        ck = torch.load(resume, map_location=device, weights_only=False)
+        net.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optim"])
+        it, elapsed = ck["iter"], ck["elapsed"]
+        sampler.rng.bit_generator.state = ck["sampler_rng"]
+        log(f"[train] resumed from {resume} at iteration {it} ({elapsed / 60:.1f} min)")
+    step = _TrainStep(net)
+    if ws > 1:
+        step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == "cuda" else None)
+    if rank == 0:
+        (out / "config.json").write_text(to_json(cfg))
+        log(f"[train] {count_params(net)} parameters, {len(videos)} videos, {sum(v.length for v in videos)} frames, "
+            f"batch {cfg.batch_size} x {ws} process(es), input {in_h}x{in_w}, device {device}")
+    gen = torch.Generator().manual_seed(cfg.seed + 7 + rank)
+    logf = open(out / "log.jsonl", "a") if rank == 0 else None
+
+    def progress() -> float:
+        p = it / max(1, cfg.max_iters)
+        if cfg.time_budget_min > 0:
+            p = max(p, elapsed / (cfg.time_budget_min * 60.0))
+        return p
+
+    net.train()
+    t_last = time.time()
+    acc: dict[str, float] = {}
+    n_acc = 0
+    t_data = t_step = 0.0
+    while progress() < 1.0:
+        t0 = time.time()
+        b = sampler.batch(cfg.batch_size)
+        img_t, img_r = _images(b.pop("img_t"), b.pop("img_r"), cfg, gen, device)
+        tg = {k: v.to(device) for k, v in b.items()}
+        t1 = time.time()
+        for g in opt.param_groups:
+            g["lr"] = poly_lr(cfg, progress())
+        outd = step(img_t, img_r)
+        loss, parts = compute_losses(outd, tg, cfg.loss)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        t2 = time.time()
+        t_data += t1 - t0
+        t_step += t2 - t1
+        now = time.time()
+        # With DDP the ranks run in lock step; rank 0's clock drives the schedule for all.
+        elapsed += now - t_last
+        t_last = now
+        it += 1
+        for k, v in parts.items():
+            acc[k] = acc.get(k, 0.0) + v
+        n_acc += 1
+        if not np.isfinite(parts["total"]):
+            raise SystemExit(f"[train] non-finite loss at iteration {it}: {parts}")
+        if it % cfg.log_every == 0 and rank == 0:
+            rec = {k: v / n_acc for k, v in acc.items()}
+            rec.update(iter=it, lr=opt.param_groups[0]["lr"], elapsed_min=elapsed / 60, s_data=t_data / n_acc, s_step=t_step / n_acc)
+            log("[train] it %d  %.1f min  lr %.2e  loss %.4f  (sem %.3f center %.4f off %.2f inter %.2f cons %.1f)  %.2fs/it (data %.2fs)" % (
+                it, elapsed / 60, rec["lr"], rec["total"], rec["sem"], rec["center"], rec["off"], rec["inter"], rec["cons"], (t_data + t_step) / n_acc, t_data / n_acc))
+            logf.write(json.dumps(rec) + "\n")
+            logf.flush()
+            acc, n_acc, t_data, t_step = {}, 0, 0.0, 0.0
+        if it % cfg.ckpt_every == 0 and rank == 0:
+            save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, {})
+    if rank == 0:
+        info = {"iterations": it, "wall_min": round(elapsed / 60, 2), "world_size": ws, "batch": cfg.batch_size}
+        save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, info)
+        save_checkpoint(out / "final.pt", net, None, it, elapsed, cfg, sampler, info)
+        log(f"[train] done: {it} iterations in {elapsed / 60:.1f} min -> {out / 'final.pt'}")
+        logf.close()
+    dist.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""End-to-end smoke test: a few training iterations on a tiny set, export, ORT agrees with PyTorch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+import fixture_synth
+from ifa_train import export, train
+
+REPO = Path(__file__).resolve().parents[2]
+IFA_BIN = REPO / "target" / "release" / "ifa"
+
+
+def _make_data(source: str, out: Path) -> Path:
+    if source == "python":
+        return fixture_synth.generate(out, videos=2, frames=8, width=160, height=96, seed=1)
+    if not IFA_BIN.exists():
+        pytest.skip(f"{IFA_BIN} is missing: build it with `cargo build --release` to test on `ifa synth` data")
+    cmd = [str(IFA_BIN), "synth", "--out", str(out), "--preset", "easy", "--videos", "2", "--frames", "8", "--size", "160x96", "--seed", "1"]
+    subprocess.run(cmd, check=True, timeout=300)
+    return out
+
+
+@pytest.mark.parametrize("source", ["ifa_synth", "python"])
+def test_train_export_roundtrip(tmp_path: Path, source: str):
+    data = _make_data(source, tmp_path / "data")
+    run = tmp_path / "run"
+    args = ["--data", str(data), "--out", str(run), "--iters", "6", "--batch", "2", "--log-every", "2", "--ckpt-every", "3", "--size", "96x160"]
+    assert train.main(args) == 0
+    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["iter"] for r in log] == [2, 4, 6]
+    assert all(np.isfinite(r["total"]) for r in log)
+
+    # Resume: extending the budget continues from the saved iteration instead of restarting.
+    assert train.main(args[:5] + ["8"] + args[6:]) == 0
+    ck = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
+    assert ck["iter"] == 8
+
+    onnx_path = export.export(run / "final.pt", tmp_path / "m.onnx")
+    model = onnx.load(str(onnx_path))
+    assert [i.name for i in model.graph.input] == export.INPUT_NAMES
+    assert [o.name for o in model.graph.output] == export.OUTPUT_NAMES
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["ifa.contract"] == "1"
+    assert json.loads(meta["ifa.classes"]) == fixture_synth.CLASSES
+    assert json.loads(meta["ifa.input_size"]) == [96, 160]
+    assert json.loads(meta["ifa.train"])["iterations"] == 8
+    for key in ("ifa.mean", "ifa.std", "ifa.refs", "ifa.post", "ifa.temporal_fusion"):
+        assert key in meta
+    diffs = export.check_against_torch(run / "final.pt", onnx_path, n_refs=(1, 3))
+    assert max(d["rel"] for d in diffs.values()) < 1e-4, diffs
+    # Unit-scale outputs must agree in plain absolute terms too.
+    assert diffs["semantic"]["abs"] < 1e-4 and diffs["center"]["abs"] < 1e-4, diffs

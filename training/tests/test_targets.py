@@ -1,0 +1,68 @@
+"""Geometry of the training targets: cell convention, centres, offsets and flips."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ifa_train.letterbox import letterbox_masks, letterbox_scale
+from ifa_train.targets import block_mode, centers_of_mass, frame_targets
+
+
+def test_letterbox_scale_fits_and_keeps_aspect():
+    assert letterbox_scale(360, 640, 192, 320) == (0.5, 180, 320)
+    s, nh, nw = letterbox_scale(96, 160, 192, 320)
+    assert (s, nh, nw) == (2.0, 192, 320)
+    s, nh, nw = letterbox_scale(480, 480, 192, 320)
+    assert (nh, nw) == (192, 192) and s == 0.4
+
+
+def test_letterbox_masks_majority_and_top_left():
+    m = np.zeros((40, 40), np.uint8)
+    m[:20, :20] = 1
+    ids = letterbox_masks([m], 32, 64)  # scale 0.8 -> 32x32 at the left, padding on the right
+    assert ids[:16, :16].all() and not ids[:, 32:].any() and not ids[16:, :].any()
+
+
+def test_offsets_point_to_centre_of_mass_from_cell_centres():
+    ids_t = np.zeros((16, 32), np.uint8)
+    ids_t[0:8, 0:8] = 1  # centre (3.5, 3.5)
+    ids_r = np.zeros_like(ids_t)
+    ids_r[4:12, 8:16] = 1  # moved by (+4, +8): centre (7.5, 11.5)
+    tg = frame_targets(ids_t, ids_r, np.array([3]), sigma=2.0)
+    # Cell (0, 0) stands for input position (1.5, 1.5).
+    assert np.allclose(tg["offset"][:, 0, 0], [2.0, 2.0])
+    assert np.allclose(tg["inter"][:, 1, 1], [7.5 - 5.5, 11.5 - 5.5])
+    assert np.allclose(tg["flow"][:, 0, 0], [4.0, 8.0])
+    assert tg["offset_mask"][0, :2, :2].all() and not tg["offset_mask"][0, 2:].any()
+    assert tg["semantic"][0, 0] == 3 and tg["semantic"][10, 10] == 0
+    # The heatmap peaks at the cells nearest the centre (3.5, 3.5): cells 0 and 1 are equidistant.
+    assert np.isclose(tg["center"][0, 0, 0], tg["center"][0, 1, 1])
+    assert tg["center"][0, 0, 0] > tg["center"][0, 2, 2]
+
+
+def test_absent_in_reference_is_ignored():
+    ids_t = np.zeros((8, 8), np.uint8)
+    ids_t[:4, :4] = 1
+    ids_t[4:, 4:] = 2
+    ids_r = np.zeros_like(ids_t)
+    ids_r[:4, :4] = 1
+    tg = frame_targets(ids_t, ids_r, np.array([1, 2]), sigma=2.0)
+    assert tg["inter_mask"][0, 0, 0] == 1 and tg["inter_mask"][0, 1, 1] == 0
+    assert tg["offset_mask"][0, 1, 1] == 1
+
+
+def test_flip_convention_matches_cells():
+    ids = np.zeros((8, 16), np.uint8)
+    ids[:, :5] = 1
+    flipped = ids[:, ::-1].copy()
+    a = centers_of_mass(ids, 1)[0]
+    b = centers_of_mass(flipped, 1)[0]
+    assert np.isclose(b[1], 15 - a[1])
+    tg = frame_targets(flipped, flipped, np.array([1]), 1.0)
+    # Cell (0, 3) stands for x = 13.5; the flipped centre is x = 13.
+    assert np.isclose(tg["offset"][1, 0, 3], 13.0 - 13.5)
+
+
+def test_block_mode():
+    ids = np.array([[1, 1, 2, 2], [1, 0, 2, 2], [0, 0, 0, 0], [0, 0, 0, 3]], np.uint8)
+    assert block_mode(ids, 2).tolist() == [[1, 2], [0, 0]]
