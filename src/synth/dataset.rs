@@ -94,12 +94,8 @@ pub fn render_video_files(
     std::fs::create_dir_all(&dir).map_err(|e| SynthError::io(&dir, e))?;
     let mp4_path = out.join("videos").join(format!("{name}.mp4"));
     let mut writer = if cfg.mp4 {
-        let opts = EncodeOptions {
-            frame_rate: (cfg.fps as i32, 1),
-            crf: cfg.crf,
-            threads: 2,
-            ..EncodeOptions::default()
-        };
+        let opts =
+            EncodeOptions { frame_rate: (cfg.fps as i32, 1), crf: cfg.crf, threads: 2, ..EncodeOptions::default() };
         let wr = VideoWriter::create(&mp4_path, w, h, &opts)
             .map_err(|source| SynthError::Video { path: mp4_path.clone(), source })?;
         Some(wr)
