@@ -5,6 +5,7 @@
 //! judges results with the YouTube-VIS metric. See `ARCHITECTURE.md`.
 
 pub mod assemble;
+pub mod bundled;
 pub mod decode;
 pub mod eval;
 pub mod export;

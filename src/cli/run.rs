@@ -1,6 +1,6 @@
 //! `ifa run`: segment and track a video headless; YouTube-VIS results and a per-frame CSV.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -9,9 +9,6 @@ use ifa::decode::VideoReader;
 use ifa::export::results::ResultsCollector;
 use ifa::infer::pipeline::{Pipeline, PipelineOptions};
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
-
-/// The model `ifa run` uses when `--model` is not given, relative to the project root.
-pub const DEFAULT_MODEL: &str = "models/ifa-shapes.onnx";
 
 /// Arguments of `ifa run`.
 #[derive(clap::Args, Debug)]
@@ -42,21 +39,10 @@ pub struct RunArgs {
     pub refs: Option<usize>,
 }
 
-/// Finds the default model: next to the executable's project, the source tree, or the cwd.
+/// Finds the default model that ships with ifa (models/ifa-shapes.onnx).
 pub fn resolve_default_model() -> anyhow::Result<PathBuf> {
-    let mut roots = Vec::new();
-    if let Ok(exe) = std::env::current_exe() {
-        roots.extend(exe.ancestors().nth(3).map(Path::to_path_buf));
-    }
-    roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.push(cwd);
-    }
-    let candidates: Vec<PathBuf> = roots.iter().map(|r| r.join(DEFAULT_MODEL)).collect();
-    candidates.iter().find(|p| p.is_file()).cloned().with_context(|| {
-        let list: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-        format!("default model not found (looked in {}); pass --model PATH", list.join(", "))
-    })
+    ifa::bundled::find(ifa::bundled::DEFAULT_MODEL)
+        .map_err(|searched| anyhow::anyhow!("default model not found (looked in {searched}); pass --model PATH"))
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
 //! `ifa view`: the desktop viewer.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ifa::infer::runtime::Device;
 use ifa::present::dialog::NativeDialog;
@@ -42,15 +42,6 @@ pub struct ViewArgs {
     pub no_vsync: bool,
 }
 
-/// The project folder that holds assets/ and models/ (next to target/ of the running binary).
-fn project_root() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|e| e.ancestors().nth(3).map(Path::to_path_buf))
-        .filter(|r| r.join("Cargo.toml").is_file())
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
-}
-
 fn egui_wgpu_config(no_vsync: bool) -> eframe::egui_wgpu::WgpuConfiguration {
     let mut c = eframe::egui_wgpu::WgpuConfiguration::default();
     if no_vsync {
@@ -60,12 +51,12 @@ fn egui_wgpu_config(no_vsync: bool) -> eframe::egui_wgpu::WgpuConfiguration {
 }
 
 pub fn run(args: ViewArgs) -> anyhow::Result<()> {
-    let root = project_root();
-    let video = args.video.or_else(|| Some(root.join("assets/demo.mp4")));
+    let bundled = |rel: &str| ifa::bundled::find(rel).unwrap_or_else(|_| PathBuf::from(rel));
+    let video = args.video.or_else(|| Some(bundled(ifa::bundled::DEMO_VIDEO)));
     let model = if args.no_model {
         ModelSource::None { reason: "--no-model".to_owned() }
     } else {
-        let path = args.model.unwrap_or_else(|| root.join("models/ifa-shapes.onnx"));
+        let path = args.model.unwrap_or_else(|| bundled(ifa::bundled::DEFAULT_MODEL));
         if path.is_file() {
             ModelSource::File { path, device: args.device }
         } else {

@@ -75,18 +75,7 @@ pub fn library_candidates() -> Vec<PathBuf> {
     if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
         out.push(PathBuf::from(p));
     }
-    let file = format!("libonnxruntime.so.{ORT_VERSION}");
-    let mut roots = Vec::new();
-    if let Ok(exe) = std::env::current_exe() {
-        // target/release/ifa → project root
-        roots.extend(exe.ancestors().nth(3).map(Path::to_path_buf));
-    }
-    roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.push(cwd);
-    }
-    for root in roots {
-        let p = root.join("vendor/onnxruntime").join(&file);
+    for p in crate::bundled::candidates(&format!("vendor/onnxruntime/libonnxruntime.so.{ORT_VERSION}")) {
         if !out.contains(&p) {
             out.push(p);
         }
