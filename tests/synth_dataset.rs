@@ -153,3 +153,23 @@ fn bad_settings_are_rejected() {
     cfg.frames = Some(0);
     assert!(write_dataset(&cfg, tmp.path(), &|_, _| {}).is_err());
 }
+
+#[test]
+fn ground_truth_as_results_scores_ap_one_for_every_preset() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for preset in Preset::ALL {
+        let mut cfg = small(preset, 11);
+        cfg.width = 160;
+        cfg.height = 96;
+        cfg.mp4 = false;
+        let dir = tmp.path().join(preset.name());
+        let summary = write_dataset(&cfg, &dir, &|_, _| {}).expect("render");
+        let gt = ifa::eval::GroundTruth::load(&summary.instances_json).expect("GT loads");
+        let ev = ifa::eval::evaluate(&gt, &gt.as_results()).expect("evaluates");
+        // AP, AP50, AP75 and AR100; tp / (tp + fp + eps) leaves 1 ulp below 1 when a category
+        // holds a single track, exactly as in the official evaluator.
+        for i in [0, 1, 2, 8] {
+            assert!((ev.stats[i] - 1.0).abs() < 1e-12, "{}: stat {i} = {}", preset.name(), ev.stats[i]);
+        }
+    }
+}
