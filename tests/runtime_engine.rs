@@ -165,6 +165,21 @@ fn ifa_run_refuses_bad_input_without_leaving_results() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.mp4"));
     assert!(!json.exists());
 
+    // A video of zero frames.
+    let empty = dir.path().join("empty.mp4");
+    let st = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25"])
+        .args(["-frames:v", "0", "-c:v", "libx264"])
+        .arg(&empty)
+        .status()
+        .expect("ffmpeg");
+    assert!(st.success());
+    let out = ifa(&[empty.as_os_str(), "--model".as_ref(), tiny().as_os_str(), "--json".as_ref(), json.as_os_str()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty.mp4") && !err.contains("panicked"), "{err}");
+    assert!(!json.exists());
+
     // A model that breaks the contract: the error names the file and the rule.
     let broken = dir.path().join("broken.onnx");
     let py = root().join(".venv/bin/python");
