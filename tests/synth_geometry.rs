@@ -1,6 +1,5 @@
 //! The six classes render with the spec's geometry: read the masks back and measure them.
 
-#[path = "synth_util.rs"]
 mod synth_util;
 
 use ifa::synth::{Class, Fill, Pose, Scene, Shape, Track};

@@ -1,7 +1,6 @@
 //! Planned videos stay within the spec's ranges: sizes, speeds, size changes, rotation, presets;
 //! identities survive full occlusion; an instance that leaves never comes back.
 
-#[path = "synth_util.rs"]
 mod synth_util;
 
 use ifa::synth::{Preset, SynthConfig, plan_video};
