@@ -7,6 +7,8 @@
 //! random-weight 192x320 model of tests/runtime_fixtures/make_model.py (as benches/runtime.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
@@ -62,17 +64,7 @@ fn main() {
     let work = root.join("target/export-bench");
     std::fs::create_dir_all(&work).unwrap();
     let model = model(&root, &work);
-    let video = work.join("clip-640x360.mp4");
-    if !video.is_file() {
-        let st = Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i"])
-            .arg(format!("testsrc2=size=640x360:rate=25,trim=end_frame={FRAMES}"))
-            .args(["-pix_fmt", "yuv420p", "-c:v", "libx264"])
-            .arg(&video)
-            .status()
-            .expect("ffmpeg");
-        assert!(st.success());
-    }
+    let video = common::clip_640x360(&work, FRAMES);
     let enc = EncodeOptions::default();
     let ifa = env!("CARGO_BIN_EXE_ifa");
     let out = work.join("out.mp4");

@@ -7,6 +7,8 @@
 //! family, not trained: the post-processing load then differs from a trained model's).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -41,17 +43,7 @@ fn main() {
         }
         m
     };
-    let video = work.join("clip-640x360.mp4");
-    if !video.is_file() {
-        let st = Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i"])
-            .arg(format!("testsrc2=size=640x360:rate=25,trim=end_frame={FRAMES}"))
-            .args(["-pix_fmt", "yuv420p", "-c:v", "libx264"])
-            .arg(&video)
-            .status()
-            .expect("ffmpeg");
-        assert!(st.success());
-    }
+    let video = common::clip_640x360(&work, FRAMES);
 
     // Rust: the same loop as `ifa run` (decode, pipeline, id map + RLE).
     let loaded = load_model(&model, &SessionOptions { device: Device::Cpu, threads: THREADS }).unwrap();
