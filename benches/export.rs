@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -41,29 +41,11 @@ fn time_cmd(make: &dyn Fn() -> Command) -> Duration {
     )
 }
 
-fn model(root: &Path, work: &Path) -> PathBuf {
-    let trained = root.join("models/ifa-shapes.onnx");
-    if trained.is_file() {
-        return trained;
-    }
-    let m = work.join("random-192x320.onnx");
-    if !m.is_file() {
-        let st = Command::new(root.join(".venv/bin/python"))
-            .arg(root.join("tests/runtime_fixtures/make_model.py"))
-            .arg(&m)
-            .args(["--size", "192", "320"])
-            .status()
-            .expect("python");
-        assert!(st.success());
-    }
-    m
-}
-
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let work = root.join("target/export-bench");
     std::fs::create_dir_all(&work).unwrap();
-    let model = model(&root, &work);
+    let model = common::model(&root, &work);
     let video = common::clip_640x360(&work, FRAMES);
     let enc = EncodeOptions::default();
     let ifa = env!("CARGO_BIN_EXE_ifa");

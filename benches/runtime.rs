@@ -27,22 +27,7 @@ fn main() {
     std::fs::create_dir_all(&work).unwrap();
     let py = root.join(".venv/bin/python");
 
-    let trained = root.join("models/ifa-shapes.onnx");
-    let model = if trained.is_file() {
-        trained
-    } else {
-        let m = work.join("random-192x320.onnx");
-        if !m.is_file() {
-            let st = Command::new(&py)
-                .arg(root.join("tests/runtime_fixtures/make_model.py"))
-                .arg(&m)
-                .args(["--size", "192", "320"])
-                .status()
-                .expect("python");
-            assert!(st.success());
-        }
-        m
-    };
+    let model = common::model(&root, &work);
     let video = common::clip_640x360(&work, FRAMES);
 
     // Rust: the same loop as `ifa run` (decode, pipeline, id map + RLE).

@@ -4,6 +4,8 @@
 //! `ifa run` takes both as flags.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -130,19 +132,6 @@ fn baselines_change_only_the_association() {
     assert_eq!(seen_match, [true; 3], "every mode must match something on this clip");
 }
 
-fn make_video(dir: &Path, frames: u32) -> PathBuf {
-    let out = dir.join("clip.mp4");
-    let st = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size=160x90:rate=10,trim=end_frame={frames}"))
-        .args(["-pix_fmt", "yuv420p", "-c:v", "libx264"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg CLI");
-    assert!(st.success());
-    out
-}
-
 fn ifa_run(video: &Path, extra: &[&str], json: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ifa"))
         .arg("run")
@@ -158,7 +147,7 @@ fn ifa_run(video: &Path, extra: &[&str], json: &Path) -> std::process::Output {
 #[test]
 fn ifa_run_takes_the_ablation_flags_and_says_what_it_ran() {
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), 8);
+    let video = common::small_clip(dir.path(), "clip.mp4", 8);
     let json = dir.path().join("res.json");
 
     let out = ifa_run(&video, &[], &json);

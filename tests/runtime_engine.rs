@@ -3,7 +3,9 @@
 //! batches, results, id maps, and `ifa run` with its outputs and its refusals.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::Command;
 
 use ifa::frame::RgbFrame;
@@ -91,19 +93,6 @@ helper.set_model_props(m, {"ifa.contract": "1", "ifa.classes": "[\"a\"]", "ifa.i
 onnx.save(m, sys.argv[1])
 "#;
 
-fn make_video(dir: &Path, name: &str, frames: u32) -> PathBuf {
-    let out = dir.join(name);
-    let st = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size=160x90:rate=10,trim=end_frame={frames}"))
-        .args(["-pix_fmt", "yuv420p", "-c:v", "libx264"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg CLI");
-    assert!(st.success());
-    out
-}
-
 fn ifa(args: &[&std::ffi::OsStr]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ifa")).arg("run").args(args).output().expect("ifa binary")
 }
@@ -111,7 +100,7 @@ fn ifa(args: &[&std::ffi::OsStr]) -> std::process::Output {
 #[test]
 fn ifa_run_writes_ytvis_results_and_csv() {
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "clip.mp4", 12);
+    let video = common::small_clip(dir.path(), "clip.mp4", 12);
     let (json, csv) = (dir.path().join("res.json"), dir.path().join("frames.csv"));
     let out = ifa(&[
         video.as_os_str(),
@@ -185,7 +174,7 @@ fn ifa_run_refuses_bad_input_without_leaving_results() {
     let py = root().join(".venv/bin/python");
     let st = Command::new(&py).arg("-c").arg(BROKEN_MODEL).arg(&broken).status().expect("the .venv");
     assert!(st.success());
-    let video = make_video(dir.path(), "clip.mp4", 3);
+    let video = common::small_clip(dir.path(), "clip.mp4", 3);
     let out = ifa(&[video.as_os_str(), "--model".as_ref(), broken.as_os_str(), "--json".as_ref(), json.as_os_str()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());

@@ -1,4 +1,4 @@
-//! What the benchmarks share: the 640x360 test clip.
+//! What the benchmarks share: the model and the 640x360 test clip.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,4 +17,24 @@ pub fn clip_640x360(work: &Path, frames: u32) -> PathBuf {
         assert!(st.success(), "ffmpeg could not make the benchmark clip");
     }
     video
+}
+
+/// The shipped model, or (before one exists) a random-weight 192x320 model that follows the
+/// contract, made in `work` with the training package.
+pub fn model(root: &Path, work: &Path) -> PathBuf {
+    let trained = root.join("models/ifa-shapes.onnx");
+    if trained.is_file() {
+        return trained;
+    }
+    let m = work.join("random-192x320.onnx");
+    if !m.is_file() {
+        let st = Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("tests/runtime_fixtures/make_model.py"))
+            .arg(&m)
+            .args(["--size", "192", "320"])
+            .status()
+            .expect("python");
+        assert!(st.success(), "could not make the random benchmark model");
+    }
+    m
 }

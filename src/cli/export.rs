@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use ifa::export::{EncodeOptions, ExportJob, export_video};
 use ifa::infer::pipeline::Pipeline;
-use ifa::infer::runtime::{Device, SessionOptions, load_model};
 use ifa::present::scene::{Layers, SceneOptions};
-
-use super::run::resolve_default_model;
 
 /// Arguments of `ifa export`.
 #[derive(clap::Args, Debug)]
@@ -22,12 +19,8 @@ pub struct ExportArgs {
     /// and audio).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// ONNX model following docs/model-contract.md (default: models/ifa-shapes.onnx in the project).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Execution provider.
-    #[arg(long, value_enum, default_value_t = Device::Auto)]
-    pub device: Device,
+    #[command(flatten)]
+    pub runtime: super::ModelArgs,
     /// Overlay layers, comma-separated: masks, centers, flow, labels, trails (or "none").
     #[arg(long, default_value = "masks,centers,labels")]
     pub layers: String,
@@ -40,15 +33,8 @@ pub struct ExportArgs {
     /// How many past frames a trail reaches back.
     #[arg(long, default_value_t = 30)]
     pub trail_frames: usize,
-    /// Write YouTube-VIS results (one entry per track) here.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// `video_id` written into the results.
-    #[arg(long, default_value_t = 1)]
-    pub video_id: u64,
-    /// Write one row per instance and frame here.
-    #[arg(long)]
-    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub results: super::ResultsArgs,
     /// Write per-frame 16-bit PNG id masks (class_id * 1000 + track_id) into this folder.
     #[arg(long)]
     pub masks: Option<PathBuf>,
@@ -87,20 +73,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&args.opacity) {
         bail!("--opacity must be between 0 and 1 (got {})", args.opacity);
     }
-    if args.output.is_none() && args.json.is_none() && args.csv.is_none() && args.masks.is_none() {
+    if args.output.is_none() && args.results.json.is_none() && args.results.csv.is_none() && args.masks.is_none() {
         bail!("nothing to write: give -o OUT.mp4 and/or --json, --csv, --masks");
     }
-    let model_path = match &args.model {
-        Some(p) => p.clone(),
-        None => resolve_default_model()?,
-    };
     let job = ExportJob {
         video: args.video.clone(),
         output: args.output.clone(),
-        json: args.json.clone(),
-        csv: args.csv.clone(),
+        json: args.results.json.clone(),
+        csv: args.results.csv.clone(),
         masks: args.masks.clone(),
-        video_id: args.video_id,
+        video_id: args.results.video_id,
         scene: SceneOptions {
             layers,
             opacity: args.opacity,
@@ -110,7 +92,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         },
         encode: EncodeOptions { crf: args.crf, preset: args.preset.clone(), ..EncodeOptions::default() },
     };
-    let model = load_model(&model_path, &SessionOptions { device: args.device, threads: 0 })?;
+    let model = args.runtime.load()?;
+    let model_path = model.path.clone();
     let mut pipe = Pipeline::new(model)?;
     eprintln!("model {} on {}", model_path.display(), pipe.provider());
     for w in pipe.warnings() {

@@ -9,3 +9,46 @@ pub mod probe;
 pub mod run;
 pub mod synth;
 pub mod view;
+
+use std::path::PathBuf;
+
+use ifa::infer::runtime::{Device, LoadedModel, SessionOptions, load_model};
+
+/// The model to run and where: shared by `ifa run` and `ifa export`.
+#[derive(clap::Args, Debug)]
+pub struct ModelArgs {
+    /// ONNX model following docs/model-contract.md (default: models/ifa-shapes.onnx shipped with ifa).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Execution provider.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    pub device: Device,
+}
+
+impl ModelArgs {
+    /// Loads the given model, or the shipped one, on the requested device.
+    pub fn load(&self) -> anyhow::Result<LoadedModel> {
+        let path = match &self.model {
+            Some(p) => p.clone(),
+            None => ifa::bundled::find(ifa::bundled::DEFAULT_MODEL).map_err(|searched| {
+                anyhow::anyhow!("default model not found (looked in {searched}); pass --model PATH")
+            })?,
+        };
+        // The runtime's errors already name the model file.
+        Ok(load_model(&path, &SessionOptions { device: self.device, threads: 0 })?)
+    }
+}
+
+/// Results as data: shared by `ifa run` and `ifa export`.
+#[derive(clap::Args, Debug)]
+pub struct ResultsArgs {
+    /// Write YouTube-VIS results (one entry per track) here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// `video_id` written into the results.
+    #[arg(long, default_value_t = 1)]
+    pub video_id: u64,
+    /// Write one row per instance and frame here.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+}

@@ -8,28 +8,16 @@ use ifa::assemble::{AssociationParams, StageTimes};
 use ifa::decode::VideoReader;
 use ifa::export::results::ResultsCollector;
 use ifa::infer::pipeline::{Pipeline, PipelineOptions};
-use ifa::infer::runtime::{Device, SessionOptions, load_model};
 
 /// Arguments of `ifa run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
     /// The video to segment.
     pub video: PathBuf,
-    /// ONNX model following docs/model-contract.md (default: models/ifa-shapes.onnx in the project).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Execution provider.
-    #[arg(long, value_enum, default_value_t = Device::Auto)]
-    pub device: Device,
-    /// Write YouTube-VIS results (one entry per track) here.
-    #[arg(long)]
-    pub json: Option<PathBuf>,
-    /// `video_id` written into the results.
-    #[arg(long, default_value_t = 1)]
-    pub video_id: u64,
-    /// Write one row per instance and frame here.
-    #[arg(long)]
-    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub runtime: super::ModelArgs,
+    #[command(flatten)]
+    pub results: super::ResultsArgs,
     /// How detections get identities: flow (the method), or the ablation baselines center
     /// (nearest unwarped center) and iou[:T] (stride-4 mask IoU >= T, default 0.1).
     #[arg(long, default_value = "flow", value_name = "flow|center|iou[:T]")]
@@ -39,24 +27,15 @@ pub struct RunArgs {
     pub refs: Option<usize>,
 }
 
-/// Finds the default model that ships with ifa (models/ifa-shapes.onnx).
-pub fn resolve_default_model() -> anyhow::Result<PathBuf> {
-    ifa::bundled::find(ifa::bundled::DEFAULT_MODEL)
-        .map_err(|searched| anyhow::anyhow!("default model not found (looked in {searched}); pass --model PATH"))
-}
-
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let model_path = match &args.model {
-        Some(p) => p.clone(),
-        None => resolve_default_model()?,
-    };
     let mut reader =
         VideoReader::open(&args.video).with_context(|| format!("cannot read video {}", args.video.display()))?;
     let total = reader.frame_count();
     if total == 0 {
         bail!("video {} has no frames", args.video.display());
     }
-    let model = load_model(&model_path, &SessionOptions { device: args.device, threads: 0 })?;
+    let model = args.runtime.load()?;
+    let model_path = model.path.clone();
     let opts = PipelineOptions { association: args.association, refs: args.refs };
     let mut pipe = Pipeline::with_options(model, &opts)?;
     eprintln!("model {} on {}", model_path.display(), pipe.provider());
@@ -74,7 +53,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let (vw, vh) = (reader.info().width, reader.info().height);
 
-    let mut results = ResultsCollector::new(args.video_id, vw, vh, args.csv.is_some());
+    let mut results = ResultsCollector::new(args.results.video_id, vw, vh, args.results.csv.is_some());
     let mut ids = Vec::new();
     let mut sum = StageTimes::default();
     let mut frames = 0usize;
@@ -115,11 +94,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     );
 
     let length = total.max(last_index + 1);
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.results.json {
         let n = results.write_json(path, pipe.tracks(), length)?;
         eprintln!("wrote {} ({n} tracks)", path.display());
     }
-    if let Some(path) = &args.csv {
+    if let Some(path) = &args.results.csv {
         results.write_csv(path)?;
         eprintln!("wrote {}", path.display());
     }

@@ -115,6 +115,11 @@ impl Pipeline {
         self.mapper = None;
     }
 
+    /// The raw head maps of the last frame run (for debug views).
+    pub fn last_maps(&self) -> &crate::assemble::maps::HeadMaps {
+        self.engine.maps()
+    }
+
     /// All tracks so far, by id.
     pub fn tracks(&self) -> impl Iterator<Item = &TrackInfo> {
         self.assembler.tracker().tracks()

@@ -111,6 +111,11 @@ impl StreamEngine {
         self.pre = None;
     }
 
+    /// The head maps of the last frame run (empty before the first).
+    pub fn maps(&self) -> &HeadMaps {
+        &self.maps
+    }
+
     /// Runs one frame; returns its head maps (valid until the next call) and stage times.
     pub fn infer(&mut self, frame: &RgbFrame) -> Result<(&HeadMaps, InferTimes), InferError> {
         let index = self.next_frame;

@@ -514,7 +514,7 @@ impl ViewerApp {
         self.stats.last_processed_at = Some(now);
         self.stats.decode.push(p.times.decode);
         self.stats.inference.push(p.times.preprocess + p.times.inference);
-        self.stats.assembly.push(p.times.assembly);
+        self.stats.assembly.push(p.times.postprocess + p.times.assembly);
         for inst in &p.record.instances {
             let lane = self.lanes.entry(inst.track_id).or_insert_with(|| TrackLane {
                 id: inst.track_id,

@@ -19,22 +19,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 
 use super::scene::FrameRecord;
-use crate::assemble::Assembler;
-use crate::assemble::idmap::IdMapper;
+pub use crate::assemble::StageTimes;
 use crate::assemble::maps::HeadMaps;
 use crate::decode::{DecodedFrame, VideoInfo, VideoReader};
 use crate::frame::RgbFrame;
+use crate::infer::pipeline::Pipeline;
 use crate::infer::runtime::LoadedModel;
-use crate::infer::stream::StreamEngine;
-
-/// Stage times of one processed frame.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StageTimes {
-    pub decode: Duration,
-    pub preprocess: Duration,
-    pub inference: Duration,
-    pub assembly: Duration,
-}
 
 /// One frame through the model.
 #[derive(Debug)]
@@ -65,29 +55,26 @@ pub trait FrameProcessor: Send {
     fn process(&mut self, frame: &DecodedFrame) -> Result<Processed, String>;
 }
 
-/// The real processor: the ONNX model's stream engine and the assembler.
+/// The real processor: the runtime pipeline of `ifa run` (model, memory, assembly, id maps).
 pub struct ModelProcessor {
-    engine: StreamEngine,
-    assembler: Assembler,
-    mapper: Option<IdMapper>,
+    pipe: Pipeline,
     info: ProcessorInfo,
 }
 
 impl ModelProcessor {
     pub fn new(model: LoadedModel) -> Result<Self, crate::infer::stream::InferError> {
         let name = model.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let engine = StreamEngine::new(model)?;
-        let c = engine.contract();
-        let assembler = Assembler::new(c.post, c.refs, c.num_classes());
+        let pipe = Pipeline::new(model)?;
+        let c = pipe.contract();
         let info = ProcessorInfo {
             name,
-            provider: engine.provider().to_string(),
-            warnings: engine.warnings().to_vec(),
+            provider: pipe.provider().to_string(),
+            warnings: pipe.warnings().to_vec(),
             class_names: c.classes.clone(),
             input_w: c.input_w,
             input_h: c.input_h,
         };
-        Ok(Self { engine, assembler, mapper: None, info })
+        Ok(Self { pipe, info })
     }
 }
 
@@ -97,29 +84,14 @@ impl FrameProcessor for ModelProcessor {
     }
 
     fn reset(&mut self) {
-        self.engine.reset();
-        self.assembler.reset();
-        self.mapper = None;
+        self.pipe.reset();
     }
 
     fn process(&mut self, frame: &DecodedFrame) -> Result<Processed, String> {
-        let (maps, t) = self.engine.infer(&frame.image).map_err(|e| e.to_string())?;
-        let maps_copy = maps.clone();
-        let mut result = self.assembler.step(frame.index, maps);
-        result.pts_seconds = frame.pts_seconds;
-        let lb = *self.engine.letterbox().ok_or("no letterbox after a frame")?;
-        let mapper = self.mapper.get_or_insert_with(|| IdMapper::new(&lb, result.cells_h, result.cells_w));
-        let record = FrameRecord::from_result(&result, &lb, Some(mapper));
-        Ok(Processed {
-            record,
-            maps: Some(maps_copy),
-            times: StageTimes {
-                decode: Duration::ZERO,
-                preprocess: t.preprocess,
-                inference: t.inference,
-                assembly: result.times.postprocess + result.times.assembly,
-            },
-        })
+        let result = self.pipe.process(&frame.image, frame.pts_seconds).map_err(|e| e.to_string())?;
+        let lb = *self.pipe.engine().letterbox().ok_or("no letterbox after a frame")?;
+        let record = FrameRecord::from_result(&result, &lb, self.pipe.id_mapper());
+        Ok(Processed { record, maps: Some(self.pipe.last_maps().clone()), times: result.times })
     }
 }
 

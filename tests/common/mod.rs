@@ -20,6 +20,20 @@ pub fn ffmpeg(args: &[&str]) {
     assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// A small 160x90, 10 fps H.264 clip of `frames` frames at `dir/name`.
+pub fn small_clip(dir: &Path, name: &str, frames: u32) -> PathBuf {
+    let out = dir.join(name);
+    let st = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size=160x90:rate=10,trim=end_frame={frames}"))
+        .args(["-pix_fmt", "yuv420p", "-c:v", "libx264"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg CLI (installed by scripts/setup.sh)");
+    assert!(st.success());
+    out
+}
+
 /// A folder of generated clips shared by the tests of one binary.
 pub struct Clips {
     pub dir: tempfile::TempDir,
