@@ -13,7 +13,7 @@ log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 # --- 1. Debian packages -------------------------------------------------------------
 APT_PKGS=(pkg-config libclang-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  ffmpeg xvfb xauth mesa-vulkan-drivers imagemagick xdotool opencv-doc unzip)
+  ffmpeg xvfb xauth mesa-vulkan-drivers imagemagick xdotool opencv-doc unzip python3-pip python3-venv)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
