@@ -1,7 +1,9 @@
 // Instance masks coloured by track, drawn over the video inside an egui paint callback.
 //
 // Input: the stride-4 track-id map (R32Uint, cells_w x cells_h; ids of hidden tracks already
-// zeroed), the letterbox scales and a palette. Each fragment maps its video position to input
+// zeroed), the letterbox scales, a palette, and the region of the video (in video pixels) that the
+// callback's rectangle covers: only the bounding box of the visible masks is shaded, which matters
+// on software rasterisers where every fragment costs CPU time. Each fragment maps its video position to input
 // pixels and from there to fractional cell coordinates (cell (i, j) stands for input
 // (4i + 1.5, 4j + 1.5)); its id is the one with the largest summed bilinear weight among the
 // four surrounding cells (ties: the first tap), as `IdMapper::render` does on CPU.
@@ -11,11 +13,13 @@
 // in the 8-bit sRGB values egui draws with: `scene::blend_channel` is the same formula.
 
 struct Params {
-    video_size: vec2<f32>,
+    region_origin: vec2<f32>,
+    region_size: vec2<f32>,
     scale: vec2<f32>,
     cells: vec2<u32>,
     opacity: f32,
     palette_len: u32,
+    _pad: vec2<u32>,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -46,7 +50,7 @@ fn tap(p: f32, scale: f32, last: f32) -> vec3<f32> {
 
 @fragment
 fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
-    let p = in.uv * params.video_size;
+    let p = params.region_origin + in.uv * params.region_size;
     let last = vec2<f32>(params.cells) - vec2<f32>(1.0, 1.0);
     let tx = tap(p.x, params.scale.x, last.x);
     let ty = tap(p.y, params.scale.y, last.y);

@@ -623,6 +623,11 @@ impl ViewerApp {
 }
 
 impl eframe::App for ViewerApp {
+    /// The panels' colour: `ui::draw` leaves the panels unfilled and lets the clear do it.
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let now = Instant::now();
         let dt = self.last_frame.map_or(Duration::ZERO, |t| now - t);

@@ -17,11 +17,37 @@ pub struct MaskFrame {
     pub cells: Vec<u32>,
     pub cells_w: u32,
     pub cells_h: u32,
-    pub video_w: u32,
-    pub video_h: u32,
+    /// The part of the video the callback's rectangle covers: origin and size in video pixels.
+    pub region: [f32; 4],
     /// Input pixels per video pixel (x, y), from the letterbox.
     pub scale: [f32; 2],
     pub opacity: f32,
+}
+
+/// The video-pixel region `[x, y, w, h]` that can show a mask: the bounding box of the non-zero
+/// cells widened by one cell (a pixel's id comes from its four surrounding cells), or `None`
+/// when no cell is set. `scale` is input pixels per video pixel.
+pub fn mask_region(cells: &[u32], cells_w: usize, video: [f32; 2], scale: [f32; 2]) -> Option<[f32; 4]> {
+    let (mut i0, mut i1, mut j0, mut j1) = (usize::MAX, 0, usize::MAX, 0);
+    for (k, _) in cells.iter().enumerate().filter(|(_, c)| **c != 0) {
+        let (i, j) = (k / cells_w, k % cells_w);
+        (i0, i1, j0, j1) = (i0.min(i), i1.max(i), j0.min(j), j1.max(j));
+    }
+    if i0 == usize::MAX {
+        return None;
+    }
+    // A pixel at video position p reads cells floor(c) and floor(c) + 1 with c = (p * s - 2) / 4
+    // (cell c stands for input 4c + 1.5, clamped at the edges), so cells j0..=j1 reach the pixels
+    // with p in [(4 (j0 - 1) + 2) / s, (4 (j1 + 1) + 2) / s).
+    let cells_h = cells.len() / cells_w;
+    let span = |lo: usize, hi: usize, last: usize, s: f32, len: f32| {
+        let a = if lo == 0 { 0.0 } else { ((4.0 * (lo as f32 - 1.0) + 2.0) / s).floor().max(0.0) };
+        let b = if hi == last { len } else { (((4.0 * (hi as f32 + 1.0) + 2.0) / s).ceil() + 1.0).min(len) };
+        (a, b)
+    };
+    let (x0, x1) = span(j0, j1, cells_w - 1, scale[0], video[0]);
+    let (y0, y1) = span(i0, i1, cells_h - 1, scale[1], video[1]);
+    (x1 > x0 && y1 > y0).then_some([x0, y0, x1 - x0, y1 - y0])
 }
 
 /// GPU objects, created once and kept in egui_wgpu's callback resources.
@@ -101,7 +127,7 @@ pub fn install(rs: &egui_wgpu::RenderState) {
     });
     let params = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("ifa-masks-params"),
-        size: 32,
+        size: 48,
         usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
@@ -147,14 +173,15 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
             r.bind_group = None;
             return Vec::new();
         }
-        let mut p = Vec::with_capacity(32);
-        for v in [f.video_w as f32, f.video_h as f32, f.scale[0], f.scale[1]] {
+        let mut p = Vec::with_capacity(48);
+        for v in [f.region[0], f.region[1], f.region[2], f.region[3], f.scale[0], f.scale[1]] {
             p.extend_from_slice(&v.to_le_bytes());
         }
         p.extend_from_slice(&f.cells_w.to_le_bytes());
         p.extend_from_slice(&f.cells_h.to_le_bytes());
         p.extend_from_slice(&f.opacity.to_le_bytes());
         p.extend_from_slice(&(PALETTE.len() as u32).to_le_bytes());
+        p.extend_from_slice(&[0u8; 8]);
         queue.write_buffer(&r.params, 0, &p);
 
         let size_ok = matches!(&r.texture, Some((_, w, h)) if *w == f.cells_w && *h == f.cells_h);
@@ -213,5 +240,48 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
         pass.set_pipeline(&r.pipeline);
         pass.set_bind_group(0, bg, &[]);
         pass.draw(0..3, 0..1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assemble::idmap::IdMapper;
+    use crate::infer::preprocess::Letterbox;
+
+    /// Every pixel that the CPU twin of the shader colours lies inside the region, and a small
+    /// blob gives a small region.
+    #[test]
+    fn region_holds_every_coloured_pixel() {
+        let (vw, vh, iw, ih) = (640u32, 360u32, 448usize, 256usize);
+        let lb = Letterbox::new(vw, vh, iw, ih);
+        let (sx, sy) = lb.axis_scales();
+        let (cw, ch) = (iw / 4, ih / 4);
+        let mapper = IdMapper::new(&lb, ch, cw);
+        let blobs: [&[(usize, usize)]; 4] = [&[(10, 20), (11, 21)], &[(0, 0)], &[(62, 111), (5, 50)], &[(30, 60)]];
+        for blob in blobs {
+            let mut cells = vec![0u32; cw * ch];
+            for &(i, j) in blob {
+                cells[i * cw + j] = 3;
+            }
+            let region = mask_region(&cells, cw, [vw as f32, vh as f32], [sx as f32, sy as f32]).unwrap();
+            let mut ids = Vec::new();
+            assert!(mapper.render(&cells, &mut ids));
+            let mut n = 0;
+            for (k, &id) in ids.iter().enumerate() {
+                if id != 0 {
+                    let (x, y) = ((k % vw as usize) as f32, (k / vw as usize) as f32);
+                    assert!(x >= region[0] && x + 1.0 <= region[0] + region[2], "{blob:?} x {x} {region:?}");
+                    assert!(y >= region[1] && y + 1.0 <= region[1] + region[3], "{blob:?} y {y} {region:?}");
+                    n += 1;
+                }
+            }
+            assert!(n > 0);
+        }
+        let mut one = vec![0u32; cw * ch];
+        one[30 * cw + 60] = 1;
+        let r = mask_region(&one, cw, [vw as f32, vh as f32], [sx as f32, sy as f32]).unwrap();
+        assert!(r[2] < 20.0 && r[3] < 20.0, "{r:?}");
+        assert_eq!(mask_region(&vec![0u32; cw * ch], cw, [vw as f32, vh as f32], [1.0, 1.0]), None);
     }
 }

@@ -8,23 +8,27 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, WidgetInfo, pos2, vec2};
 use super::app::{ModelStatus, ProcessingState, ViewerApp};
 use super::commands::UiCommand;
 use super::debug_view::{self, DebugMap};
-use super::mask_paint::{MaskCallback, MaskFrame};
+use super::mask_paint::{MaskCallback, MaskFrame, mask_region};
 use super::overlay::color32;
 use super::scene::{Scene, build_scene, track_color};
 use super::stats::{mib, resident_bytes};
 
 pub fn draw(app: &mut ViewerApp, ui: &mut egui::Ui) {
-    egui::Panel::top("ifa-menu").show(ui, |ui| menu_bar(app, ui));
-    egui::Panel::bottom("ifa-status").show(ui, |ui| status_bar(app, ui));
-    egui::Panel::bottom("ifa-timeline").resizable(true).show(ui, |ui| timeline(app, ui));
-    egui::Panel::right("ifa-inspector").default_size(280.0).show(ui, |ui| {
+    // Panels are not filled: the frame is cleared with the panel colour (`ViewerApp::clear_color`),
+    // which saves shading every window pixel once more on software renderers (lavapipe).
+    let side = egui::Frame::side_top_panel(ui.style()).fill(Color32::TRANSPARENT);
+    let central = egui::Frame::central_panel(ui.style()).fill(Color32::TRANSPARENT);
+    egui::Panel::top("ifa-menu").frame(side).show(ui, |ui| menu_bar(app, ui));
+    egui::Panel::bottom("ifa-status").frame(side).show(ui, |ui| status_bar(app, ui));
+    egui::Panel::bottom("ifa-timeline").frame(side).resizable(true).show(ui, |ui| timeline(app, ui));
+    egui::Panel::right("ifa-inspector").frame(side).default_size(280.0).show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| {
             inspector(app, ui);
             ui.separator();
             layer_controls(app, ui);
         });
     });
-    egui::CentralPanel::default().show(ui, |ui| video_area(app, ui));
+    egui::CentralPanel::default().frame(central).show(ui, |ui| video_area(app, ui));
     windows(app, ui.ctx());
     super::export_window::window(app, ui.ctx());
 }
@@ -362,18 +366,21 @@ fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: 
             *c = 0;
         }
     }
+    let scale = [sx as f32, sy as f32];
+    let Some(region) = mask_region(&cells, rec.cells.w, [size.x, size.y], scale) else { return };
+    let k = rect.width() / size.x;
+    let screen = Rect::from_min_size(rect.min + vec2(region[0], region[1]) * k, vec2(region[2], region[3]) * k);
     let frame = MaskFrame {
         // Visibility changes the uploaded ids too, so it is part of the generation.
         generation: app.mask_generation.wrapping_mul(1 << 20) ^ hash_ids(&scene.mask_ids),
         cells,
         cells_w: rec.cells.w as u32,
         cells_h: rec.cells.h as u32,
-        video_w: size.x as u32,
-        video_h: size.y as u32,
-        scale: [sx as f32, sy as f32],
+        region,
+        scale,
         opacity: scene.opacity,
     };
-    painter.add(eframe::egui_wgpu::Callback::new_paint_callback(rect, MaskCallback(Arc::new(frame))));
+    painter.add(eframe::egui_wgpu::Callback::new_paint_callback(screen, MaskCallback(Arc::new(frame))));
 }
 
 fn hash_ids(ids: &[u32]) -> u64 {

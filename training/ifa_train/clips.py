@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .config import DataConfig
-from .targets import frame_targets
+from .targets import attention_targets, frame_targets
 
 
 class CachedVideo:
@@ -54,13 +54,25 @@ class ClipSampler:
         return v, t, t - gap
 
     def sample(self) -> dict[str, np.ndarray]:
-        v, t, r = self.pick()
+        return self.pair(*self.pick())
+
+    def pair(self, v: CachedVideo, t: int, r: int) -> dict[str, np.ndarray]:
+        """Images and targets of target frame t with reference frame r of video v (flipped at random)."""
         img_t, img_r = np.asarray(v.frames[t]), np.asarray(v.frames[r])
         ids_t, ids_r = np.asarray(v.ids[t]), np.asarray(v.ids[r])
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
         sigma = self.cfg.center_sigma_full * float(v.meta["scale"])
-        tg = frame_targets(ids_t, ids_r, v.classes, sigma)
+        small = (self.cfg.small_area, self.cfg.small_max_weight)
+        tg = frame_targets(ids_t, ids_r, v.classes, sigma, *small)
+        if self.cfg.ref_targets:
+            tr = frame_targets(ids_r, ids_r, v.classes, sigma, *small)
+            for k in ("semantic", "center", "offset", "offset_mask", "semantic_weight"):
+                if k not in tr:
+                    continue
+                tg[k + "_r"] = tr[k]
+        for s in self.cfg.attn_strides:
+            tg[f"attn{s}_w"], tg[f"attn{s}_valid"] = attention_targets(ids_t, ids_r, len(v.classes), s)
         tg["img_t"] = img_t
         tg["img_r"] = img_r
         return tg

@@ -35,6 +35,10 @@ class CrossFrameAttention(nn.Module):
         self.merge = conv_bn_relu(cin + dim + 2, cout, 1)
 
     def forward(self, tgt: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        return self.attend(tgt, ref)[0]
+
+    def attend(self, tgt: torch.Tensor, ref: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(fused [N,Cout,h,w], attention [N, hw target, hw reference]); training supervises the latter."""
         n, _, h, w = tgt.shape
         pos = coord_channels(tgt)
         q = F.normalize(self.qk(torch.cat([tgt, pos], 1)).flatten(2), dim=1).transpose(1, 2)  # [N, hw, d]
@@ -42,7 +46,7 @@ class CrossFrameAttention(nn.Module):
         v = self.v(torch.cat([ref, pos], 1)).flatten(2).transpose(1, 2)  # [N, hw, d]
         attn = torch.softmax(torch.matmul(q, k) * self.log_temp.exp(), dim=-1)  # over reference positions
         out = torch.matmul(attn, v).transpose(1, 2).reshape(n, -1, h, w)
-        return self.merge(torch.cat([tgt, out, pos], 1))
+        return self.merge(torch.cat([tgt, out, pos], 1)), attn
 
 
 class ConcatFusion(nn.Module):
@@ -54,6 +58,9 @@ class ConcatFusion(nn.Module):
 
     def forward(self, tgt: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         return self.merge(torch.cat([tgt, ref, coord_channels(tgt)], 1))
+
+    def attend(self, tgt: torch.Tensor, ref: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return self.forward(tgt, ref), None
 
 
 def build_fusion(temporal: bool, cin: int, cout: int, dim: int) -> nn.Module:

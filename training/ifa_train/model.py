@@ -49,11 +49,14 @@ class IFANet(nn.Module):
         return semantic, center, offset
 
     def _inter(self, f8, f16, f32, r16, r32, offset):
-        fused32 = self.tcf32(f32, r32)
-        fused16 = self.tcf16(f16, r16)
+        return self._inter_attn(f8, f16, f32, r16, r32, offset)[0]
+
+    def _inter_attn(self, f8, f16, f32, r16, r32, offset):
+        fused32, attn32 = self.tcf32.attend(f32, r32)
+        fused16, attn16 = self.tcf16.attend(f16, r16)
         hint = offset.detach() * (1.0 / self.cfg.offset_scale)
         flow = self.inter_dec(fused32, fused16, f8, hint) * self.cfg.offset_scale
-        return flow + offset if self.cfg.inter_residual else flow
+        return (flow + offset if self.cfg.inter_residual else flow), attn16, attn32
 
     def forward(self, image: torch.Tensor, ref_feat16: torch.Tensor, ref_feat32: torch.Tensor):
         """Streaming step: image [1,3,H,W], memory [L,C,h,w] -> contract outputs."""
@@ -70,14 +73,33 @@ class IFANet(nn.Module):
         )
         return semantic, center, offset, inter, f16, f32
 
-    def forward_train(self, img_t: torch.Tensor, img_r: torch.Tensor, ref_grad: bool = False) -> dict:
-        """B pairs: every target frame gets one reference frame (B independent pairs)."""
-        f4, f8, f16, f32 = self.backbone(img_t)
-        with torch.set_grad_enabled(ref_grad and torch.is_grad_enabled()):
-            _, _, r16, r32 = self.backbone(img_r)
-        semantic, center, offset = self._frame_heads([f4, f8, f16, f32])
-        inter = self._inter(f8, f16, f32, r16, r32, offset)
-        return {"semantic": semantic, "center": center, "offset": offset, "inter_offset": inter}
+    def forward_train(self, img_t: torch.Tensor, img_r: torch.Tensor, ref_heads: bool = False) -> dict:
+        """B pairs: every target frame gets one reference frame (B independent pairs).
+
+        ref_heads=False: the reference is encoded without gradients, as the memory is at inference.
+        ref_heads=True: target and reference go through the backbone as one batch with gradients and
+        both get the frame heads (outputs `*_r`), so every decoded frame is supervised; the flow and
+        attention losses then also train the reference's encoding.
+        """
+        b = img_t.shape[0]
+        if ref_heads:
+            f4, f8, f16, f32 = self.backbone(torch.cat([img_t, img_r]))
+            semantic, center, offset = self._frame_heads([f4, f8, f16, f32])
+            out = {"semantic_r": semantic[b:], "center_r": center[b:], "offset_r": offset[b:]}
+            semantic, center, offset = semantic[:b], center[:b], offset[:b]
+            r16, r32 = f16[b:], f32[b:]
+            f8, f16, f32 = f8[:b], f16[:b], f32[:b]
+        else:
+            f4, f8, f16, f32 = self.backbone(img_t)
+            with torch.no_grad():
+                _, _, r16, r32 = self.backbone(img_r)
+            semantic, center, offset = self._frame_heads([f4, f8, f16, f32])
+            out = {}
+        inter, attn16, attn32 = self._inter_attn(f8, f16, f32, r16, r32, offset)
+        out.update(semantic=semantic, center=center, offset=offset, inter_offset=inter)
+        if attn16 is not None:
+            out.update(attn16=attn16, attn32=attn32)
+        return out
 
 
 def count_params(m: nn.Module) -> int:

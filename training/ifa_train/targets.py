@@ -51,7 +51,45 @@ def center_heatmap(com: np.ndarray, h4: int, w4: int, sigma: float) -> np.ndarra
     return heat
 
 
-def frame_targets(ids_t: np.ndarray, ids_r: np.ndarray, classes: np.ndarray, sigma: float) -> dict[str, np.ndarray]:
+def block_fractions(ids: np.ndarray, n_tracks: int, stride: int) -> np.ndarray:
+    """[n_tracks + 1, H/s, W/s]: the fraction of each stride x stride block covered by each id."""
+    h, w = ids.shape
+    hs, ws = h // stride, w // stride
+    blk = (np.arange(h)[:, None] // stride) * ws + (np.arange(w)[None, :] // stride)
+    counts = np.bincount((blk * (n_tracks + 1) + ids.astype(np.int64)).ravel(), minlength=hs * ws * (n_tracks + 1))
+    return (counts.reshape(hs, ws, n_tracks + 1).transpose(2, 0, 1) / float(stride * stride)).astype(np.float32)
+
+
+def attention_targets(ids_t: np.ndarray, ids_r: np.ndarray, n_tracks: int, stride: int, min_cover: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Where each target token of the cross-frame attention should look in the reference.
+
+    Returns (weights [hw, hw], valid [hw]): for target token i whose block is covered at least
+    `min_cover` by instance k (the largest), weights[i, j] is the fraction of reference block j
+    covered by k. Tokens on background, or whose instance is absent from the reference, are not
+    supervised. Our choice: the attention loss is -log(sum_j attn[i, j] * weights[i, j]).
+    """
+    ft = block_fractions(ids_t, n_tracks, stride)
+    fr = block_fractions(ids_r, n_tracks, stride)
+    fg = ft[1:]
+    k = fg.argmax(0) + 1  # [hs, ws]
+    cover = fg.max(0)
+    present = fr[1:].reshape(n_tracks, -1).max(1) > 0
+    valid = (cover >= min_cover) & present[k - 1]
+    weights = fr.reshape(n_tracks + 1, -1)[k.ravel()]  # [hw_t, hw_r]
+    return weights * valid.reshape(-1, 1), valid.reshape(-1).astype(np.float32)
+
+
+def small_instance_weights(ids: np.ndarray, n_tracks: int, ref_area: float, max_weight: float) -> np.ndarray:
+    """[H, W] semantic-loss weight: 1 on background, clamp(sqrt(ref_area / area), 1, max_weight) on
+    an instance of `area` pixels, so that small instances are not drowned by large ones."""
+    area = np.bincount(ids.ravel().astype(np.int64), minlength=n_tracks + 1).astype(np.float32)
+    w = np.clip(np.sqrt(ref_area / np.maximum(area, 1.0)), 1.0, max_weight)
+    w[0] = 1.0
+    return w[ids.astype(np.int64)]
+
+
+def frame_targets(ids_t: np.ndarray, ids_r: np.ndarray, classes: np.ndarray, sigma: float,
+                  small_area: float = 0.0, small_max_weight: float = 1.0) -> dict[str, np.ndarray]:
     """All targets of one (target, reference) pair.
 
     ids_*: [H, W] instance index maps of the same video (same track numbering);
@@ -72,7 +110,7 @@ def frame_targets(ids_t: np.ndarray, ids_r: np.ndarray, classes: np.ndarray, sig
     inter = np.stack([cr[..., 0] - ys, cr[..., 1] - xs], 0)
     fg_t = fg & ~np.isnan(ct[..., 0])
     fg_r = fg_t & ~np.isnan(cr[..., 0])  # instance absent from the reference: ignored
-    return {
+    out = {
         "semantic": lut[ids_t],
         "center": center_heatmap(com_t, h4, w4, sigma)[None],
         "offset": np.nan_to_num(offset).astype(np.float32),
@@ -81,3 +119,6 @@ def frame_targets(ids_t: np.ndarray, ids_r: np.ndarray, classes: np.ndarray, sig
         "inter_mask": fg_r.astype(np.float32)[None],
         "flow": np.nan_to_num(np.stack([cr[..., 0] - ct[..., 0], cr[..., 1] - ct[..., 1]], 0)).astype(np.float32),
     }
+    if small_area > 0:
+        out["semantic_weight"] = small_instance_weights(ids_t, n, small_area, small_max_weight)
+    return out

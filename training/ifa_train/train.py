@@ -27,12 +27,13 @@ from .model import IFANet, count_params
 class _TrainStep(nn.Module):
     """Lets DDP wrap forward_train (DDP only hooks forward)."""
 
-    def __init__(self, net: IFANet):
+    def __init__(self, net: IFANet, ref_heads: bool):
         super().__init__()
         self.net = net
+        self.ref_heads = ref_heads
 
     def forward(self, img_t, img_r):
-        return self.net.forward_train(img_t, img_r)
+        return self.net.forward_train(img_t, img_r, ref_heads=self.ref_heads)
 
 
 def poly_lr(cfg: TrainConfig, progress: float) -> float:
@@ -93,6 +94,9 @@ def parse_args(argv):
     ap.add_argument("--size", help="HxW input size, multiples of 32")
     ap.add_argument("--no-temporal-fusion", action="store_true", help="ablation: concat instead of attention")
     ap.add_argument("--consistency-weight", type=float)
+    ap.add_argument("--attention-weight", type=float, help="cross-frame attention supervision (0 = off)")
+    ap.add_argument("--no-ref-targets", action="store_true", help="encode the reference without gradients or frame losses")
+    ap.add_argument("--train-only", nargs="+", help="parameter-name prefixes to train (the rest is frozen)")
     ap.add_argument("--threads", type=int)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--log-every", type=int)
@@ -124,6 +128,14 @@ def build_config(a) -> TrainConfig:
         cfg.model.temporal_fusion = False
     if a.consistency_weight is not None:
         cfg.loss.consistency = a.consistency_weight
+    if a.attention_weight is not None:
+        cfg.loss.attention = a.attention_weight
+        if a.attention_weight == 0:
+            cfg.data.attn_strides = ()
+    if a.no_ref_targets:
+        cfg.data.ref_targets = False
+    if a.train_only:
+        cfg.train_only = list(a.train_only)
     if a.threads is not None:
         cfg.threads = a.threads
     if a.seed is not None:
@@ -167,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     sampler = ClipSampler(videos, cfg.data, seed=cfg.seed * 1000 + rank)
 
     net = IFANet(cfg.model).to(device).to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # frozen params get no grads
     it, elapsed = 0, 0.0
     if a.init and not resume.exists():
         src = torch.load(a.init, map_location=device, weights_only=False)["model"]
@@ -185,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
         it, elapsed = ck["iter"], ck["elapsed"]
         sampler.rng.bit_generator.state = ck["sampler_rng"]
         log(f"[train] resumed from {resume} at iteration {it} ({elapsed / 60:.1f} min)")
-    step = _TrainStep(net)
+    if cfg.train_only:
+        for name, p in net.named_parameters():
+            p.requires_grad_(any(name.startswith(x) for x in cfg.train_only))
+        n_train = sum(p.numel() for p in net.parameters() if p.requires_grad)
+        log(f"[train] training only {cfg.train_only}: {n_train} of {count_params(net)} parameters")
+    step = _TrainStep(net, cfg.data.ref_targets)
     if ws > 1:
         step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == "cuda" else None)
     if rank == 0:
@@ -202,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         return p
 
     net.train()
+    if cfg.train_only:  # frozen parts keep their BatchNorm statistics
+        for name, child in net.named_children():
+            if not any(name.startswith(x) or x.startswith(name) for x in cfg.train_only):
+                child.eval()
     t_last = time.time()
     acc: dict[str, float] = {}
     n_acc = 0
@@ -235,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         if it % cfg.log_every == 0 and rank == 0:
             rec = {k: v / n_acc for k, v in acc.items()}
             rec.update(iter=it, lr=opt.param_groups[0]["lr"], elapsed_min=elapsed / 60, s_data=t_data / n_acc, s_step=t_step / n_acc)
-            log("[train] it %d  %.1f min  lr %.2e  loss %.4f  (sem %.3f center %.4f off %.2f inter %.2f cons %.1f)  %.2fs/it (data %.2fs)" % (
-                it, elapsed / 60, rec["lr"], rec["total"], rec["sem"], rec["center"], rec["off"], rec["inter"], rec["cons"], (t_data + t_step) / n_acc, t_data / n_acc))
+            log("[train] it %d  %.1f min  lr %.2e  loss %.4f  (sem %.3f center %.4f off %.2f inter %.2f cons %.1f attn %.3f)  %.2fs/it (data %.2fs)" % (
+                it, elapsed / 60, rec["lr"], rec["total"], rec["sem"], rec["center"], rec["off"], rec["inter"], rec["cons"], rec["attn"], (t_data + t_step) / n_acc, t_data / n_acc))
             logf.write(json.dumps(rec) + "\n")
             logf.flush()
             acc, n_acc, t_data, t_step = {}, 0, 0.0, 0.0

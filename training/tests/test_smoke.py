@@ -58,3 +58,31 @@ def test_train_export_roundtrip(tmp_path: Path, source: str):
     assert max(d["rel"] for d in diffs.values()) < 1e-4, diffs
     # Unit-scale outputs must agree in plain absolute terms too.
     assert diffs["semantic"]["abs"] < 1e-4 and diffs["center"]["abs"] < 1e-4, diffs
+
+
+def test_frozen_temporal_ablation_and_diagnose(tmp_path: Path, capsys):
+    """The temporal-fusion ablation path: a concat model whose frame network is taken from a
+    trained run and frozen; only the temporal part moves. Then the diagnose yardstick runs."""
+    from ifa_train import diagnose
+
+    data = _make_data("python", tmp_path / "data")
+    common = ["--data", str(data), "--iters", "2", "--batch", "2", "--log-every", "1", "--size", "96x160"]
+    assert train.main(common + ["--out", str(tmp_path / "base")]) == 0
+    base = torch.load(tmp_path / "base" / "final.pt", map_location="cpu", weights_only=False)["model"]
+    args = common + [
+        "--out", str(tmp_path / "concat"), "--init", str(tmp_path / "base" / "final.pt"),
+        "--init-skip", "tcf32", "tcf16", "inter_dec", "--train-only", "tcf", "inter_dec",
+        "--no-ref-targets", "--no-temporal-fusion",
+    ]
+    assert train.main(args) == 0
+    ck = torch.load(tmp_path / "concat" / "final.pt", map_location="cpu", weights_only=False)
+    assert ck["config"]["model"]["temporal_fusion"] is False
+    after = ck["model"]
+    frozen = [k for k in after if k.startswith(("backbone.", "sem_dec.", "center_head."))]
+    assert frozen and all(torch.equal(after[k], base[k]) for k in frozen)  # BN statistics included
+    assert after["inter_dec.head.1.weight"].abs().sum() > 0  # the flow head starts at exactly zero
+    assert "tcf16.merge.0.weight" in after and "tcf16.qk.weight" not in after
+
+    assert diagnose.main(["--ckpt", str(tmp_path / "concat" / "final.pt"), "--data", str(data), "--pairs", "6", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "foreground recall" in out and "inter L1 no motion" in out

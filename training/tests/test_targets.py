@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ifa_train.letterbox import letterbox_masks, letterbox_scale
-from ifa_train.targets import block_mode, centers_of_mass, frame_targets
+from ifa_train.targets import attention_targets, block_fractions, small_instance_weights, block_mode, centers_of_mass, frame_targets
 
 
 def test_letterbox_scale_fits_and_keeps_aspect():
@@ -66,3 +66,42 @@ def test_flip_convention_matches_cells():
 def test_block_mode():
     ids = np.array([[1, 1, 2, 2], [1, 0, 2, 2], [0, 0, 0, 0], [0, 0, 0, 3]], np.uint8)
     assert block_mode(ids, 2).tolist() == [[1, 2], [0, 0]]
+
+
+def test_block_fractions_sum_to_one():
+    ids = np.array([[1, 1, 2, 2], [1, 0, 2, 2], [0, 0, 0, 0], [0, 0, 0, 3]], np.uint8)
+    f = block_fractions(ids, 3, 2)
+    assert f.shape == (4, 2, 2) and np.allclose(f.sum(0), 1.0)
+    assert f[1, 0, 0] == 0.75 and f[2, 0, 1] == 1.0 and f[3, 1, 1] == 0.25
+
+
+def test_attention_targets_point_at_the_same_instance():
+    # Instances 1 and 2 swap sides between reference and target; 3 exists only in the target.
+    ids_t = np.zeros((4, 8), np.uint8)
+    ids_t[:, :2] = 1
+    ids_t[:, 6:] = 2
+    ids_t[:2, 2:4] = 3
+    ids_r = np.zeros_like(ids_t)
+    ids_r[:, :2] = 2
+    ids_r[:, 6:] = 1
+    w, valid = attention_targets(ids_t, ids_r, 3, 2)  # 2x4 tokens, row-major
+    assert w.shape == (8, 8) and valid.shape == (8,)
+    # Token (0, 0) is on instance 1: it must look at the reference's right column (tokens 3, 7).
+    assert valid[0] == 1 and w[0, 3] == 1.0 and w[0, 7] == 1.0 and w[0, 0] == 0.0
+    # Token (1, 3) is on instance 2: the reference's left column.
+    assert valid[7] == 1 and w[7, 0] == 1.0 and w[7, 4] == 1.0 and w[7, 3] == 0.0
+    # Token (0, 1) is on instance 3, absent from the reference; token (0, 2) is background.
+    assert valid[1] == 0 and not w[1].any()
+    assert valid[2] == 0 and not w[2].any()
+
+
+def test_small_instances_weigh_more_up_to_the_cap():
+    ids = np.zeros((64, 64), np.uint8)
+    ids[:40, :40] = 1  # 1600 px: sqrt(400 / 1600) < 1 -> weight 1
+    ids[50:54, 50:54] = 2  # 16 px: sqrt(400 / 16) = 5 -> capped at 4
+    ids[44:54, 0:10] = 3  # 100 px: sqrt(400 / 100) = 2
+    w = small_instance_weights(ids, 3, 400.0, 4.0)
+    assert w[63, 63] == 1.0 and w[0, 0] == 1.0 and w[51, 51] == 4.0 and np.isclose(w[45, 5], 2.0)
+    tg = frame_targets(ids, ids, np.array([1, 2, 3]), 2.0, small_area=400.0, small_max_weight=4.0)
+    assert np.array_equal(tg["semantic_weight"], w)
+    assert "semantic_weight" not in frame_targets(ids, ids, np.array([1, 2, 3]), 2.0)
