@@ -264,7 +264,7 @@ mod tests {
             for &(i, j) in blob {
                 cells[i * cw + j] = 3;
             }
-            let region = mask_region(&cells, cw, [vw as f32, vh as f32], [sx as f32, sy as f32]).unwrap();
+            let region = mask_region(&cells, cw, [vw as f32, vh as f32], [sx as f32, sy as f32]).expect("a set cell");
             let mut ids = Vec::new();
             assert!(mapper.render(&cells, &mut ids));
             let mut n = 0;
@@ -280,7 +280,7 @@ mod tests {
         }
         let mut one = vec![0u32; cw * ch];
         one[30 * cw + 60] = 1;
-        let r = mask_region(&one, cw, [vw as f32, vh as f32], [sx as f32, sy as f32]).unwrap();
+        let r = mask_region(&one, cw, [vw as f32, vh as f32], [sx as f32, sy as f32]).expect("a set cell");
         assert!(r[2] < 20.0 && r[3] < 20.0, "{r:?}");
         assert_eq!(mask_region(&vec![0u32; cw * ch], cw, [vw as f32, vh as f32], [1.0, 1.0]), None);
     }
