@@ -176,7 +176,10 @@ pub struct ViewerApp {
     play_accum: f64,
     /// The frame whose picture is in the texture, and whether it came from the processed cache.
     pub shown: Option<usize>,
+    /// The shown picture for egui's image drawing (renderers without wgpu).
     pub(super) texture: Option<TextureHandle>,
+    /// The shown picture for the wgpu video pass (`video_paint`).
+    pub(super) video_frame: Option<Arc<super::video_paint::VideoFrame>>,
     pub(super) shown_image: Option<RgbFrame>,
     requested: Option<usize>,
     pub scene: SceneOptions,
@@ -190,7 +193,8 @@ pub struct ViewerApp {
     /// Where the video was last drawn: top-left corner and screen points per video pixel.
     pub video_rect: Option<(egui::Pos2, f32)>,
     pub(super) mask_generation: u64,
-    /// Whether the wgpu mask pipeline is installed (else masks are blended on CPU).
+    /// Whether the wgpu video and mask pipelines are installed (else egui draws the picture and
+    /// masks are blended into it on CPU).
     pub gpu_masks: bool,
     last_frame: Option<Instant>,
     started: Instant,
@@ -213,6 +217,7 @@ impl ViewerApp {
         let mut gpu_masks = false;
         if let Some(rs) = cc.wgpu_render_state.as_ref() {
             super::mask_paint::install(rs);
+            super::video_paint::install(rs);
             gpu_masks = true;
         }
         let ctx = cc.egui_ctx.clone();
@@ -302,6 +307,7 @@ impl ViewerApp {
             play_accum: 0.0,
             shown: None,
             texture: None,
+            video_frame: None,
             shown_image: None,
             requested: None,
             scene: SceneOptions::default(),
@@ -600,6 +606,15 @@ impl ViewerApp {
         }
     }
 
+    /// Width and height of the shown picture, whichever way it is drawn.
+    pub fn picture_size(&self) -> Option<[usize; 2]> {
+        if self.gpu_masks {
+            self.video_frame.as_ref().map(|f| [f.width as usize, f.height as usize])
+        } else {
+            self.texture.as_ref().map(|t| t.size())
+        }
+    }
+
     /// The record drawn with the current picture.
     pub fn shown_record(&self) -> Option<&FrameRecord> {
         self.shown.and_then(|i| self.records.get(&i))
@@ -662,9 +677,13 @@ impl ViewerApp {
     fn upload_texture(&mut self, ctx: &egui::Context) {
         let Some(img) = self.shown_image.take() else { return };
         let mut img = img;
-        if !self.gpu_masks {
-            self.blend_on_cpu(&mut img);
+        if self.gpu_masks {
+            let generation = self.video_frame.as_ref().map_or(0, |f| f.generation + 1);
+            let frame = super::video_paint::VideoFrame::from_rgb(generation, img.width, img.height, &img.data);
+            self.video_frame = Some(Arc::new(frame));
+            return;
         }
+        self.blend_on_cpu(&mut img);
         let ci = ColorImage::from_rgb([img.width as usize, img.height as usize], &img.data);
         match &mut self.texture {
             Some(t) => t.set(ci, TextureOptions::LINEAR),

@@ -26,5 +26,6 @@ pub mod recent;
 pub mod scene;
 pub mod stats;
 pub mod ui;
+pub mod video_paint;
 
 pub use app::{ModelSource, ViewerApp, ViewerConfig};

@@ -12,6 +12,7 @@ use super::mask_paint::{MaskCallback, MaskFrame, mask_region};
 use super::overlay::color32;
 use super::scene::{Scene, build_scene, track_color};
 use super::stats::{mib, resident_bytes};
+use super::video_paint::VideoCallback;
 
 pub fn draw(app: &mut ViewerApp, ui: &mut egui::Ui) {
     // Panels are not filled: the frame is cleared with the panel colour (`ViewerApp::clear_color`),
@@ -316,7 +317,7 @@ fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
     for m in &app.messages {
         ui.colored_label(Color32::from_rgb(255, 110, 110), m);
     }
-    let Some(tex) = app.texture.clone() else {
+    let Some([pw, ph]) = app.picture_size() else {
         let text = match &app.video {
             Some(v) => format!("Opening {}…", v.path.display()),
             None => format!("No video. Open one with {} or drop a file here.", UiCommand::Open.shortcut_text()),
@@ -324,7 +325,7 @@ fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
         ui.centered_and_justified(|ui| ui.label(text));
         return;
     };
-    let size = tex.size_vec2();
+    let size = vec2(pw as f32, ph as f32);
     let avail = ui.available_rect_before_wrap();
     let k = (avail.width() / size.x).min(avail.height() / size.y).max(0.01);
     let rect = Rect::from_center_size(avail.center(), size * k);
@@ -332,7 +333,15 @@ fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
     app.video_rect = Some((rect.min, k));
     let resp = ui.allocate_rect(rect, Sense::click());
     let painter = ui.painter_at(avail);
-    painter.image(tex.id(), rect, Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0)), Color32::WHITE);
+    match (&app.video_frame, &app.texture) {
+        (Some(frame), _) if app.gpu_masks => {
+            painter.add(eframe::egui_wgpu::Callback::new_paint_callback(rect, VideoCallback(frame.clone())));
+        }
+        (_, Some(tex)) => {
+            painter.image(tex.id(), rect, Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0)), Color32::WHITE);
+        }
+        _ => {}
+    }
 
     let names = app.class_names();
     let scene = app.shown_record().map(|rec| {
@@ -391,9 +400,8 @@ fn hash_ids(ids: &[u32]) -> u64 {
 fn pick(app: &ViewerApp, v: [f32; 2]) -> Option<u32> {
     let rec = app.shown_record()?;
     if let Some((iw, ih)) = app.model_input_size()
-        && let Some(img) = &app.texture
+        && let Some(s) = app.picture_size()
     {
-        let s = img.size();
         let lb = crate::infer::preprocess::Letterbox::new(s[0] as u32, s[1] as u32, iw, ih);
         let (y, x) = lb.to_input(f64::from(v[1]), f64::from(v[0]));
         let (i, j) = (((y - 1.5) / 4.0).round(), ((x - 1.5) / 4.0).round());

@@ -1,0 +1,220 @@
+//! GPU video drawing: an egui_wgpu paint callback that runs `shaders/video.wgsl` over the video
+//! rectangle with the current frame as an RGBA texture (uploaded once per new frame).
+//!
+//! egui's own image drawing samples through a sampler, which software rasterisers execute on a
+//! slow generic path; this pass filters with plain texel loads instead (see the shader).
+
+use std::sync::Arc;
+
+use eframe::egui_wgpu::{self, wgpu};
+
+const SHADER: &str = include_str!("../../shaders/video.wgsl");
+
+/// One video frame as RGBA8 (`width * height * 4` bytes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VideoFrame {
+    /// Changes whenever the pixels change, so the texture is written once per new frame.
+    pub generation: u64,
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Arc<Vec<u8>>,
+}
+
+impl VideoFrame {
+    /// RGBA from packed RGB.
+    pub fn from_rgb(generation: u64, width: u32, height: u32, rgb: &[u8]) -> Self {
+        let mut rgba = Vec::with_capacity(rgb.len() / 3 * 4);
+        for p in rgb.chunks_exact(3) {
+            rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
+        }
+        Self { generation, width, height, rgba: Arc::new(rgba) }
+    }
+}
+
+/// GPU objects, created once and kept in egui_wgpu's callback resources.
+pub struct VideoResources {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    params: wgpu::Buffer,
+    texture: Option<(wgpu::Texture, u32, u32)>,
+    bind_group: Option<wgpu::BindGroup>,
+    generation: u64,
+}
+
+/// Registers the pipeline; call once with the app's render state.
+pub fn install(rs: &egui_wgpu::RenderState) {
+    let device = &rs.device;
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("ifa-video"),
+        source: wgpu::ShaderSource::Wgsl(SHADER.into()),
+    });
+    let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("ifa-video"),
+        entries: &[
+            wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            },
+            wgpu::BindGroupLayoutEntry {
+                binding: 1,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Texture {
+                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                    multisampled: false,
+                },
+                count: None,
+            },
+        ],
+    });
+    let pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("ifa-video"),
+        bind_group_layouts: &[Some(&layout)],
+        immediate_size: 0,
+    });
+    let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+        label: Some("ifa-video"),
+        layout: Some(&pl),
+        vertex: wgpu::VertexState {
+            module: &module,
+            entry_point: Some("vs_main"),
+            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            buffers: &[],
+        },
+        primitive: wgpu::PrimitiveState::default(),
+        depth_stencil: None,
+        multisample: wgpu::MultisampleState::default(),
+        fragment: Some(wgpu::FragmentState {
+            module: &module,
+            entry_point: Some("fs_main"),
+            compilation_options: wgpu::PipelineCompilationOptions::default(),
+            // Opaque: the frame replaces what is below it.
+            targets: &[Some(wgpu::ColorTargetState {
+                format: rs.target_format,
+                blend: None,
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
+        }),
+        multiview_mask: None,
+        cache: None,
+    });
+    let params = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("ifa-video-params"),
+        size: 16,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let srgb = u32::from(rs.target_format.is_srgb());
+    let mut p = Vec::with_capacity(16);
+    p.extend_from_slice(&0f32.to_le_bytes());
+    p.extend_from_slice(&0f32.to_le_bytes());
+    p.extend_from_slice(&srgb.to_le_bytes());
+    p.extend_from_slice(&0u32.to_le_bytes());
+    rs.queue.write_buffer(&params, 0, &p);
+    rs.renderer.write().callback_resources.insert(VideoResources {
+        pipeline,
+        layout,
+        params,
+        texture: None,
+        bind_group: None,
+        generation: u64::MAX,
+    });
+}
+
+/// The paint callback of one frame.
+pub struct VideoCallback(pub Arc<VideoFrame>);
+
+impl egui_wgpu::CallbackTrait for VideoCallback {
+    fn prepare(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        _screen: &egui_wgpu::ScreenDescriptor,
+        _encoder: &mut wgpu::CommandEncoder,
+        resources: &mut egui_wgpu::CallbackResources,
+    ) -> Vec<wgpu::CommandBuffer> {
+        let Some(r) = resources.get_mut::<VideoResources>() else { return Vec::new() };
+        let f = &*self.0;
+        if f.width == 0 || f.height == 0 || f.rgba.len() != (f.width * f.height * 4) as usize {
+            r.bind_group = None;
+            return Vec::new();
+        }
+        let size_ok = matches!(&r.texture, Some((_, w, h)) if *w == f.width && *h == f.height);
+        if !size_ok {
+            let tex = device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("ifa-video-frame"),
+                size: wgpu::Extent3d { width: f.width, height: f.height, depth_or_array_layers: 1 },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba8Unorm,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            });
+            let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
+            r.bind_group = Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("ifa-video"),
+                layout: &r.layout,
+                entries: &[
+                    wgpu::BindGroupEntry { binding: 0, resource: r.params.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&view) },
+                ],
+            }));
+            r.texture = Some((tex, f.width, f.height));
+            r.generation = u64::MAX;
+            queue.write_buffer(
+                &r.params,
+                0,
+                &[(f.width as f32).to_le_bytes(), (f.height as f32).to_le_bytes()].concat(),
+            );
+        }
+        if r.generation != f.generation
+            && let Some((tex, w, h)) = &r.texture
+        {
+            queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: tex,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
+                &f.rgba,
+                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4 * w), rows_per_image: Some(*h) },
+                wgpu::Extent3d { width: *w, height: *h, depth_or_array_layers: 1 },
+            );
+            r.generation = f.generation;
+        }
+        Vec::new()
+    }
+
+    fn paint(
+        &self,
+        _info: egui::PaintCallbackInfo,
+        pass: &mut wgpu::RenderPass<'static>,
+        resources: &egui_wgpu::CallbackResources,
+    ) {
+        let Some(r) = resources.get::<VideoResources>() else { return };
+        let Some(bg) = &r.bind_group else { return };
+        pass.set_pipeline(&r.pipeline);
+        pass.set_bind_group(0, bg, &[]);
+        pass.draw(0..3, 0..1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rgba_from_rgb_is_opaque_and_keeps_order() {
+        let f = VideoFrame::from_rgb(7, 2, 1, &[1, 2, 3, 4, 5, 6]);
+        assert_eq!(*f.rgba, vec![1, 2, 3, 255, 4, 5, 6, 255]);
+        assert_eq!((f.generation, f.width, f.height), (7, 2, 1));
+    }
+}
