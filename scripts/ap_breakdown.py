@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Where a results file loses video AP: per-frame mask quality, and oracle edits to score with `ifa eval`.
+
+    scripts/ap_breakdown.py frames GT.json RESULTS.json
+        per ground-truth instance-frame, the best IoU of any predicted mask of that frame, by area
+    scripts/ap_breakdown.py oracle GT.json RESULTS.json track|class OUT.json
+        track: every predicted per-frame mask with IoU >= 0.5 against a ground-truth instance takes
+        that instance's identity (perfect tracking; class = vote of the predictions, score = mean);
+        class: the same and the ground truth's class. Unmatched masks stay in their own tracks.
+        Then: target/release/ifa eval --gt GT.json --results OUT.json
+
+Needs pycocotools and numpy (the project's .venv has both).
+"""
+
+import collections
+import json
+import sys
+
+import numpy as np
+from pycocotools import mask as M
+
+
+def rle(s, h, w):
+    if isinstance(s["counts"], list):
+        return M.frPyObjects(s, h, w)
+    return {"size": s["size"], "counts": s["counts"].encode() if isinstance(s["counts"], str) else s["counts"]}
+
+
+def frames(gt, res):
+    vids = {v["id"]: v for v in gt["videos"]}
+    preds = collections.defaultdict(list)
+    for r in res:
+        for f, s in enumerate(r["segmentations"]):
+            if s is not None:
+                preds[(r["video_id"], f)].append(s)
+    ious, areas = [], []
+    for a in gt["annotations"]:
+        v = vids[a["video_id"]]
+        h, w = v["height"], v["width"]
+        for f, g in enumerate(a["segmentations"]):
+            if g is None:
+                continue
+            ps = preds.get((a["video_id"], f), [])
+            gr = rle(g, h, w)
+            ious.append(float(M.iou([rle(p, h, w) for p in ps], [gr], [0]).max()) if ps else 0.0)
+            areas.append(float(M.area(gr)))
+    ious, areas = np.array(ious), np.array(areas)
+    print(f"ground-truth instance-frames {len(ious)}: mean best IoU {ious.mean():.3f}, "
+          f">= 0.5 {(ious >= .5).mean():.3f}, >= 0.75 {(ious >= .75).mean():.3f}")
+    for lo, hi in ((0, 1000), (1000, 4000), (4000, float("inf"))):
+        m = (areas >= lo) & (areas < hi)
+        if m.any():
+            print(f"  area [{lo}, {hi}) px: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= .5).mean():.3f}")
+
+
+def oracle(gt, res, mode, out_path):
+    vids = {v["id"]: v for v in gt["videos"]}
+    gts = collections.defaultdict(list)
+    for a in gt["annotations"]:
+        gts[a["video_id"]].append(a)
+    merged, leftovers = {}, {}
+    for n, r in enumerate(res):
+        v = vids[r["video_id"]]
+        h, w = v["height"], v["width"]
+        for f, s in enumerate(r["segmentations"]):
+            if s is None:
+                continue
+            pr = rle(s, h, w)
+            best, hit = 0.0, None
+            for a in gts[r["video_id"]]:
+                g = a["segmentations"][f]
+                if g is not None:
+                    iou = float(M.iou([pr], [rle(g, h, w)], [0])[0][0])
+                    if iou > best:
+                        best, hit = iou, a
+            if hit is not None and best >= 0.5:
+                e = merged.setdefault((r["video_id"], hit["id"]), {
+                    "video_id": r["video_id"], "segs": [None] * v["length"], "cats": [], "scores": [], "gt_cat": hit["category_id"]})
+                if e["segs"][f] is None:
+                    e["segs"][f] = s
+                    e["cats"].append(r["category_id"])
+                    e["scores"].append(r["score"])
+            else:
+                t = leftovers.setdefault(n, {"video_id": r["video_id"], "category_id": r["category_id"], "score": r["score"],
+                                             "segmentations": [None] * v["length"]})
+                t["segmentations"][f] = s
+    out = [{"video_id": e["video_id"],
+            "category_id": e["gt_cat"] if mode == "class" else collections.Counter(e["cats"]).most_common(1)[0][0],
+            "score": float(np.mean(e["scores"])), "segmentations": e["segs"]} for e in merged.values()]
+    out += list(leftovers.values())
+    with open(out_path, "w") as f:
+        json.dump(out, f)
+    print(f"{len(res)} predicted tracks -> {len(out)} ({len(merged)} matched to ground truth); wrote {out_path}")
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "frames":
+        frames(json.load(open(argv[1])), json.load(open(argv[2])))
+    elif len(argv) == 5 and argv[0] == "oracle" and argv[3] in ("track", "class"):
+        oracle(json.load(open(argv[1])), json.load(open(argv[2])), argv[3], argv[4])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
