@@ -26,20 +26,7 @@ struct Params {
 @group(0) @binding(1) var ids: texture_2d<u32>;
 @group(0) @binding(2) var<uniform> palette: array<vec4<f32>, 20>;
 
-struct VsOut {
-    @builtin(position) pos: vec4<f32>,
-    @location(0) uv: vec2<f32>,
-};
-
-@vertex
-fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
-    // One triangle that covers the viewport (the callback's rect).
-    let xy = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: VsOut;
-    out.pos = vec4<f32>(xy.x * 2.0 - 1.0, 1.0 - xy.y * 2.0, 0.0, 1.0);
-    out.uv = xy;
-    return out;
-}
+// VsOut and vs_main: shaders/fullscreen.wgsl.
 
 fn tap(p: f32, scale: f32, last: f32) -> vec3<f32> {
     let input = p * scale - 0.5;

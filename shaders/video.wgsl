@@ -16,20 +16,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var frame: texture_2d<f32>;
 
-struct VsOut {
-    @builtin(position) pos: vec4<f32>,
-    @location(0) uv: vec2<f32>,
-};
-
-@vertex
-fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
-    // One triangle that covers the viewport (the callback's rect).
-    let xy = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: VsOut;
-    out.pos = vec4<f32>(xy.x * 2.0 - 1.0, 1.0 - xy.y * 2.0, 0.0, 1.0);
-    out.uv = xy;
-    return out;
-}
+// VsOut and vs_main: shaders/fullscreen.wgsl.
 
 fn linear_from_gamma(c: vec3<f32>) -> vec3<f32> {
     let lo = c / 12.92;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use eframe::egui_wgpu::{self, wgpu};
 
+use super::gpu_pass;
 use super::scene::PALETTE;
 
 const SHADER: &str = include_str!("../../shaders/masks.wgsl");
@@ -64,67 +65,16 @@ pub struct MaskResources {
 /// Registers the pipeline; call once with the app's render state.
 pub fn install(rs: &egui_wgpu::RenderState) {
     let device = &rs.device;
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("ifa-masks"),
-        source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-    });
-    let uniform = |binding| wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::FRAGMENT,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    };
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("ifa-masks"),
         entries: &[
-            uniform(0),
-            wgpu::BindGroupLayoutEntry {
-                binding: 1,
-                visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Texture {
-                    multisampled: false,
-                    sample_type: wgpu::TextureSampleType::Uint,
-                    view_dimension: wgpu::TextureViewDimension::D2,
-                },
-                count: None,
-            },
-            uniform(2),
+            gpu_pass::uniform_entry(0),
+            gpu_pass::texture_entry(1, wgpu::TextureSampleType::Uint),
+            gpu_pass::uniform_entry(2),
         ],
     });
-    let pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-        label: Some("ifa-masks"),
-        bind_group_layouts: &[Some(&layout)],
-        immediate_size: 0,
-    });
-    let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-        label: Some("ifa-masks"),
-        layout: Some(&pl),
-        vertex: wgpu::VertexState {
-            module: &module,
-            entry_point: Some("vs_main"),
-            compilation_options: wgpu::PipelineCompilationOptions::default(),
-            buffers: &[],
-        },
-        primitive: wgpu::PrimitiveState::default(),
-        depth_stencil: None,
-        multisample: wgpu::MultisampleState::default(),
-        fragment: Some(wgpu::FragmentState {
-            module: &module,
-            entry_point: Some("fs_main"),
-            compilation_options: wgpu::PipelineCompilationOptions::default(),
-            targets: &[Some(wgpu::ColorTargetState {
-                format: rs.target_format,
-                blend: Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING),
-                write_mask: wgpu::ColorWrites::ALL,
-            })],
-        }),
-        multiview_mask: None,
-        cache: None,
-    });
+    let blend = Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING);
+    let pipeline = gpu_pass::pipeline(rs, "ifa-masks", SHADER, &layout, blend);
     let params = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("ifa-masks-params"),
         size: 48,
@@ -186,16 +136,7 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
 
         let size_ok = matches!(&r.texture, Some((_, w, h)) if *w == f.cells_w && *h == f.cells_h);
         if !size_ok {
-            let tex = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("ifa-mask-ids"),
-                size: wgpu::Extent3d { width: f.cells_w, height: f.cells_h, depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::R32Uint,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-                view_formats: &[],
-            });
+            let tex = gpu_pass::texture(device, "ifa-mask-ids", wgpu::TextureFormat::R32Uint, f.cells_w, f.cells_h);
             let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
             r.bind_group = Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("ifa-masks"),
@@ -213,17 +154,7 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
             && let Some((tex, w, h)) = &r.texture
         {
             let bytes: Vec<u8> = f.cells.iter().flat_map(|v| v.to_le_bytes()).collect();
-            queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: tex,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d::ZERO,
-                    aspect: wgpu::TextureAspect::All,
-                },
-                &bytes,
-                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4 * w), rows_per_image: Some(*h) },
-                wgpu::Extent3d { width: *w, height: *h, depth_or_array_layers: 1 },
-            );
+            gpu_pass::write_full(queue, tex, &bytes, *w, *h, 4);
             r.generation = f.generation;
         }
         Vec::new()
@@ -237,9 +168,7 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
     ) {
         let Some(r) = resources.get::<MaskResources>() else { return };
         let Some(bg) = &r.bind_group else { return };
-        pass.set_pipeline(&r.pipeline);
-        pass.set_bind_group(0, bg, &[]);
-        pass.draw(0..3, 0..1);
+        gpu_pass::draw(pass, &r.pipeline, bg);
     }
 }
 

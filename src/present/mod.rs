@@ -18,6 +18,7 @@ pub mod debug_view;
 pub mod dialog;
 pub mod export_task;
 pub mod export_window;
+pub mod gpu_pass;
 pub mod mask_paint;
 pub mod overlay;
 pub mod pipeline;

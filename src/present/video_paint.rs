@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use eframe::egui_wgpu::{self, wgpu};
 
+use super::gpu_pass;
+
 const SHADER: &str = include_str!("../../shaders/video.wgsl");
 
 /// One video frame as RGBA8 (`width * height * 4` bytes).
@@ -44,66 +46,15 @@ pub struct VideoResources {
 /// Registers the pipeline; call once with the app's render state.
 pub fn install(rs: &egui_wgpu::RenderState) {
     let device = &rs.device;
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some("ifa-video"),
-        source: wgpu::ShaderSource::Wgsl(SHADER.into()),
-    });
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("ifa-video"),
         entries: &[
-            wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Uniform,
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            },
-            wgpu::BindGroupLayoutEntry {
-                binding: 1,
-                visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Texture {
-                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                    view_dimension: wgpu::TextureViewDimension::D2,
-                    multisampled: false,
-                },
-                count: None,
-            },
+            gpu_pass::uniform_entry(0),
+            gpu_pass::texture_entry(1, wgpu::TextureSampleType::Float { filterable: false }),
         ],
     });
-    let pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-        label: Some("ifa-video"),
-        bind_group_layouts: &[Some(&layout)],
-        immediate_size: 0,
-    });
-    let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-        label: Some("ifa-video"),
-        layout: Some(&pl),
-        vertex: wgpu::VertexState {
-            module: &module,
-            entry_point: Some("vs_main"),
-            compilation_options: wgpu::PipelineCompilationOptions::default(),
-            buffers: &[],
-        },
-        primitive: wgpu::PrimitiveState::default(),
-        depth_stencil: None,
-        multisample: wgpu::MultisampleState::default(),
-        fragment: Some(wgpu::FragmentState {
-            module: &module,
-            entry_point: Some("fs_main"),
-            compilation_options: wgpu::PipelineCompilationOptions::default(),
-            // Opaque: the frame replaces what is below it.
-            targets: &[Some(wgpu::ColorTargetState {
-                format: rs.target_format,
-                blend: None,
-                write_mask: wgpu::ColorWrites::ALL,
-            })],
-        }),
-        multiview_mask: None,
-        cache: None,
-    });
+    // Opaque: the frame replaces what is below it.
+    let pipeline = gpu_pass::pipeline(rs, "ifa-video", SHADER, &layout, None);
     let params = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("ifa-video-params"),
         size: 16,
@@ -147,16 +98,7 @@ impl egui_wgpu::CallbackTrait for VideoCallback {
         }
         let size_ok = matches!(&r.texture, Some((_, w, h)) if *w == f.width && *h == f.height);
         if !size_ok {
-            let tex = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("ifa-video-frame"),
-                size: wgpu::Extent3d { width: f.width, height: f.height, depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba8Unorm,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-                view_formats: &[],
-            });
+            let tex = gpu_pass::texture(device, "ifa-video-frame", wgpu::TextureFormat::Rgba8Unorm, f.width, f.height);
             let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
             r.bind_group = Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("ifa-video"),
@@ -177,17 +119,7 @@ impl egui_wgpu::CallbackTrait for VideoCallback {
         if r.generation != f.generation
             && let Some((tex, w, h)) = &r.texture
         {
-            queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: tex,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d::ZERO,
-                    aspect: wgpu::TextureAspect::All,
-                },
-                &f.rgba,
-                wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(4 * w), rows_per_image: Some(*h) },
-                wgpu::Extent3d { width: *w, height: *h, depth_or_array_layers: 1 },
-            );
+            gpu_pass::write_full(queue, tex, &f.rgba, *w, *h, 4);
             r.generation = f.generation;
         }
         Vec::new()
@@ -201,9 +133,7 @@ impl egui_wgpu::CallbackTrait for VideoCallback {
     ) {
         let Some(r) = resources.get::<VideoResources>() else { return };
         let Some(bg) = &r.bind_group else { return };
-        pass.set_pipeline(&r.pipeline);
-        pass.set_bind_group(0, bg, &[]);
-        pass.draw(0..3, 0..1);
+        gpu_pass::draw(pass, &r.pipeline, bg);
     }
 }
 
