@@ -18,6 +18,11 @@ class ModelConfig:
     width: float = 1.0  # channel multiplier of the mobilenet backbone
     temporal_fusion: bool = True  # False: ablation, inter decoder gets plain concatenation
     attn_dim: int = 64  # d of the cross-frame attention (queries/keys)
+    # Our choice of TCF merge: besides the target feature and the attended value, the merge also
+    # sees the reference feature at the same position, so small displacements are visible locally
+    # while the attention handles large ones (measured: concatenation alone learned motion much
+    # faster than attention alone, docs/results.md). Checkpoints without the key predate it.
+    tcf_local: bool = True
     aspp_ch: int = 96
     dec_ch: tuple[int, int, int] = (64, 48, 32)  # decoder channels at strides 16, 8, 4
     head_ch: int = 32
@@ -92,6 +97,7 @@ class TrainConfig:
 
 def model_config_from_dict(d: dict) -> ModelConfig:
     d = dict(d)
+    d.setdefault("tcf_local", False)
     if "dec_ch" in d:
         d["dec_ch"] = tuple(d["dec_ch"])
     return ModelConfig(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(ModelConfig)}})

@@ -27,12 +27,13 @@ class CrossFrameAttention(nn.Module):
     stayed nearly uniform over the reference and the flow did not train within our CPU budget.
     """
 
-    def __init__(self, cin: int, cout: int, dim: int, temperature: float = 16.0):
+    def __init__(self, cin: int, cout: int, dim: int, temperature: float = 16.0, local: bool = False):
         super().__init__()
         self.qk = nn.Conv2d(cin + 2, dim, 1)
         self.v = nn.Conv2d(cin + 2, dim, 1)
         self.log_temp = nn.Parameter(torch.tensor(math.log(temperature)))
-        self.merge = conv_bn_relu(cin + dim + 2, cout, 1)
+        self.local = local
+        self.merge = conv_bn_relu(cin * (2 if local else 1) + dim + 2, cout, 1)
 
     def forward(self, tgt: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
         return self.attend(tgt, ref)[0]
@@ -46,7 +47,8 @@ class CrossFrameAttention(nn.Module):
         v = self.v(torch.cat([ref, pos], 1)).flatten(2).transpose(1, 2)  # [N, hw, d]
         attn = torch.softmax(torch.matmul(q, k) * self.log_temp.exp(), dim=-1)  # over reference positions
         out = torch.matmul(attn, v).transpose(1, 2).reshape(n, -1, h, w)
-        return self.merge(torch.cat([tgt, out, pos], 1)), attn
+        parts = [tgt, out, ref, pos] if self.local else [tgt, out, pos]
+        return self.merge(torch.cat(parts, 1)), attn
 
 
 class ConcatFusion(nn.Module):
@@ -63,5 +65,5 @@ class ConcatFusion(nn.Module):
         return self.forward(tgt, ref), None
 
 
-def build_fusion(temporal: bool, cin: int, cout: int, dim: int) -> nn.Module:
-    return CrossFrameAttention(cin, cout, dim) if temporal else ConcatFusion(cin, cout, dim)
+def build_fusion(temporal: bool, cin: int, cout: int, dim: int, local: bool = False) -> nn.Module:
+    return CrossFrameAttention(cin, cout, dim, local=local) if temporal else ConcatFusion(cin, cout, dim)

@@ -30,8 +30,8 @@ class IFANet(nn.Module):
         self.sem_head = Head(cfg.dec_ch[2], cfg.head_ch, cfg.num_classes + 1)
         self.center_head = Head(cfg.dec_ch[2], cfg.head_ch, 1)
         self.offset_head = Head(cfg.dec_ch[2], cfg.head_ch, 2)
-        self.tcf32 = build_fusion(cfg.temporal_fusion, self.c32, FUSED32_CH, cfg.attn_dim)
-        self.tcf16 = build_fusion(cfg.temporal_fusion, self.c16, FUSED16_CH, cfg.attn_dim)
+        self.tcf32 = build_fusion(cfg.temporal_fusion, self.c32, FUSED32_CH, cfg.attn_dim, cfg.tcf_local)
+        self.tcf16 = build_fusion(cfg.temporal_fusion, self.c16, FUSED16_CH, cfg.attn_dim, cfg.tcf_local)
         self.inter_dec = InterDecoder(FUSED32_CH, FUSED16_CH, chans[1], cfg.dec_ch, cfg.head_ch)
         # Start the heatmap low (most cells are background), as detection heads usually do.
         nn.init.constant_(self.center_head[-1].bias, -4.0)
