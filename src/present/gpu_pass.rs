@@ -1,6 +1,6 @@
 //! What the viewer's own wgpu passes (`video_paint`, `mask_paint`) share: one fragment-only
 //! pipeline over the paint callback's rectangle (`shaders/fullscreen.wgsl` prepended to the
-//! pass's shader), bind-group entries, texture uploads and the draw call.
+//! pass's shader), bind-group entries, and `TextureSlot`: the pass's one texture, its bind group, upload and draw.
 
 use eframe::egui_wgpu::{self, wgpu};
 
@@ -82,7 +82,7 @@ pub fn pipeline(
 }
 
 /// A sampled 2D texture of `format` that `write_full` can fill.
-pub fn texture(
+fn texture(
     device: &wgpu::Device,
     label: &str,
     format: wgpu::TextureFormat,
@@ -102,7 +102,7 @@ pub fn texture(
 }
 
 /// Replaces the whole texture (`width` x `height` texels of `bytes_per_texel` bytes).
-pub fn write_full(
+fn write_full(
     queue: &wgpu::Queue,
     tex: &wgpu::Texture,
     bytes: &[u8],
@@ -128,8 +128,67 @@ pub fn write_full(
 }
 
 /// Draws the pass over the callback's viewport.
-pub fn draw(pass: &mut wgpu::RenderPass<'static>, pipeline: &wgpu::RenderPipeline, bind_group: &wgpu::BindGroup) {
+fn draw(pass: &mut wgpu::RenderPass<'static>, pipeline: &wgpu::RenderPipeline, bind_group: &wgpu::BindGroup) {
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, bind_group, &[]);
     pass.draw(0..3, 0..1);
+}
+
+/// A pass's one texture (4 bytes per texel) and the bind group that shows it to the shader:
+/// recreated when the size changes, rewritten only when the content's generation changes.
+pub struct TextureSlot {
+    label: &'static str,
+    format: wgpu::TextureFormat,
+    texture: Option<(wgpu::Texture, u32, u32)>,
+    bind_group: Option<wgpu::BindGroup>,
+    generation: u64,
+}
+
+impl TextureSlot {
+    pub fn new(label: &'static str, format: wgpu::TextureFormat) -> Self {
+        Self { label, format, texture: None, bind_group: None, generation: u64::MAX }
+    }
+
+    /// Makes the texture `width` x `height`; when it had to be (re)created, `bind` builds the
+    /// bind group around its view and `true` is returned.
+    pub fn ensure(
+        &mut self,
+        device: &wgpu::Device,
+        width: u32,
+        height: u32,
+        bind: impl FnOnce(&wgpu::TextureView) -> wgpu::BindGroup,
+    ) -> bool {
+        if matches!(&self.texture, Some((_, w, h)) if *w == width && *h == height) {
+            return false;
+        }
+        let tex = texture(device, self.label, self.format, width, height);
+        self.bind_group = Some(bind(&tex.create_view(&wgpu::TextureViewDescriptor::default())));
+        self.texture = Some((tex, width, height));
+        self.generation = u64::MAX;
+        true
+    }
+
+    /// Writes the content of `generation` unless it is already there (`bytes` runs only then).
+    pub fn upload<B: AsRef<[u8]>>(&mut self, queue: &wgpu::Queue, generation: u64, bytes: impl FnOnce() -> B) {
+        if self.generation == generation {
+            return;
+        }
+        if let Some((tex, w, h)) = &self.texture {
+            write_full(queue, tex, bytes().as_ref(), *w, *h, 4);
+            self.generation = generation;
+        }
+    }
+
+    /// Nothing to draw until the next `ensure` (e.g. the frame's data was malformed).
+    pub fn clear(&mut self) {
+        self.texture = None;
+        self.bind_group = None;
+    }
+
+    /// Draws the pass with this slot's bind group, if it has one.
+    pub fn draw(&self, pass: &mut wgpu::RenderPass<'static>, pipeline: &wgpu::RenderPipeline) {
+        if let Some(bg) = &self.bind_group {
+            draw(pass, pipeline, bg);
+        }
+    }
 }

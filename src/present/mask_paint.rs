@@ -57,9 +57,7 @@ pub struct MaskResources {
     layout: wgpu::BindGroupLayout,
     params: wgpu::Buffer,
     palette: wgpu::Buffer,
-    texture: Option<(wgpu::Texture, u32, u32)>,
-    bind_group: Option<wgpu::BindGroup>,
-    generation: u64,
+    ids: gpu_pass::TextureSlot,
 }
 
 /// Registers the pipeline; call once with the app's render state.
@@ -99,9 +97,7 @@ pub fn install(rs: &egui_wgpu::RenderState) {
         layout,
         params,
         palette,
-        texture: None,
-        bind_group: None,
-        generation: u64::MAX,
+        ids: gpu_pass::TextureSlot::new("ifa-mask-ids", wgpu::TextureFormat::R32Uint),
     });
 }
 
@@ -120,7 +116,7 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
         let Some(r) = resources.get_mut::<MaskResources>() else { return Vec::new() };
         let f = &*self.0;
         if f.cells_w == 0 || f.cells_h == 0 || f.cells.len() != (f.cells_w * f.cells_h) as usize {
-            r.bind_group = None;
+            r.ids.clear();
             return Vec::new();
         }
         let mut p = Vec::with_capacity(48);
@@ -134,29 +130,19 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
         p.extend_from_slice(&[0u8; 8]);
         queue.write_buffer(&r.params, 0, &p);
 
-        let size_ok = matches!(&r.texture, Some((_, w, h)) if *w == f.cells_w && *h == f.cells_h);
-        if !size_ok {
-            let tex = gpu_pass::texture(device, "ifa-mask-ids", wgpu::TextureFormat::R32Uint, f.cells_w, f.cells_h);
-            let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
-            r.bind_group = Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+        let (layout, params, palette) = (&r.layout, &r.params, &r.palette);
+        r.ids.ensure(device, f.cells_w, f.cells_h, |view| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("ifa-masks"),
-                layout: &r.layout,
+                layout,
                 entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: r.params.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&view) },
-                    wgpu::BindGroupEntry { binding: 2, resource: r.palette.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(view) },
+                    wgpu::BindGroupEntry { binding: 2, resource: palette.as_entire_binding() },
                 ],
-            }));
-            r.texture = Some((tex, f.cells_w, f.cells_h));
-            r.generation = u64::MAX;
-        }
-        if r.generation != f.generation
-            && let Some((tex, w, h)) = &r.texture
-        {
-            let bytes: Vec<u8> = f.cells.iter().flat_map(|v| v.to_le_bytes()).collect();
-            gpu_pass::write_full(queue, tex, &bytes, *w, *h, 4);
-            r.generation = f.generation;
-        }
+            })
+        });
+        r.ids.upload(queue, f.generation, || f.cells.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
         Vec::new()
     }
 
@@ -166,9 +152,9 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
         pass: &mut wgpu::RenderPass<'static>,
         resources: &egui_wgpu::CallbackResources,
     ) {
-        let Some(r) = resources.get::<MaskResources>() else { return };
-        let Some(bg) = &r.bind_group else { return };
-        gpu_pass::draw(pass, &r.pipeline, bg);
+        if let Some(r) = resources.get::<MaskResources>() {
+            r.ids.draw(pass, &r.pipeline);
+        }
     }
 }
 

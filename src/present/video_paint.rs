@@ -38,9 +38,7 @@ pub struct VideoResources {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     params: wgpu::Buffer,
-    texture: Option<(wgpu::Texture, u32, u32)>,
-    bind_group: Option<wgpu::BindGroup>,
-    generation: u64,
+    frame: gpu_pass::TextureSlot,
 }
 
 /// Registers the pipeline; call once with the app's render state.
@@ -72,9 +70,7 @@ pub fn install(rs: &egui_wgpu::RenderState) {
         pipeline,
         layout,
         params,
-        texture: None,
-        bind_group: None,
-        generation: u64::MAX,
+        frame: gpu_pass::TextureSlot::new("ifa-video-frame", wgpu::TextureFormat::Rgba8Unorm),
     });
 }
 
@@ -93,35 +89,25 @@ impl egui_wgpu::CallbackTrait for VideoCallback {
         let Some(r) = resources.get_mut::<VideoResources>() else { return Vec::new() };
         let f = &*self.0;
         if f.width == 0 || f.height == 0 || f.rgba.len() != (f.width * f.height * 4) as usize {
-            r.bind_group = None;
+            r.frame.clear();
             return Vec::new();
         }
-        let size_ok = matches!(&r.texture, Some((_, w, h)) if *w == f.width && *h == f.height);
-        if !size_ok {
-            let tex = gpu_pass::texture(device, "ifa-video-frame", wgpu::TextureFormat::Rgba8Unorm, f.width, f.height);
-            let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
-            r.bind_group = Some(device.create_bind_group(&wgpu::BindGroupDescriptor {
+        let (layout, params) = (&r.layout, &r.params);
+        let resized = r.frame.ensure(device, f.width, f.height, |view| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("ifa-video"),
-                layout: &r.layout,
+                layout,
                 entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: r.params.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&view) },
+                    wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(view) },
                 ],
-            }));
-            r.texture = Some((tex, f.width, f.height));
-            r.generation = u64::MAX;
-            queue.write_buffer(
-                &r.params,
-                0,
-                &[(f.width as f32).to_le_bytes(), (f.height as f32).to_le_bytes()].concat(),
-            );
+            })
+        });
+        if resized {
+            let size = [(f.width as f32).to_le_bytes(), (f.height as f32).to_le_bytes()].concat();
+            queue.write_buffer(&r.params, 0, &size);
         }
-        if r.generation != f.generation
-            && let Some((tex, w, h)) = &r.texture
-        {
-            gpu_pass::write_full(queue, tex, &f.rgba, *w, *h, 4);
-            r.generation = f.generation;
-        }
+        r.frame.upload(queue, f.generation, || f.rgba.as_slice());
         Vec::new()
     }
 
@@ -131,9 +117,9 @@ impl egui_wgpu::CallbackTrait for VideoCallback {
         pass: &mut wgpu::RenderPass<'static>,
         resources: &egui_wgpu::CallbackResources,
     ) {
-        let Some(r) = resources.get::<VideoResources>() else { return };
-        let Some(bg) = &r.bind_group else { return };
-        gpu_pass::draw(pass, &r.pipeline, bg);
+        if let Some(r) = resources.get::<VideoResources>() {
+            r.frame.draw(pass, &r.pipeline);
+        }
     }
 }
 

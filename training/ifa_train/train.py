@@ -105,20 +105,33 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
+# Plain "--flag value" overrides: argparse destination -> dotted TrainConfig field.
+_OVERRIDES = {
+    "iters": "max_iters",
+    "time_budget_min": "time_budget_min",
+    "batch": "batch_size",
+    "lr": "lr",
+    "width": "model.width",
+    "backbone": "model.backbone",
+    "consistency_weight": "loss.consistency",
+    "attention_weight": "loss.attention",
+    "threads": "threads",
+    "seed": "seed",
+    "log_every": "log_every",
+    "ckpt_every": "ckpt_every",
+}
+
+
 def build_config(a) -> TrainConfig:
     cfg = train_config_from_dict(json.loads(Path(a.config).read_text())) if a.config else TrainConfig()
-    if a.iters is not None:
-        cfg.max_iters = a.iters
-    if a.time_budget_min is not None:
-        cfg.time_budget_min = a.time_budget_min
-    if a.batch is not None:
-        cfg.batch_size = a.batch
-    if a.lr is not None:
-        cfg.lr = a.lr
-    if a.width is not None:
-        cfg.model.width = a.width
-    if a.backbone is not None:
-        cfg.model.backbone = a.backbone
+    for arg, field in _OVERRIDES.items():
+        value = getattr(a, arg)
+        if value is not None:
+            *parents, name = field.split(".")
+            target = cfg
+            for p in parents:
+                target = getattr(target, p)
+            setattr(target, name, value)
     if a.size is not None:
         h, w = (int(x) for x in a.size.split("x"))
         if h % 32 or w % 32:
@@ -126,24 +139,13 @@ def build_config(a) -> TrainConfig:
         cfg.data.input_size = (h, w)
     if a.no_temporal_fusion:
         cfg.model.temporal_fusion = False
-    if a.consistency_weight is not None:
-        cfg.loss.consistency = a.consistency_weight
-    if a.attention_weight is not None:
-        cfg.loss.attention = a.attention_weight
-        if a.attention_weight == 0:
-            cfg.data.attn_strides = ()
     if a.no_ref_targets:
         cfg.data.ref_targets = False
     if a.train_only:
         cfg.train_only = list(a.train_only)
-    if a.threads is not None:
-        cfg.threads = a.threads
-    if a.seed is not None:
-        cfg.seed = a.seed
-    if a.log_every is not None:
-        cfg.log_every = a.log_every
-    if a.ckpt_every is not None:
-        cfg.ckpt_every = a.ckpt_every
+    # No attention to supervise: the sampler need not build its targets (they cost data time).
+    if cfg.loss.attention == 0 or not cfg.model.temporal_fusion:
+        cfg.data.attn_strides = ()
     return cfg
 
 
