@@ -3,6 +3,8 @@
 //! check the files; cancel an export and check nothing is left; refuse without a model file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,18 +23,7 @@ fn tiny() -> PathBuf {
 
 /// A clip of `secs` seconds: a bright square moving right on a dark background.
 fn clip(dir: &Path, secs: u32) -> PathBuf {
-    let out = dir.join("square.mp4");
-    let st = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i"])
-        .arg(format!("color=c=0x202830:s=320x240:r=25:d={secs}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("color=c=0xe63c28:s=40x40:r=25:d={secs}"))
-        .args(["-filter_complex", "[0][1]overlay=x='40+t*60':y=100", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg CLI");
-    assert!(st.success());
-    out
+    common::moving_square_clip(dir, "0x202830", "0xe63c28", secs)
 }
 
 fn harness(video: PathBuf, model: ModelSource, saves: Vec<PathBuf>) -> Harness<'static, ViewerApp> {

@@ -6,6 +6,8 @@
 //! head maps a perfect model would give; post-processing and assembly are the real ones.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,16 +28,7 @@ const IN_H: usize = 96;
 
 /// A 2 s clip: black, one white 40x40 square moving right by 2.4 px a frame.
 fn clip(dir: &Path) -> PathBuf {
-    let out = dir.join("square.mp4");
-    let st = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i", "color=c=black:s=320x240:r=25:d=2"])
-        .args(["-f", "lavfi", "-i", "color=c=white:s=40x40:r=25:d=2"])
-        .args(["-filter_complex", "[0][1]overlay=x='40+t*60':y=100", "-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg CLI");
-    assert!(st.success());
-    out
+    common::moving_square_clip(dir, "black", "white", 2)
 }
 
 struct SquareProcessor {

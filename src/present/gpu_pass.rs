@@ -82,13 +82,7 @@ pub fn pipeline(
 }
 
 /// A sampled 2D texture of `format` that `write_full` can fill.
-fn texture(
-    device: &wgpu::Device,
-    label: &str,
-    format: wgpu::TextureFormat,
-    width: u32,
-    height: u32,
-) -> wgpu::Texture {
+fn texture(device: &wgpu::Device, label: &str, format: wgpu::TextureFormat, width: u32, height: u32) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
         size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
@@ -102,14 +96,7 @@ fn texture(
 }
 
 /// Replaces the whole texture (`width` x `height` texels of `bytes_per_texel` bytes).
-fn write_full(
-    queue: &wgpu::Queue,
-    tex: &wgpu::Texture,
-    bytes: &[u8],
-    width: u32,
-    height: u32,
-    bytes_per_texel: u32,
-) {
+fn write_full(queue: &wgpu::Queue, tex: &wgpu::Texture, bytes: &[u8], width: u32, height: u32, bytes_per_texel: u32) {
     queue.write_texture(
         wgpu::TexelCopyTextureInfo {
             texture: tex,

@@ -20,6 +20,34 @@ pub fn ffmpeg(args: &[&str]) {
     assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// A 320x240, 25 fps H.264 clip of `secs` seconds at `dir/square.mp4`: a 40x40 square of colour
+/// `square` (FFmpeg colour syntax) at y = 100 moving right by 60 px/s from x = 40 over `background`.
+pub fn moving_square_clip(dir: &Path, background: &str, square: &str, secs: u32) -> PathBuf {
+    let out = dir.join("square.mp4");
+    let (bg, fg) =
+        (format!("color=c={background}:s=320x240:r=25:d={secs}"), format!("color=c={square}:s=40x40:r=25:d={secs}"));
+    let filter = "[0][1]overlay=x='40+t*60':y=100";
+    let path = out.to_str().expect("UTF-8 temp path");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &bg,
+        "-f",
+        "lavfi",
+        "-i",
+        &fg,
+        "-filter_complex",
+        filter,
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        path,
+    ]);
+    out
+}
+
 /// A small 160x90, 10 fps H.264 clip of `frames` frames at `dir/name`.
 pub fn small_clip(dir: &Path, name: &str, frames: u32) -> PathBuf {
     let out = dir.join(name);

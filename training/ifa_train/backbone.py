@@ -32,7 +32,19 @@ def _ch(c: int, width: float) -> int:
     return max(8, int(round(c * width / 8.0)) * 8)
 
 
-class MobileNetBackbone(nn.Module):
+class _StagedBackbone(nn.Module):
+    """A stem, then stages whose outputs are the features at strides 4, 8, 16, 32."""
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = self.stem(x)
+        feats = []
+        for st in self.stages:
+            x = st(x)
+            feats.append(x)
+        return feats
+
+
+class MobileNetBackbone(_StagedBackbone):
     # (channels, blocks, stride) per stage after the stride-2 stem; the stage outputs are
     # the features at strides 4, 8, 16, 32.
     STAGES = [(24, 2, 2), (40, 3, 2), (80, 3, 2), (160, 2, 2)]
@@ -53,13 +65,6 @@ class MobileNetBackbone(nn.Module):
             cin = cout
         self.stages = nn.ModuleList(stages)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = self.stem(x)
-        feats = []
-        for st in self.stages:
-            x = st(x)
-            feats.append(x)
-        return feats
 
 
 class Bottleneck(nn.Module):
@@ -79,7 +84,7 @@ class Bottleneck(nn.Module):
         return self.relu(self.body(x) + s)
 
 
-class ResNet50Backbone(nn.Module):
+class ResNet50Backbone(_StagedBackbone):
     def __init__(self):
         super().__init__()
         self.stem = nn.Sequential(conv_bn_relu(3, 64, 7, 2), nn.MaxPool2d(3, 2, 1))
@@ -94,13 +99,6 @@ class ResNet50Backbone(nn.Module):
             self.channels.append(cin)
         self.stages = nn.ModuleList(stages)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = self.stem(x)
-        feats = []
-        for st in self.stages:
-            x = st(x)
-            feats.append(x)
-        return feats
 
 
 def build_backbone(name: str, width: float) -> nn.Module:
