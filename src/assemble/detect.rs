@@ -236,7 +236,14 @@ mod tests {
     use super::*;
 
     fn params() -> PostParams {
-        PostParams { center_threshold: 0.1, nms_kernel: 3, top_k: 8, match_distance: 10.0, min_pixels: 1 }
+        PostParams {
+            center_threshold: 0.1,
+            nms_kernel: 3,
+            top_k: 8,
+            match_distance: 10.0,
+            min_pixels: 1,
+            ..PostParams::default()
+        }
     }
 
     /// Two square objects of classes 1 and 2 with exact offsets and a known flow.

@@ -66,17 +66,16 @@ pub struct Assembler {
 
 impl Assembler {
     pub fn new(params: PostParams, refs: RefsPolicy, num_classes: usize) -> Self {
-        Self {
-            params,
-            scratch: DetectScratch::default(),
-            tracker: Tracker::new(refs, params.match_distance, num_classes),
-        }
+        let mut tracker = Tracker::new(refs, params.match_distance, num_classes);
+        tracker.set_keep_alive(params.max_hidden, params.relink_distance);
+        Self { params, scratch: DetectScratch::default(), tracker }
     }
 
     /// New post-processing parameters; identities so far are kept.
     pub fn set_params(&mut self, params: PostParams) {
         self.params = params;
         self.tracker.set_match_distance(params.match_distance);
+        self.tracker.set_keep_alive(params.max_hidden, params.relink_distance);
     }
 
     /// Changes how detections are compared with the references (the ablation baselines);
@@ -162,7 +161,17 @@ mod tests {
     }
 
     fn assembler(mode: &str) -> Assembler {
-        let post = PostParams { center_threshold: 0.1, nms_kernel: 3, top_k: 8, match_distance: 20.0, min_pixels: 1 };
+        let post = PostParams {
+            center_threshold: 0.1,
+            nms_kernel: 3,
+            top_k: 8,
+            match_distance: 20.0,
+            min_pixels: 1,
+            // These tests isolate the association comparison; the keep-alive (which would
+            // re-link what the comparison refuses) has its own tests in `tracker`.
+            max_hidden: 0,
+            ..PostParams::default()
+        };
         let mut a = Assembler::new(post, RefsPolicy { count: 2, first_frame: true, step: 1 }, 2);
         a.set_association(mode.parse().expect("mode"));
         a

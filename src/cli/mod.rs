@@ -39,6 +39,21 @@ impl ModelArgs {
     }
 }
 
+/// Merges the keys of the JSON object `overrides` into the model's `ifa.post` metadata; the
+/// contract check that follows validates the result (unknown keys, ranges).
+pub fn override_post(metadata: &mut std::collections::BTreeMap<String, String>, overrides: &str) -> anyhow::Result<()> {
+    let parse = |s: &str| -> Option<serde_json::Map<String, serde_json::Value>> {
+        serde_json::from_str::<serde_json::Value>(s).ok()?.as_object().cloned()
+    };
+    let extra = parse(overrides).ok_or_else(|| {
+        anyhow::anyhow!("--post {overrides:?}: expected a JSON object such as '{{\"max_hidden\": 0}}'")
+    })?;
+    let mut post = metadata.get("ifa.post").and_then(|s| parse(s)).unwrap_or_default();
+    post.extend(extra);
+    metadata.insert("ifa.post".to_owned(), serde_json::Value::Object(post).to_string());
+    Ok(())
+}
+
 /// Results as data: shared by `ifa run` and `ifa export`.
 #[derive(clap::Args, Debug)]
 pub struct ResultsArgs {

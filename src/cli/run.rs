@@ -25,6 +25,10 @@ pub struct RunArgs {
     /// Use at most N references (1 to the model's ifa.refs.count; 1 = the most recent frame only).
     #[arg(long, value_name = "N")]
     pub refs: Option<usize>,
+    /// Override some of the model's post-processing parameters (`ifa.post`, docs/model-contract.md),
+    /// e.g. '{"max_hidden": 0}' to switch the keep-alive off.
+    #[arg(long, value_name = "JSON")]
+    pub post: Option<String>,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -34,7 +38,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if total == 0 {
         bail!("video {} has no frames", args.video.display());
     }
-    let model = args.runtime.load()?;
+    let mut model = args.runtime.load()?;
+    if let Some(p) = &args.post {
+        super::override_post(&mut model.metadata, p)?;
+    }
     let model_path = model.path.clone();
     let opts = PipelineOptions { association: args.association, refs: args.refs };
     let mut pipe = Pipeline::with_options(model, &opts)?;
@@ -53,7 +60,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let (vw, vh) = (reader.info().width, reader.info().height);
 
-    let mut results = ResultsCollector::new(args.results.video_id, vw, vh, args.results.csv.is_some());
+    let mut results = ResultsCollector::new(args.results.video_id, vw, vh, args.results.csv.is_some())
+        .with_min_track_frames(pipe.assembler().params.min_track_frames);
     let mut ids = Vec::new();
     let mut sum = StageTimes::default();
     let mut frames = 0usize;

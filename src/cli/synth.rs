@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use ifa::synth::{Preset, SynthConfig, write_dataset};
+use ifa::synth::{Preset, Styles, SynthConfig, write_dataset};
 
 /// Arguments of `ifa synth`.
 #[derive(clap::Args, Debug)]
@@ -36,6 +36,11 @@ pub struct SynthArgs {
     /// JPEG quality of the frame files (1-100).
     #[arg(long, default_value_t = 90)]
     pub jpeg_quality: u8,
+    /// Appearance families: all; train (no checkerboard or radial fills, no tiled backgrounds,
+    /// six of the eight photographs); heldout (only those), to measure generalisation to styles
+    /// that training never saw.
+    #[arg(long, default_value = "all", value_parser = parse_styles)]
+    pub styles: Styles,
     /// Do not write videos/<video>.mp4.
     #[arg(long)]
     pub no_mp4: bool,
@@ -48,6 +53,10 @@ fn parse_preset(s: &str) -> Result<Preset, String> {
     s.parse::<Preset>().map_err(|e| e.to_string())
 }
 
+fn parse_styles(s: &str) -> Result<Styles, String> {
+    s.parse::<Styles>().map_err(|e| e.to_string())
+}
+
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s.split_once(['x', 'X']).ok_or_else(|| format!("expected WIDTHxHEIGHT, got {s:?}"))?;
     let w = w.trim().parse::<u32>().map_err(|e| format!("width {w:?}: {e}"))?;
@@ -58,6 +67,7 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 pub fn run(args: SynthArgs) -> anyhow::Result<()> {
     let mut cfg = SynthConfig::new(args.preset, args.videos, args.seed);
     (cfg.width, cfg.height) = args.size;
+    cfg.styles = args.styles;
     cfg.fps = args.fps;
     cfg.frames = args.frames;
     cfg.crf = args.crf;

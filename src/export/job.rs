@@ -210,8 +210,10 @@ pub fn export_video(
         };
         (out.clone(), opts)
     });
-    let mut results =
-        (job.json.is_some() || job.csv.is_some()).then(|| ResultsCollector::new(job.video_id, w, h, job.csv.is_some()));
+    let mut results = (job.json.is_some() || job.csv.is_some()).then(|| {
+        ResultsCollector::new(job.video_id, w, h, job.csv.is_some())
+            .with_min_track_frames(pipe.assembler().params.min_track_frames)
+    });
     let need_ids = results.is_some() || mots.is_some() || (encode.is_some() && job.scene.layers.masks);
     let class_names = pipe.contract().classes.clone();
 

@@ -45,6 +45,8 @@ pub struct ResultsCollector {
     segs: BTreeMap<u32, BTreeMap<usize, RleJson>>,
     csv: Option<String>,
     frames_seen: usize,
+    /// Tracks seen in fewer frames are left out of the YouTube-VIS results (`ifa.post.min_track_frames`).
+    min_track_frames: usize,
 }
 
 impl ResultsCollector {
@@ -57,7 +59,15 @@ impl ResultsCollector {
             segs: BTreeMap::new(),
             csv: with_csv.then(|| CSV_HEADER.to_owned()),
             frames_seen: 0,
+            min_track_frames: 1,
         }
+    }
+
+    /// Leaves tracks seen in fewer than `n` frames out of the YouTube-VIS results (the birth
+    /// rule: one- or two-frame tracks are mostly false positives). The CSV keeps every row.
+    pub fn with_min_track_frames(mut self, n: usize) -> Self {
+        self.min_track_frames = n.max(1);
+        self
     }
 
     /// Records one frame: `ids` is its id map at video resolution (`Pipeline::render_ids`).
@@ -85,6 +95,7 @@ impl ResultsCollector {
     pub fn ytvis_results<'a>(&self, tracks: impl Iterator<Item = &'a TrackInfo>, length: usize) -> Vec<YtvisResult> {
         let length = length.max(self.frames_seen);
         tracks
+            .filter(|t| t.frames >= self.min_track_frames)
             .map(|t| {
                 let mut s = vec![None; length];
                 if let Some(per) = self.segs.get(&t.id) {
@@ -156,7 +167,7 @@ fn write_csv_rows(out: &mut String, frame: usize, res: &FrameResult, ids: &[u32]
             bx[1],
             bx[2],
             bx[3],
-            inst.decision.describe()
+            inst.describe()
         );
     }
 }
@@ -168,7 +179,16 @@ mod tests {
     fn track(id: u32, class: u32) -> TrackInfo {
         let mut class_votes = vec![0; 4];
         class_votes[class as usize] = 3;
-        TrackInfo { id, first_frame: 0, last_frame: 2, frames: 2, class_votes, score_sum: 1.5 }
+        TrackInfo {
+            id,
+            first_frame: 0,
+            last_frame: 2,
+            frames: 2,
+            class_votes,
+            score_sum: 1.5,
+            last_center: [0.0; 2],
+            velocity: [0.0; 2],
+        }
     }
 
     #[test]

@@ -42,11 +42,42 @@ pub struct PostParams {
     pub match_distance: f32,
     /// In stride-4 cells.
     pub min_pixels: usize,
+    /// Frames a track may go unseen and still be re-linked (0: a track the references lose ends).
+    #[serde(default = "default_max_hidden")]
+    pub max_hidden: usize,
+    /// Gate of the re-link by motion, input pixels, at one hidden frame; it widens with the
+    /// square root of the frames hidden (see `assemble::tracker`).
+    #[serde(default = "default_relink_distance")]
+    pub relink_distance: f32,
+    /// Tracks seen in fewer frames are left out of the results (1: every track is reported).
+    #[serde(default = "default_min_track_frames")]
+    pub min_track_frames: usize,
+}
+
+fn default_max_hidden() -> usize {
+    PostParams::default().max_hidden
+}
+
+fn default_relink_distance() -> f32 {
+    PostParams::default().relink_distance
+}
+
+fn default_min_track_frames() -> usize {
+    PostParams::default().min_track_frames
 }
 
 impl Default for PostParams {
     fn default() -> Self {
-        Self { center_threshold: 0.1, nms_kernel: 7, top_k: 32, match_distance: 24.0, min_pixels: 4 }
+        Self {
+            center_threshold: 0.1,
+            nms_kernel: 7,
+            top_k: 32,
+            match_distance: 24.0,
+            min_pixels: 4,
+            max_hidden: 50,
+            relink_distance: 32.0,
+            min_track_frames: 1,
+        }
     }
 }
 
@@ -218,6 +249,12 @@ fn check_post(p: &PostParams) -> Result<(), String> {
     }
     if !(p.match_distance.is_finite() && p.match_distance >= 0.0) {
         return Err(format!("`ifa.post.match_distance` {} must be a non-negative number", p.match_distance));
+    }
+    if !(p.relink_distance.is_finite() && p.relink_distance >= 0.0) {
+        return Err(format!("`ifa.post.relink_distance` {} must be a non-negative number", p.relink_distance));
+    }
+    if p.min_track_frames == 0 {
+        return Err("`ifa.post.min_track_frames` must be at least 1".into());
     }
     Ok(())
 }

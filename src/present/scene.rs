@@ -142,6 +142,8 @@ pub struct InstanceRecord {
     pub center: [f32; 2],
     pub flows: Vec<FlowRecord>,
     pub decision: Decision,
+    /// Frames the track went unseen just before this one (kept alive while hidden).
+    pub hidden_before: usize,
 }
 
 /// Everything the viewer and the exporter need to draw one processed frame.
@@ -199,6 +201,7 @@ impl FrameRecord {
                     center,
                     flows,
                     decision: t.decision.clone(),
+                    hidden_before: t.hidden_before,
                 }
             })
             .collect();
@@ -394,6 +397,7 @@ mod tests {
             center: [x, 5.0],
             flows: vec![FlowRecord { ref_frame: 0, target: [x - 2.0, 5.0], vector: [-2.0, 0.0], nearest: None }],
             decision: Decision::NewNoReference,
+            hidden_before: 0,
         }
     }
 

@@ -13,6 +13,7 @@ use super::overlay::color32;
 use super::scene::{Scene, build_scene, track_color};
 use super::stats::{mib, resident_bytes};
 use super::video_paint::VideoCallback;
+use crate::assemble::tracker::describe_with_gap;
 
 pub fn draw(app: &mut ViewerApp, ui: &mut egui::Ui) {
     // Panels are not filled: the frame is cleared with the panel colour (`ViewerApp::clear_color`),
@@ -253,7 +254,7 @@ fn inspector(app: &mut ViewerApp, ui: &mut egui::Ui) {
     ui.label(format!("score: {:.3}", inst.score));
     ui.label(format!("area: {} px", inst.area));
     ui.label(format!("center: ({:.1}, {:.1})", inst.center[0], inst.center[1]));
-    ui.label(format!("decision: {}", inst.decision.describe()));
+    ui.label(format!("decision: {}", describe_with_gap(&inst.decision, inst.hidden_before)));
     if !inst.flows.is_empty() {
         ui.label("flow towards references:");
         for f in &inst.flows {

@@ -6,6 +6,7 @@ use rand::Rng;
 use super::color::{self, Rgb};
 use super::noise::ValueNoise;
 use super::photos;
+use super::style::Styles;
 
 /// The kinds of background the spec lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,11 +51,13 @@ impl Backdrop {
     }
 
     /// A random background of any kind. `short` is the frame's short side in pixels.
-    pub fn random(rng: &mut impl Rng, extent: [f32; 4], short: f32) -> Self {
-        let kind = match rng.random_range(0..100u32) {
-            0..30 => BackdropKind::Noise,
-            30..50 => BackdropKind::Gradient,
-            50..70 => BackdropKind::Tiles,
+    pub fn random(rng: &mut impl Rng, extent: [f32; 4], short: f32, styles: Styles) -> Self {
+        let kind = match (styles, rng.random_range(0..100u32)) {
+            (Styles::Heldout, 0..50) => BackdropKind::Tiles,
+            (Styles::Heldout, _) => BackdropKind::Photo,
+            (_, 0..30) => BackdropKind::Noise,
+            (_, 30..50) => BackdropKind::Gradient,
+            (Styles::All, 50..70) => BackdropKind::Tiles,
             _ => BackdropKind::Photo,
         };
         let mut b = Self::blank(kind, extent);
@@ -62,7 +65,7 @@ impl Backdrop {
             BackdropKind::Noise => b.paint_noise(rng, short),
             BackdropKind::Gradient => b.paint_gradient(rng),
             BackdropKind::Tiles => b.paint_tiles(rng, short),
-            BackdropKind::Photo | BackdropKind::Solid => b.paint_photo(rng),
+            BackdropKind::Photo | BackdropKind::Solid => b.paint_photo(rng, styles),
         }
         b
     }
@@ -199,13 +202,15 @@ impl Backdrop {
         });
     }
 
-    fn paint_photo(&mut self, rng: &mut impl Rng) {
+    fn paint_photo(&mut self, rng: &mut impl Rng, styles: Styles) {
         let photos = photos::all();
-        if photos.is_empty() {
+        let allowed: Vec<usize> = (0..photos.len()).filter(|&i| styles.allows_photo(i)).collect();
+        if allowed.is_empty() {
             self.kind = BackdropKind::Noise;
             return self.paint_noise(rng, self.height as f32);
         }
-        let photo = &photos[rng.random_range(0..photos.len())];
+        // `All` draws over every photo exactly as before the style split.
+        let photo = &photos[allowed[rng.random_range(0..allowed.len())]];
         let (pw, ph) = (photo.width() as f32, photo.height() as f32);
         // Scale so the photo covers the whole rectangle, then crop at a random place.
         let s = (self.width as f32 / pw).max(self.height as f32 / ph) * rng.random_range(1.0..1.5);
@@ -251,7 +256,7 @@ mod tests {
         let extent = [-10.5, 3.0, 120.0, 80.0];
         let mut kinds = std::collections::HashSet::new();
         for _ in 0..40 {
-            let b = Backdrop::random(&mut rng, extent, 80.0);
+            let b = Backdrop::random(&mut rng, extent, 80.0, Styles::All);
             kinds.insert(format!("{:?}", b.kind()));
             let ([x0, y0], w, h) = b.rect();
             assert!(x0 <= extent[0] && y0 <= extent[1]);

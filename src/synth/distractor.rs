@@ -6,6 +6,7 @@ use rand::Rng;
 use super::color::{self, Rgb};
 use super::fill::Fill;
 use super::sdf::{self, P2};
+use super::style::Styles;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum DistractorShape {
@@ -42,7 +43,15 @@ impl WorldMap {
 
 impl Distractor {
     /// A random distractor somewhere in `extent` (world x0, y0, x1, y1).
-    pub fn random(rng: &mut impl Rng, extent: [f32; 4], short: f32, long: f32, moving: bool, avoid: Rgb) -> Self {
+    pub fn random(
+        rng: &mut impl Rng,
+        extent: [f32; 4],
+        short: f32,
+        long: f32,
+        moving: bool,
+        avoid: Rgb,
+        styles: Styles,
+    ) -> Self {
         let shape = match rng.random_range(0..3u32) {
             0 => {
                 let n = rng.random_range(7..15);
@@ -57,7 +66,7 @@ impl Distractor {
                 if rng.random_bool(0.6) {
                     outline = chaikin(&outline);
                 }
-                DistractorShape::Blob { outline, radius, fill: Fill::random(rng, avoid, false) }
+                DistractorShape::Blob { outline, radius, fill: Fill::random(rng, avoid, false, styles) }
             }
             kind => {
                 let width = rng.random_range(1.0..4.0);
@@ -215,7 +224,7 @@ mod tests {
         let map = WorldMap { inv_scale: 1.0, shift: [0.0, 0.0] };
         let mut painted = 0;
         for _ in 0..30 {
-            let d = Distractor::random(&mut rng, [0.0, 0.0, 64.0, 48.0], 48.0, 64.0, true, [0.0; 3]);
+            let d = Distractor::random(&mut rng, [0.0, 0.0, 64.0, 48.0], 48.0, 64.0, true, [0.0; 3], Styles::All);
             if let DistractorShape::Blob { outline, .. } = &d.shape {
                 assert!(outline.len() >= 7);
             }

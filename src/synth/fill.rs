@@ -5,6 +5,7 @@ use rand::Rng;
 
 use super::color::{self, Rgb};
 use super::noise::ValueNoise;
+use super::style::Styles;
 
 /// The pattern of a fill, in local units (outer radius 1).
 #[derive(Clone, Debug, PartialEq)]
@@ -76,11 +77,11 @@ impl Fill {
 
     /// A random fill of any kind; `avoid` is a colour it should stand out from (the
     /// background's mean), though not always: some instances are meant to be hard to see.
-    pub fn random(rng: &mut impl Rng, avoid: Rgb, decorate: bool) -> Self {
+    pub fn random(rng: &mut impl Rng, avoid: Rgb, decorate: bool, styles: Styles) -> Self {
         let a = if rng.random_bool(0.85) { color::contrasting(rng, avoid) } else { color::random(rng) };
         let b = color::contrasting(rng, a);
         let angle = rng.random_range(0.0..std::f32::consts::TAU);
-        let pattern = match rng.random_range(0..6u32) {
+        let pattern = match styles.fill_kind(rng) {
             0 => Pattern::Solid(a),
             1 => Pattern::Stripes { a, b, period: rng.random_range(0.25..0.8), angle },
             2 => Pattern::Checker { a, b, cell: rng.random_range(0.2..0.6), angle },
@@ -176,8 +177,8 @@ mod tests {
         let mut r2 = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let mut kinds = std::collections::HashSet::new();
         for _ in 0..200 {
-            let f = Fill::random(&mut r1, [0.0; 3], true);
-            assert_eq!(f, Fill::random(&mut r2, [0.0; 3], true));
+            let f = Fill::random(&mut r1, [0.0; 3], true, Styles::All);
+            assert_eq!(f, Fill::random(&mut r2, [0.0; 3], true, Styles::All));
             kinds.insert(std::mem::discriminant(&f.pattern));
             let c = f.color(0.3, -0.2, 4, 40.0, 10.0);
             assert!(c.iter().all(|x| x.is_finite()));

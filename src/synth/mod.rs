@@ -20,6 +20,7 @@ mod raster;
 mod scene;
 mod sdf;
 mod shape;
+mod style;
 mod ytvis;
 
 pub use backdrop::{Backdrop, BackdropKind};
@@ -33,6 +34,7 @@ pub use preset::{Preset, PresetParams, UnknownPreset};
 pub use raster::Frame;
 pub use scene::{Pose, Scene, Track};
 pub use shape::{CROSS_WIDTH_RATIO, Class, RING_INNER_RATIO, STAR_INNER_RATIO, Shape, TRIANGLE_MIN_ANGLE_DEG};
+pub use style::{Styles, UnknownStyles};
 pub use ytvis::{Annotation, Category, Dataset, VideoEntry};
 
 /// What to render.
@@ -53,6 +55,8 @@ pub struct SynthConfig {
     pub mp4: bool,
     /// x264 constant rate factor of the MP4s.
     pub crf: u8,
+    /// Which fill and background families to draw from.
+    pub styles: Styles,
 }
 
 impl SynthConfig {
@@ -69,6 +73,7 @@ impl SynthConfig {
             jpeg_quality: 90,
             mp4: true,
             crf: 20,
+            styles: Styles::All,
         }
     }
 

@@ -13,6 +13,7 @@ use super::fill::Fill;
 use super::scene::{Pose, Scene, Track};
 use super::sdf::P2;
 use super::shape::{Class, Shape};
+use super::style::Styles;
 
 /// Size range of the outer radius, fraction of the short side (spec: 3% to 25%), with a small
 /// margin so pixel rounding never takes a mask outside it.
@@ -71,6 +72,7 @@ struct Planner<'a> {
     spin_max: f32,
     background: Rgb,
     late_chance: f32,
+    styles: Styles,
 }
 
 impl Planner<'_> {
@@ -261,13 +263,13 @@ pub fn plan_video(cfg: &SynthConfig, index: usize) -> Scene {
         CameraPath::still(cfg.width, cfg.height, len)
     };
     let extent = cam.world_extent();
-    let mut backdrop = Backdrop::random(&mut rng, extent, short);
+    let mut backdrop = Backdrop::random(&mut rng, extent, short, cfg.styles);
     let background = backdrop.mean();
     let mut moving = Vec::new();
     let n_distractors = rng.random_range(params.distractors.0..=params.distractors.1);
     for _ in 0..n_distractors {
         let moves = rng.random_bool(0.3);
-        let d = Distractor::random(&mut rng, extent, short, long, moves, background);
+        let d = Distractor::random(&mut rng, extent, short, long, moves, background, cfg.styles);
         if d.is_moving() {
             moving.push(d);
         } else {
@@ -292,6 +294,7 @@ pub fn plan_video(cfg: &SynthConfig, index: usize) -> Scene {
         spin_max: params.max_spin_deg.to_radians(),
         background,
         late_chance: params.late_chance,
+        styles: cfg.styles,
     };
 
     let n = p.rng.random_range(params.instances.0..=params.instances.1);
@@ -335,7 +338,7 @@ pub fn plan_video(cfg: &SynthConfig, index: usize) -> Scene {
         anchored = true;
         let class = Class::ALL[p.rng.random_range(0..Class::ALL.len())];
         let shape = Shape::random(class, &mut p.rng);
-        let fill = Fill::random(&mut p.rng, p.background, true);
+        let fill = Fill::random(&mut p.rng, p.background, true, p.styles);
         let aim = !anchor && !planned.is_empty() && p.rng.random_bool(f64::from(params.aim_chance));
         let motion = if aim {
             // Cross the path of an instance planned before.
@@ -411,7 +414,7 @@ pub fn plan_video(cfg: &SynthConfig, index: usize) -> Scene {
 fn plan_hiding(p: &mut Planner<'_>) -> Option<(Planned, Planned)> {
     let class = if p.rng.random_bool(0.5) { Class::Disc } else { Class::Square };
     let shape = Shape::random(class, &mut p.rng);
-    let fill = Fill::random(&mut p.rng, p.background, true);
+    let fill = Fill::random(&mut p.rng, p.background, true, p.styles);
     let radius = (p.rng.random_range(0.17..0.23) * p.short / p.cam.max_zoom()).clamp(p.r_min, p.r_max);
     let speed = p.speed(0.0, 1.0, 0.0).min(0.004 * p.long);
     let motion = Motion {
@@ -442,7 +445,7 @@ fn plan_hiding(p: &mut Planner<'_>) -> Option<(Planned, Planned)> {
     let mut m = p.aimed_motion(target, when, hidden_radius, hidden_speed);
     m.growth_max = m.growth_max.min(0.003);
     let hidden_path = p.simulate(&m, hidden_shape.bound());
-    let hidden_fill = Fill::random(&mut p.rng, p.background, true);
+    let hidden_fill = Fill::random(&mut p.rng, p.background, true, p.styles);
     Some((
         Planned { shape, fill, path, clone_group: None },
         Planned { shape: hidden_shape, fill: hidden_fill, path: hidden_path, clone_group: None },
@@ -454,7 +457,7 @@ fn plan_hiding(p: &mut Planner<'_>) -> Option<(Planned, Planned)> {
 fn plan_clones(p: &mut Planner<'_>, size: usize, group: u32, cross: bool) -> Vec<Planned> {
     let class = Class::ALL[p.rng.random_range(0..Class::ALL.len())];
     let shape = Shape::random(class, &mut p.rng);
-    let fill = Fill::random(&mut p.rng, p.background, true);
+    let fill = Fill::random(&mut p.rng, p.background, true, p.styles);
     let base = p.radius();
     let group_speed = p.speed(0.4, 1.0, 0.005 * p.long);
     // Meet early enough that they start near the picture, not far outside it.

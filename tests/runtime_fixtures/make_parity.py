@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "training"))
 from ifa_train import postprocess as pp  # noqa: E402
 
-N_CLIPS, N_FRAMES, H, W, K = 20, 7, 20, 32, 3
+N_CLIPS, N_FRAMES, H, W, K = 20, 12, 20, 32, 3
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -43,7 +43,8 @@ def make_clip(rng: np.random.Generator):
             "v": rng.uniform(-1.2, 1.2, size=2),
             # visible frames: appears late and/or hides for a while
             "start": int(rng.integers(0, 3)) if rng.random() < 0.3 else 0,
-            "hide": (int(rng.integers(2, 5)), int(rng.integers(1, 3))) if rng.random() < 0.35 else None,
+            # hidden for 1 to 5 frames: longer than the recent references reach, so the keep-alive re-links
+            "hide": (int(rng.integers(2, 5)), int(rng.integers(1, 6))) if rng.random() < 0.45 else None,
         })
     cy, cx = np.mgrid[0:H, 0:W].astype(np.float64)
     py, px = 4 * cy + 1.5, 4 * cx + 1.5
@@ -112,7 +113,8 @@ def main() -> int:
         ][ci % 3]
         CLIP_REFS.append(refs)
         post = dict(pp.DEFAULT_POST, nms_kernel=[5, 7, 3][ci % 3], min_pixels=[4, 3, 1][ci % 3],
-                    match_distance=[24.0, 16.0, 10.0][(ci // 3) % 3], top_k=[32, 3][ci % 2])
+                    match_distance=[24.0, 16.0, 10.0][(ci // 3) % 3], top_k=[32, 3][ci % 2],
+                    max_hidden=[50, 0, 2, 3][ci % 4], relink_distance=[32.0, 12.0, 20.0][(ci // 2) % 3])
         frames = make_clip(rng)
         asm = pp.Assembler(post, refs, K)
         out_frames = []
@@ -142,6 +144,7 @@ def main() -> int:
                     "cells": x.detection.cells, "cell": list(x.detection.cell),
                     "flows": [list(fl) for fl in x.detection.flows],
                     "decision": x.decision.kind, "ref_frame": x.decision.ref_frame,
+                    "last_seen": x.decision.last_seen, "hidden_before": x.hidden_before,
                 } for x in inst],
                 "cells_rle": runs,
             })
@@ -156,7 +159,8 @@ def main() -> int:
     n_inst = sum(len(f["instances"]) for c in clips for f in c["frames"])
     n_match = sum(x["decision"] == "matched" for c in clips for f in c["frames"] for x in f["instances"])
     n_tracks = sum(len(c["tracks"]) for c in clips)
-    print(f"{N_CLIPS} clips, {n_inst} instances ({n_match} matched), {n_tracks} tracks, {len(blob)} bytes")
+    n_relink = sum(x["decision"] == "relinked" for c in clips for f in c["frames"] for x in f["instances"])
+    print(f"{N_CLIPS} clips, {n_inst} instances ({n_match} matched, {n_relink} re-linked), {n_tracks} tracks, {len(blob)} bytes")
     return 0
 
 

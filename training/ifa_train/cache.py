@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,21 +24,56 @@ from .ytvis import Dataset, decode_rle, load_dataset
 
 CACHE_VERSION = 1
 
+# With `codec_mix`, a video's frames pass through H.264 at one of these x264 CRFs (None: the
+# JPEG frames as they are), drawn per video: `ifa run` reads H.264 of unknown quality, and the
+# blocking, ringing and chroma subsampling it brings are part of what the network must see.
+CODEC_CRFS = (None, 20, 26, 32, 38)
+CODEC_WEIGHTS = (0.3, 0.25, 0.2, 0.15, 0.1)
 
-def cache_dir_for(root: Path, in_h: int, in_w: int) -> Path:
-    return root / f"cache_{in_h}x{in_w}"
+
+def cache_dir_for(root: Path, in_h: int, in_w: int, codec_mix: bool = False) -> Path:
+    return root / (f"cache_{in_h}x{in_w}" + ("_h264mix" if codec_mix else ""))
 
 
-def build_video(ds: Dataset, vi: int, out: Path, in_h: int, in_w: int, mean: list[float]) -> None:
+def _through_h264(pictures: list[Image.Image], crf: int) -> list[Image.Image]:
+    """Encodes the frames with x264 (yuv420p) at `crf` and decodes them again, as ffmpeg would."""
+    if shutil.which("ffmpeg") is None:
+        raise RuntimeError("codec_mix needs the ffmpeg command (scripts/setup.sh installs it)")
+    w, h = pictures[0].size
+    raw = b"".join(np.asarray(p.convert("RGB"), np.uint8).tobytes() for p in pictures)
+    with tempfile.TemporaryDirectory() as td:
+        mp4 = Path(td) / "v.mp4"
+        enc = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", "25", "-i", "-",
+               "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", str(mp4)]
+        subprocess.run(enc, input=raw, check=True)
+        dec = ["ffmpeg", "-v", "error", "-i", str(mp4), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+        out = subprocess.run(dec, check=True, capture_output=True).stdout
+    n = len(out) // (w * h * 3)
+    if n != len(pictures):
+        raise RuntimeError(f"H.264 round trip gave {n} frames for {len(pictures)}")
+    arr = np.frombuffer(out, np.uint8).reshape(n, h, w, 3)
+    return [Image.fromarray(a) for a in arr]
+
+
+def build_video(ds: Dataset, vi: int, out: Path, in_h: int, in_w: int, mean: list[float], codec_mix: bool = False) -> None:
     v = ds.videos[vi]
     if len(v.tracks) > 254:
         raise ValueError(f"video {v.video_id}: more than 254 tracks do not fit the uint8 id map")
     t_n = len(v.file_names)
     frames = np.empty((t_n, in_h, in_w, 3), np.uint8)
     ids = np.empty((t_n, in_h, in_w), np.uint8)
-    for t, name in enumerate(v.file_names):
+    pictures = []
+    for name in v.file_names:
         with Image.open(ds.root / "JPEGImages" / name) as im:
-            frames[t] = letterbox_image(im, in_h, in_w, mean)
+            pictures.append(im.convert("RGB"))
+    crf = None
+    if codec_mix:
+        rng = np.random.default_rng(10007 * int(v.video_id) + 17)
+        crf = CODEC_CRFS[int(rng.choice(len(CODEC_CRFS), p=CODEC_WEIGHTS))]
+        if crf is not None:
+            pictures = _through_h264(pictures, crf)
+    for t, name in enumerate(v.file_names):
+        frames[t] = letterbox_image(pictures[t], in_h, in_w, mean)
         masks = []
         for tr in v.tracks:
             seg = tr.segmentations[t] if t < len(tr.segmentations) else None
@@ -56,21 +94,22 @@ def build_video(ds: Dataset, vi: int, out: Path, in_h: int, in_w: int, mean: lis
         "scale": s,
         "valid": [nh, nw],
         "source_size": [v.height, v.width],
+        "h264_crf": crf,
     }
     (out / "meta.json").write_text(json.dumps(meta))
 
 
-def build_cache(root: str | Path, in_h: int, in_w: int, mean: list[float], log=print) -> Path:
+def build_cache(root: str | Path, in_h: int, in_w: int, mean: list[float], log=print, codec_mix: bool = False) -> Path:
     """Builds missing video caches; returns the cache directory. Safe to rerun (resumes)."""
     root = Path(root)
     ds = load_dataset(root)
-    cdir = cache_dir_for(root, in_h, in_w)
+    cdir = cache_dir_for(root, in_h, in_w, codec_mix)
     t0 = time.time()
     for vi, v in enumerate(ds.videos):
         out = cdir / str(v.video_id)
         if (out / "meta.json").exists():
             continue
-        build_video(ds, vi, out, in_h, in_w, mean)
+        build_video(ds, vi, out, in_h, in_w, mean, codec_mix)
         log(f"[cache] {root.name}: video {vi + 1}/{len(ds.videos)} ({len(v.file_names)} frames) {time.time() - t0:.0f}s")
     (cdir / "categories.json").write_text(json.dumps(ds.categories))
     return cdir
@@ -82,10 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Pre-decode a YouTube-VIS folder at the training input size")
     ap.add_argument("--data", required=True, nargs="+", help="YouTube-VIS roots (instances.json + JPEGImages/)")
     ap.add_argument("--size", default="192x320", help="HxW input size")
+    ap.add_argument("--codec-mix", action="store_true", help="pass each video through H.264 at a random CRF first")
     a = ap.parse_args(argv)
     h, w = (int(x) for x in a.size.split("x"))
     for d in a.data:
-        build_cache(d, h, w, IMAGENET_MEAN)
+        build_cache(d, h, w, IMAGENET_MEAN, codec_mix=a.codec_mix)
     return 0
 
 

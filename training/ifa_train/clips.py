@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .augment import restyle_pair
 from .config import DataConfig
 from .targets import attention_targets, frame_targets
 
@@ -60,6 +61,11 @@ class ClipSampler:
         """Images and targets of target frame t with reference frame r of video v (flipped at random)."""
         img_t, img_r = np.asarray(v.frames[t]), np.asarray(v.frames[r])
         ids_t, ids_r = np.asarray(v.ids[t]), np.asarray(v.ids[r])
+        if self.cfg.restyle_prob > 0 and self.rng.random() < self.cfg.restyle_prob:
+            vh, vw = v.meta["valid"]
+            img_t, img_r = restyle_pair(
+                [img_t, img_r], [ids_t, ids_r], len(v.classes), (vh, vw), self.rng, exclude=tuple(self.cfg.restyle_exclude)
+            )
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
         sigma = self.cfg.center_sigma_full * float(v.meta["scale"])

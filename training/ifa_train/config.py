@@ -14,7 +14,8 @@ IMAGENET_STD = [0.229, 0.224, 0.225]
 @dataclass
 class ModelConfig:
     classes: list[str] = field(default_factory=lambda: list(SHAPES_CLASSES))
-    backbone: str = "mobilenet"  # "mobilenet" (CPU default) or "resnet50" (GPU scale)
+    # "effnet_lite0" (ImageNet-pretrained, the default), "mobilenet" (from scratch) or "resnet50" (GPU scale)
+    backbone: str = "effnet_lite0"
     width: float = 1.0  # channel multiplier of the mobilenet backbone
     temporal_fusion: bool = True  # False: ablation, inter decoder gets plain concatenation
     attn_dim: int = 64  # d of the cross-frame attention (queries/keys)
@@ -54,6 +55,16 @@ class DataConfig:
     ref_targets: bool = True
     # Strides whose cross-frame attention is supervised (empty: none).
     attn_strides: tuple[int, ...] = (16, 32)
+    # Share of pairs whose instances (and, half the time, background) are repainted with fills
+    # of other families (augment.restyle_pair), so the class is learned from the shape alone.
+    restyle_prob: float = 0.5
+    # Families the repainting never uses (fill kinds of augment._Fill.KINDS, "tiles" for tiled
+    # backgrounds): the held-out-style validation set is only held out if augmentation skips them too.
+    restyle_exclude: list[str] = field(default_factory=list)
+    # Frames pass through H.264 at a random quality per video when cached (cache.CODEC_CRFS).
+    codec_mix: bool = True
+    # Strength of the photometric jitter (augment.photometric); 0 = only the old brightness/contrast.
+    photometric: float = 1.0
 
 
 @dataclass
@@ -84,6 +95,9 @@ class TrainConfig:
     max_iters: int = 100000
     time_budget_min: float = 0.0  # >0: poly decay and stop driven by wall time instead
     weight_decay: float = 0.0
+    # Learning rate of the (pretrained) backbone relative to the rest: ImageNet features move
+    # slowly while the decoders and heads, trained from scratch, move at the full rate.
+    backbone_lr_mult: float = 0.3
     threads: int = 2
     seed: int = 0
     log_every: int = 10
@@ -98,6 +112,7 @@ class TrainConfig:
 def model_config_from_dict(d: dict) -> ModelConfig:
     d = dict(d)
     d.setdefault("tcf_local", False)
+    d.setdefault("backbone", "mobilenet")
     if "dec_ch" in d:
         d["dec_ch"] = tuple(d["dec_ch"])
     return ModelConfig(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(ModelConfig)}})
@@ -105,6 +120,8 @@ def model_config_from_dict(d: dict) -> ModelConfig:
 
 def train_config_from_dict(d: dict) -> TrainConfig:
     cfg = TrainConfig()
+    if "backbone_lr_mult" not in d:  # runs from before the split learning rate
+        cfg.backbone_lr_mult = 1.0
     for f in dataclasses.fields(TrainConfig):
         if f.name not in d:
             continue
@@ -112,6 +129,8 @@ def train_config_from_dict(d: dict) -> TrainConfig:
         if f.name == "model":
             v = model_config_from_dict(v)
         elif f.name == "data":
+            # Runs from before the world-coverage augmentations keep training without them.
+            v = {"restyle_prob": 0.0, "photometric": 0.0, "codec_mix": False, **v}
             v = DataConfig(**{**v, "input_size": tuple(v.get("input_size", (192, 320))), "attn_strides": tuple(v.get("attn_strides", (16, 32)))})
         elif f.name == "loss":
             v = LossConfig(**v)

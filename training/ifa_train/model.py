@@ -19,10 +19,11 @@ FUSED16_CH = 64
 
 
 class IFANet(nn.Module):
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, pretrained: bool = False):
+        """pretrained: start the backbone from its ImageNet weights (where the backbone has them)."""
         super().__init__()
         self.cfg = cfg
-        self.backbone = build_backbone(cfg.backbone, cfg.width)
+        self.backbone = build_backbone(cfg.backbone, cfg.width, pretrained)
         chans = list(self.backbone.channels)
         self.c16, self.c32 = chans[2], chans[3]
         self.sem_dec = Decoder(chans, cfg.aspp_ch, cfg.dec_ch)

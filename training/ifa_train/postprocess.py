@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-DEFAULT_POST = {"center_threshold": 0.1, "nms_kernel": 7, "top_k": 32, "match_distance": 24.0, "min_pixels": 4}
+DEFAULT_POST = {
+    "center_threshold": 0.1,
+    "nms_kernel": 7,
+    "top_k": 32,
+    "match_distance": 24.0,
+    "min_pixels": 4,
+    "max_hidden": 50,
+    "relink_distance": 32.0,
+    "min_track_frames": 1,
+}
 
 
 # --- reference choice (src/infer/refs.rs) --------------------------------------------------
@@ -143,11 +152,13 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
 
 @dataclass
 class Decision:
-    kind: str  # "matched", "new_no_reference", "new_nothing_near", "new_candidates_taken"
+    kind: str  # "matched", "new_no_reference", "new_nothing_near", "new_candidates_taken", "relinked"
     ref_frame: int | None = None
     ref_slot: int | None = None
     distance: float | None = None
     nearest: tuple[int, int, float] | None = None  # (ref frame, track, distance)
+    hidden: int | None = None  # relinked: frames unseen
+    last_seen: int | None = None  # relinked: frame of the last sighting
 
 
 @dataclass
@@ -155,6 +166,7 @@ class TrackedInstance:
     track_id: int
     detection: Detection
     decision: Decision
+    hidden_before: int = 0
 
 
 @dataclass
@@ -165,12 +177,34 @@ class Track:
     frames: int = 0
     class_votes: list[int] = field(default_factory=list)
     score_sum: float = 0.0
+    last_center: tuple[float, float] = (0.0, 0.0)
+    velocity: tuple[float, float] = (0.0, 0.0)
+
+    def predict(self, frame: int) -> tuple[float, float]:
+        k = float(min(max(frame - self.last_frame, 0), VELOCITY_HORIZON))
+        return (self.last_center[0] + self.velocity[0] * k, self.last_center[1] + self.velocity[1] * k)
+
+    def observe(self, frame: int, c: tuple[float, float]) -> None:
+        if self.frames > 0 and frame > self.last_frame:
+            dt = float(frame - self.last_frame)
+            v = ((c[0] - self.last_center[0]) / dt, (c[1] - self.last_center[1]) / dt)
+            a = 1.0 if self.frames == 1 else 0.5
+            self.velocity = (self.velocity[0] + a * (v[0] - self.velocity[0]), self.velocity[1] + a * (v[1] - self.velocity[1]))
+        self.last_frame = frame
+        self.last_center = c
 
     def class_id(self) -> int:
         return int(np.argmax(self.class_votes[1:])) + 1
 
     def score(self) -> float:
         return self.score_sum / self.frames if self.frames else 0.0
+
+
+VELOCITY_HORIZON = 8
+
+
+def relink_gate(base: float, hidden: int) -> float:
+    return base * min(1.0 + 0.5 * max(np.sqrt(float(hidden)) - 1.0, 0.0), 3.0)
 
 
 def _dist(a, b) -> float:
@@ -182,9 +216,11 @@ def _dist(a, b) -> float:
 class Tracker:
     """Nearest-in-time reference with a match wins; greedy by distance within a reference."""
 
-    def __init__(self, refs: dict, match_distance: float, num_classes: int):
+    def __init__(self, refs: dict, match_distance: float, num_classes: int, max_hidden: int = 0, relink_distance: float = 0.0):
         self.refs = refs
         self.thr = float(np.float32(match_distance))  # the Rust side reads it as f32
+        self.max_hidden = int(max_hidden)
+        self.relink_distance = float(np.float32(relink_distance))
         self.num_classes = num_classes
         self.memory: dict[int, list[tuple[int, tuple[float, float]]]] = {}
         self.tracks: dict[int, Track] = {}
@@ -217,6 +253,8 @@ class Tracker:
                 taken.add(t)
                 assigned[k] = (t, Decision("matched", ref_frame=rf, ref_slot=slot, distance=dist))
 
+        self._relink(frame, refs, dets, warped, assigned, taken)
+
         out = []
         for k, d in enumerate(dets):
             if assigned[k] is not None:
@@ -236,13 +274,14 @@ class Tracker:
                             if best is None or dist < best[2]:
                                 best = (rf, t, dist)
                     dec = Decision("new_nothing_near", nearest=best)
-            tr = self.tracks.setdefault(tid, Track(tid, frame, frame, 0, [0] * (self.num_classes + 1), 0.0))
-            tr.last_frame = frame
+            tr = self.tracks.setdefault(tid, Track(tid, frame, frame, 0, [0] * (self.num_classes + 1), 0.0, d.position))
+            hidden_before = 0 if tr.frames == 0 else max(frame - (tr.last_frame + 1), 0)
+            tr.observe(frame, d.position)
             tr.frames += 1
             tr.score_sum += d.score
             if 0 <= d.class_id < len(tr.class_votes):
                 tr.class_votes[d.class_id] += 1
-            out.append(TrackedInstance(tid, d, dec))
+            out.append(TrackedInstance(tid, d, dec, hidden_before))
 
         self.memory[frame] = [(o.track_id, o.detection.position) for o in out]
         keep = retain_from(frame, self.refs)
@@ -251,12 +290,48 @@ class Tracker:
         return out
 
 
+    def _relink(self, frame, refs, dets, warped, assigned, taken) -> None:
+        """Keep-alive (tracker.rs `Tracker::relink`): unexplained detections against tracks
+        unseen in this frame for at most max_hidden frames, by predicted center."""
+        if self.max_hidden == 0 or not refs:
+            return
+        lost = [
+            t for _, t in sorted(self.tracks.items())
+            if t.last_frame < frame and frame - t.last_frame - 1 <= self.max_hidden and t.id not in taken
+        ]
+        if not lost:
+            return
+        pairs = []
+        for k, d in enumerate(dets):
+            if assigned[k] is not None:
+                continue
+            for t in lost:
+                gate = relink_gate(self.relink_distance, frame - t.last_frame - 1)
+                best, via = _dist(d.position, t.predict(frame)), None
+                for slot, rf in enumerate(refs):
+                    if rf > t.last_frame:
+                        dist = _dist(warped[k][slot], t.predict(rf))
+                        if dist < best:
+                            best, via = dist, rf
+                if best <= gate:
+                    pairs.append((best, k, t.id, via))
+        pairs.sort(key=lambda p: (p[0], p[1], p[2]))
+        for value, k, tid, via in pairs:
+            if assigned[k] is not None or tid in taken:
+                continue
+            last = self.tracks[tid].last_frame
+            taken.add(tid)
+            assigned[k] = (tid, Decision("relinked", ref_frame=via, distance=value, hidden=frame - last - 1, last_seen=last))
+
+
 class Assembler:
     """Post-processing + assembly for one video: feed head maps frame by frame."""
 
     def __init__(self, post: dict, refs: dict, num_classes: int):
         self.post = post
-        self.tracker = Tracker(refs, post["match_distance"], num_classes)
+        self.tracker = Tracker(
+            refs, post["match_distance"], num_classes, post.get("max_hidden", 50), post.get("relink_distance", 32.0)
+        )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):
         dets, group = detect(semantic, center, offset, inter if refs else None, self.post)

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from . import dist
-from .cache import build_cache
+from .augment import photometric
+from .cache import build_cache, cache_dir_for
 from .clips import ClipSampler, load_cached_videos
 from .config import TrainConfig, to_json, train_config_from_dict
 from .losses import compute_losses
@@ -41,9 +42,11 @@ def poly_lr(cfg: TrainConfig, progress: float) -> float:
 
 
 def _images(u8_t, u8_r, cfg: TrainConfig, gen: torch.Generator, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Normalise a pair batch; the same brightness/contrast jitter for a target and its reference."""
+    """Normalise a pair batch; the same photometric jitter for a target and its reference."""
     b = u8_t.shape[0]
     x = torch.cat([u8_t, u8_r]).to(device).permute(0, 3, 1, 2).float() / 255.0
+    if cfg.data.photometric > 0:
+        x = photometric(x, gen, b, cfg.data.photometric)
     gain = 1.0 + (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * 0.2
     bias = (torch.rand(b, 1, 1, 1, generator=gen) * 2 - 1) * 0.1
     x = (x * gain.repeat(2, 1, 1, 1).to(device) + bias.repeat(2, 1, 1, 1).to(device)).clamp(0, 1)
@@ -90,7 +93,10 @@ def parse_args(argv):
     ap.add_argument("--batch", type=int)
     ap.add_argument("--lr", type=float)
     ap.add_argument("--width", type=float)
-    ap.add_argument("--backbone", choices=["mobilenet", "resnet50"])
+    ap.add_argument("--backbone", choices=["effnet_lite0", "mobilenet", "resnet50"])
+    ap.add_argument("--backbone-lr-mult", type=float, help="backbone learning rate relative to --lr")
+    ap.add_argument("--restyle-prob", type=float, help="share of pairs repainted with other fills (0 = off)")
+    ap.add_argument("--photometric", type=float, help="photometric jitter strength (0 = off)")
     ap.add_argument("--size", help="HxW input size, multiples of 32")
     ap.add_argument("--no-temporal-fusion", action="store_true", help="ablation: concat instead of attention")
     ap.add_argument("--consistency-weight", type=float)
@@ -113,6 +119,9 @@ _OVERRIDES = {
     "lr": "lr",
     "width": "model.width",
     "backbone": "model.backbone",
+    "backbone_lr_mult": "backbone_lr_mult",
+    "restyle_prob": "data.restyle_prob",
+    "photometric": "data.photometric",
     "consistency_weight": "loss.consistency",
     "attention_weight": "loss.attention",
     "threads": "threads",
@@ -170,9 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     in_h, in_w = cfg.data.input_size
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        caches = [build_cache(d, in_h, in_w, cfg.data.mean, log) for d in a.data]
+        caches = [build_cache(d, in_h, in_w, cfg.data.mean, log, cfg.data.codec_mix) for d in a.data]
     dist.barrier()
-    caches = [Path(d) / f"cache_{in_h}x{in_w}" for d in a.data]
+    caches = [cache_dir_for(Path(d), in_h, in_w, cfg.data.codec_mix) for d in a.data]
     for c in caches:
         cats = json.loads((c / "categories.json").read_text())
         if cats != cfg.model.classes:
@@ -180,8 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     videos = load_cached_videos(caches)
     sampler = ClipSampler(videos, cfg.data, seed=cfg.seed * 1000 + rank)
 
-    net = IFANet(cfg.model).to(device).to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)  # frozen params get no grads
+    # ImageNet weights only for a fresh run: a resumed or --init run brings its own.
+    net = IFANet(cfg.model, pretrained=not resume.exists() and not a.init).to(device).to(memory_format=torch.channels_last)
+    groups = [
+        {"params": [p for n, p in net.named_parameters() if n.startswith("backbone.")], "lr_mult": cfg.backbone_lr_mult},
+        {"params": [p for n, p in net.named_parameters() if not n.startswith("backbone.")], "lr_mult": 1.0},
+    ]
+    opt = torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)  # frozen params get no grads
     it, elapsed = 0, 0.0
     if a.init and not resume.exists():
         src = torch.load(a.init, map_location=device, weights_only=False)["model"]
@@ -236,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         tg = {k: v.to(device) for k, v in b.items()}
         t1 = time.time()
         for g in opt.param_groups:
-            g["lr"] = poly_lr(cfg, progress())
+            g["lr"] = poly_lr(cfg, progress()) * g.get("lr_mult", 1.0)
         outd = step(img_t, img_r)
         loss, parts = compute_losses(outd, tg, cfg.loss)
         opt.zero_grad(set_to_none=True)
@@ -257,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"[train] non-finite loss at iteration {it}: {parts}")
         if it % cfg.log_every == 0 and rank == 0:
             rec = {k: v / n_acc for k, v in acc.items()}
-            rec.update(iter=it, lr=opt.param_groups[0]["lr"], elapsed_min=elapsed / 60, s_data=t_data / n_acc, s_step=t_step / n_acc)
+            rec.update(iter=it, lr=opt.param_groups[-1]["lr"], elapsed_min=elapsed / 60, s_data=t_data / n_acc, s_step=t_step / n_acc)
             log("[train] it %d  %.1f min  lr %.2e  loss %.4f  (sem %.3f center %.4f off %.2f inter %.2f cons %.1f attn %.3f)  %.2fs/it (data %.2fs)" % (
                 it, elapsed / 60, rec["lr"], rec["total"], rec["sem"], rec["center"], rec["off"], rec["inter"], rec["cons"], rec["attn"], (t_data + t_step) / n_acc, t_data / n_acc))
             logf.write(json.dumps(rec) + "\n")

@@ -1,0 +1,206 @@
+"""Augmentations that teach the shapes world rather than one renderer of it.
+
+The world's definition says colour and texture say nothing about the class, and that other
+renderers use other fills, colours and backgrounds within its ranges. Two kinds of augmentation:
+
+- `restyle_pair` (numpy, per training pair): repaints every instance with a new fill drawn from
+  families that include ones our renderer never makes, and sometimes the background too, using
+  the ground-truth id maps. An instance gets the same fill in the target and the reference frame
+  (a fill is fixed for an instance's life), anchored at its centre so that it moves with it.
+- `photometric` (torch, per batch): colour cast, hue rotation, saturation, contrast,
+  brightness, blur and sensor noise, the same for a target frame and its reference.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def _rand_colour(rng: np.random.Generator) -> np.ndarray:
+    return rng.uniform(0, 255, 3).astype(np.float32)
+
+
+def _box_blur(a: np.ndarray) -> np.ndarray:
+    """3x3 mean of a 2-D array (edges replicated): softens repainted mask borders like antialiasing."""
+    p = np.pad(a, 1, mode="edge")
+    h, w = a.shape
+    return sum(p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)) / 9.0
+
+
+class _Fill:
+    """A random fill, evaluated at coordinates relative to an anchor (the instance's centre)."""
+
+    KINDS = ("solid", "stripes", "checker", "linear", "radial", "noise", "dots")
+
+    def __init__(self, rng: np.random.Generator, scale: float, kinds: tuple[str, ...] = KINDS):
+        self.kind = kinds[int(rng.integers(len(kinds)))]
+        self.c0, self.c1 = _rand_colour(rng), _rand_colour(rng)
+        self.angle = rng.uniform(0, math.pi)
+        self.period = max(3.0, rng.uniform(0.15, 0.8) * scale)
+        self.noise = rng.uniform(0, 1, (6, 6)).astype(np.float32) if self.kind == "noise" else None
+        self.scale = max(scale, 4.0)
+        self.outline = rng.random() < 0.3
+        self.outline_colour = _rand_colour(rng) if rng.random() < 0.5 else np.zeros(3, np.float32)
+        # A soft shading gradient over the fill (the world allows one).
+        self.shade = rng.uniform(-0.35, 0.35) if rng.random() < 0.4 else 0.0
+        self.shade_angle = rng.uniform(0, 2 * math.pi)
+
+    def render(self, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+        """[N, 3] colours at offsets (dy, dx) from the anchor."""
+        ca, sa = math.cos(self.angle), math.sin(self.angle)
+        u = dx * ca + dy * sa
+        v = -dx * sa + dy * ca
+        if self.kind == "solid":
+            t = np.zeros_like(u)
+        elif self.kind == "stripes":
+            t = (np.floor(u / self.period) % 2).astype(np.float32)
+        elif self.kind == "checker":
+            t = ((np.floor(u / self.period) + np.floor(v / self.period)) % 2).astype(np.float32)
+        elif self.kind == "linear":
+            t = np.clip(u / (2 * self.scale) + 0.5, 0, 1)
+        elif self.kind == "radial":
+            t = np.clip(np.sqrt(u * u + v * v) / self.scale, 0, 1)
+        elif self.kind == "dots":
+            fu = (u / self.period) % 1 - 0.5
+            fv = (v / self.period) % 1 - 0.5
+            t = (fu * fu + fv * fv < 0.09).astype(np.float32)
+        else:  # smooth value noise, bilinear from a 6x6 grid spanning the instance
+            g = self.noise
+            gy = np.clip((dy / (2 * self.scale) + 0.5) * 5, 0, 4.999)
+            gx = np.clip((dx / (2 * self.scale) + 0.5) * 5, 0, 4.999)
+            y0, x0 = gy.astype(np.int64), gx.astype(np.int64)
+            fy, fx = gy - y0, gx - x0
+            t = (g[y0, x0] * (1 - fy) * (1 - fx) + g[y0 + 1, x0] * fy * (1 - fx) + g[y0, x0 + 1] * (1 - fy) * fx + g[y0 + 1, x0 + 1] * fy * fx)
+        col = self.c0[None] * (1 - t[:, None]) + self.c1[None] * t[:, None]
+        if self.shade:
+            s = (dx * math.cos(self.shade_angle) + dy * math.sin(self.shade_angle)) / self.scale
+            col = col * (1.0 + self.shade * np.clip(s, -1, 1))[:, None]
+        return col
+
+
+def _background(rng: np.random.Generator, h: int, w: int, tiles: bool = True) -> np.ndarray:
+    """[h, w, 3] float: smooth noise, a gradient, or a tiled pattern."""
+    kind = int(rng.integers(3 if tiles else 2))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    if kind == 0:
+        gh, gw = int(rng.integers(2, 9)), int(rng.integers(2, 12))
+        grid = rng.uniform(0, 255, (gh, gw, 3)).astype(np.float32)
+        t = torch.from_numpy(grid).permute(2, 0, 1)[None]
+        return F.interpolate(t, size=(h, w), mode="bicubic", align_corners=True)[0].permute(1, 2, 0).clamp(0, 255).numpy()
+    c0, c1 = _rand_colour(rng), _rand_colour(rng)
+    if kind == 1:
+        a = rng.uniform(0, 2 * math.pi)
+        t = (xx * math.cos(a) + yy * math.sin(a))
+        t = (t - t.min()) / max(1e-6, float(t.max() - t.min()))
+    else:
+        p = rng.uniform(6, 40)
+        a = rng.uniform(0, math.pi)
+        u = xx * math.cos(a) + yy * math.sin(a)
+        v = -xx * math.sin(a) + yy * math.cos(a)
+        t = ((np.floor(u / p) + np.floor(v / p)) % 2) * rng.uniform(0.2, 1.0)
+    return c0 * (1 - t[..., None]) + c1 * t[..., None]
+
+
+def restyle_pair(
+    imgs: list[np.ndarray],
+    ids: list[np.ndarray],
+    n_tracks: int,
+    valid: tuple[int, int],
+    rng: np.random.Generator,
+    bg_prob: float = 0.5,
+    exclude: tuple[str, ...] = (),
+) -> list[np.ndarray]:
+    """Repaints the instances (and with `bg_prob` the background) of frames that show one scene.
+
+    imgs: uint8 [H, W, 3] letterboxed frames; ids: their id maps (0 = background, k = track k-1);
+    valid: the (h, w) of the picture inside the letterbox (the padding stays untouched).
+    """
+    vh, vw = valid
+    kinds = tuple(k for k in _Fill.KINDS if k not in exclude)
+    fills: dict[int, _Fill] = {}
+    present = sorted(set(int(k) for m in ids for k in np.unique(m[:vh, :vw]) if k > 0))
+    for k in present:
+        area = max(int((m[:vh, :vw] == k).sum()) for m in ids)
+        fills[k] = _Fill(rng, math.sqrt(area / math.pi), kinds)
+    bg = _background(rng, vh, vw, "tiles" not in exclude) if rng.random() < bg_prob else None
+    out = []
+    for img, m in zip(imgs, ids):
+        x = img[:vh, :vw].astype(np.float32)
+        mm = m[:vh, :vw]
+        if bg is not None:
+            soft = _box_blur((mm == 0).astype(np.float32))[..., None]
+            x = x * (1 - soft) + bg * soft
+        for k, f in fills.items():
+            sel = mm == k
+            if not sel.any():
+                continue
+            ys, xs = np.nonzero(sel)
+            cy, cx = ys.mean(), xs.mean()
+            y0, y1, x0, x1 = max(0, ys.min() - 1), min(vh, ys.max() + 2), max(0, xs.min() - 1), min(vw, xs.max() + 2)
+            sub = sel[y0:y1, x0:x1].astype(np.float32)
+            soft = _box_blur(sub)
+            gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+            col = f.render((gy - cy).ravel(), (gx - cx).ravel()).reshape(y1 - y0, x1 - x0, 3)
+            if f.outline:
+                edge = sub * (_box_blur(_box_blur(sub)) < 0.99)
+                col = col * (1 - edge[..., None]) + f.outline_colour * edge[..., None]
+            a = soft[..., None]
+            x[y0:y1, x0:x1] = x[y0:y1, x0:x1] * (1 - a) + col * a
+        o = img.copy()
+        o[:vh, :vw] = np.clip(x + 0.5, 0, 255).astype(np.uint8)
+        out.append(o)
+    return out
+
+
+def photometric(x: torch.Tensor, gen: torch.Generator, n_pairs: int, strength: float = 1.0) -> torch.Tensor:
+    """x: [2B, 3, H, W] in [0, 1] (targets then references); returns the same, jittered.
+
+    Every pair (target i, reference B+i) gets the same draw: one video, one camera.
+    """
+    b = n_pairs
+    dev = x.device
+
+    def u(lo, hi, *shape):
+        return (lo + (hi - lo) * torch.rand(b, *shape, generator=gen)).to(dev).repeat(2, *([1] * len(shape)))
+
+    s = strength
+    # Hue rotation about the grey axis (Rodrigues), then saturation, colour cast, contrast, brightness.
+    theta = u(-math.pi * s, math.pi * s)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    k = 1.0 / math.sqrt(3.0)
+    ident = torch.eye(3, device=dev)
+    kx = torch.tensor([[0, -k, k], [k, 0, -k], [-k, k, 0]], device=dev)
+    kk = torch.full((3, 3), k * k, device=dev)
+    rot = cos[:, None, None] * ident + sin[:, None, None] * kx + (1 - cos)[:, None, None] * kk
+    sat = u(1 - 0.6 * s, 1 + 0.5 * s)
+    grey = x.mean(1, keepdim=True)
+    x = torch.einsum("nij,njhw->nihw", rot, x)
+    x = grey + (x - grey) * sat[:, None, None, None]
+    cast = u(1 - 0.15 * s, 1 + 0.15 * s, 3)[..., None, None]
+    contrast = u(1 - 0.4 * s, 1 + 0.3 * s)[:, None, None, None]
+    bright = u(-0.12 * s, 0.12 * s)[:, None, None, None]
+    mean = x.mean((1, 2, 3), keepdim=True)
+    x = ((x * cast - mean) * contrast + mean + bright).clamp(0, 1)
+    # Blur on a third of the pairs (defocus, motion, upscaled footage), sigma up to 1.2 px.
+    sig = torch.rand(b, generator=gen) * 1.2 * s
+    blur_on = torch.rand(b, generator=gen) < 0.3
+    if bool(blur_on.any()):
+        ks = 5
+        r = torch.arange(ks, dtype=torch.float32) - ks // 2
+        for i in torch.nonzero(blur_on).flatten().tolist():
+            sg = max(float(sig[i]), 0.3)
+            g = torch.exp(-(r * r) / (2 * sg * sg))
+            g = (g / g.sum()).to(dev)
+            for j in (i, b + i):
+                y = x[j : j + 1]
+                y = F.conv2d(F.pad(y, (ks // 2, ks // 2, 0, 0), mode="replicate"), g.view(1, 1, 1, ks).repeat(3, 1, 1, 1), groups=3)
+                y = F.conv2d(F.pad(y, (0, 0, ks // 2, ks // 2), mode="replicate"), g.view(1, 1, ks, 1).repeat(3, 1, 1, 1), groups=3)
+                x[j : j + 1] = y
+    # Sensor noise on a third of the pairs, independent per frame.
+    nstd = (torch.rand(b, generator=gen) * 0.04 * s * (torch.rand(b, generator=gen) < 0.3)).to(dev).repeat(2)
+    noise = torch.randn(x.shape, generator=gen).to(dev) * nstd[:, None, None, None]
+    return (x + noise).clamp(0, 1)
