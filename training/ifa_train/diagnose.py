@@ -4,8 +4,11 @@ python -m ifa_train.diagnose --ckpt training/runs/NAME/final.pt --data data/tune
 
 Reports, over pairs drawn like training draws them (fixed seed): foreground recall and class
 accuracy of the semantic head, intra-offset L1, and the inter-offset L1 of the model against the
-"no motion" baseline (inter = own offset, i.e. flow 0) per reference kind (gap 1, 2-3, first frame).
+"no motion" baseline (inter = own offset, i.e. flow 0) per reference kind (gap 1, 2-3, first frame)
+and per case of the instance (the cases that break tracks: moved fast, partly or fully hidden in
+the reference, a same-class instance nearby, or none of these).
 If the model's inter L1 is not below the baseline's, flow assembly cannot beat center matching.
+Pairs are drawn from the data as rendered: no repainting or photometric jitter.
 """
 
 from __future__ import annotations
@@ -44,12 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     h, w = cfg.data.input_size
     caches = [build_cache(d, h, w, cfg.data.mean, print) for d in a.data]
     videos = load_cached_videos([Path(c) for c in caches])
-    data = DataConfig(**{**cfg.data.__dict__, "flip_prob": 0.0, "ref_targets": False, "attn_strides": ()})
+    data = DataConfig(**{**cfg.data.__dict__, "flip_prob": 0.0, "ref_targets": False, "attn_strides": (), "restyle_prob": 0.0})
     sampler = ClipSampler(videos, data, seed=a.seed)
     fg = hit = cls_ok = 0
     off_err = off_n = 0.0
     kinds = {"gap 1": [0.0, 0.0, 0.0], "gap 2-3": [0.0, 0.0, 0.0], "first frame": [0.0, 0.0, 0.0]}
     sizes: list[list[tuple[float, float, float]]] = [[], [], []]
+    cases = {c: [0.0, 0.0, 0.0] for c in ("fast (> 16 px)", "hidden in reference", "same class nearby", "none of these")}
     for _ in range(a.pairs):
         v, t, r = sampler.pick()
         if t == r:
@@ -85,6 +89,35 @@ def main(argv: list[str] | None = None) -> int:
         kinds[k][0] += float(model_l1)
         kinds[k][1] += float(zero_l1)
         kinds[k][2] += float(im.sum())
+        # Per instance: which case it is, and its cells' errors.
+        ids_r = np.asarray(v.ids[r])
+        cell_ids = ids[1::4, 1::4]
+        err_m = np.abs(out["inter_offset"][0].numpy() - s["inter"]).sum(0)
+        err_z = np.abs(out["offset"][0].numpy() - s["inter"]).sum(0)
+        present = [int(x) for x in np.unique(ids[ids > 0])]
+        for kk in present:
+            cm = (cell_ids == kk) & im
+            if not cm.any():
+                continue
+            ys, xs = np.nonzero(ids == kk)
+            yr, xr = np.nonzero(ids_r == kk)
+            area, area_r = len(ys), len(yr)
+            move = np.hypot(ys.mean() - yr.mean(), xs.mean() - xr.mean()) if area_r else 0.0
+            radius = np.sqrt(area / np.pi)
+            near = any(
+                v.classes[o - 1] == v.classes[kk - 1]
+                and np.hypot(*(np.array(np.nonzero(ids == o)).mean(1) - (ys.mean(), xs.mean()))) < 4 * radius
+                for o in present if o != kk
+            )
+            case = (
+                "hidden in reference" if area_r < 0.5 * area
+                else "fast (> 16 px)" if move > 16
+                else "same class nearby" if near
+                else "none of these"
+            )
+            cases[case][0] += float(err_m[cm].sum())
+            cases[case][1] += float(err_z[cm].sum())
+            cases[case][2] += float(cm.sum())
     print(f"semantic: foreground recall {hit / max(fg, 1):.3f}, class accuracy on foreground {cls_ok / max(fg, 1):.3f}")
     print("| instance area (input px) | instances | fg recall | class recall | center peak >= 0.1 | median peak |")
     print("|---|---|---|---|---|---|")
@@ -96,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     print("| reference | cells | inter L1 model (px) | inter L1 no motion (px) |")
     print("|---|---|---|---|")
     for k, (mo, ze, n) in kinds.items():
+        if n:
+            print(f"| {k} | {int(n)} | {mo / n:.2f} | {ze / n:.2f} |")
+    print("| case of the instance | cells | inter L1 model (px) | inter L1 no motion (px) |")
+    print("|---|---|---|---|")
+    for k, (mo, ze, n) in cases.items():
         if n:
             print(f"| {k} | {int(n)} | {mo / n:.2f} | {ze / n:.2f} |")
     return 0
