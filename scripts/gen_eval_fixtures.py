@@ -3,7 +3,7 @@
 
 The official evaluator is the copy of youtubevos/cocoapi's ytvos.py/ytvoseval.py shipped inside
 the PyPI wheel mmdet==3.3.0 (loaded by path, without importing mmdet itself), see
-notes/ytvis-eval.md §9. Needs: numpy, pycocotools, and `pip install --no-deps mmdet==3.3.0`.
+docs/evaluation.md §9. Needs: numpy, pycocotools, and `pip install --no-deps mmdet==3.3.0`.
 
 Usage:  .venv/bin/python scripts/gen_eval_fixtures.py [--count 320] [--seed 7] [--out tests/fixtures/eval]
 

@@ -1,4 +1,4 @@
-//! Per-frame post-processing (method §2 steps 1–4): centers, grouping, class and score, and
+//! Per-frame post-processing (docs/method.md §2 steps 1–4): centers, grouping, class and score, and
 //! each instance's flow towards every reference.
 //!
 //! `training/ifa_train/postprocess.py` is the line-by-line numpy twin of this file; the parity

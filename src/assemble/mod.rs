@@ -2,6 +2,8 @@
 //! across frames by instance flow ([`tracker`]; the comparison and its ablation baselines in
 //! [`association`]), the per-frame result ([`result`]) and instance-id maps at the video's
 //! resolution ([`idmap`]).
+//!
+//! The steps are those of `docs/method.md` §2; "method §2 step N" in comments here refers to it.
 
 pub mod association;
 pub mod detect;

@@ -1,5 +1,5 @@
-//! The shapes world (`/work/shared/synth-world.md`): procedural videos of six shape classes
-//! with exact ground truth, written in YouTube-VIS layout.
+//! The shapes world (`docs/shapes-world.md`, "the spec" in this module's comments): procedural
+//! videos of six shape classes with exact ground truth, written in YouTube-VIS layout.
 //!
 //! - [`SynthConfig`] says what to render; [`write_dataset`] renders and writes a data set.
 //! - [`plan_video`] plans one video as a [`Scene`]; [`Scene::render`] draws any frame of it

@@ -1,4 +1,4 @@
-"""Training targets (method.md §3) from instance id maps, in input pixels.
+"""Training targets (docs/method.md §3) from instance id maps, in input pixels.
 
 Stride-4 cell (i, j) stands for input position (4i + 1.5, 4j + 1.5) (docs/model-contract.md).
 """

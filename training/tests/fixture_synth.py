@@ -1,6 +1,6 @@
 """A tiny shapes-world generator in YouTube-VIS format, for tests when `ifa synth` is missing.
 
-Not the project's generator: only enough of shared/synth-world.md (six classes, motion,
+Not the project's generator: only enough of docs/shapes-world.md (six classes, motion,
 occlusion by layering, JPEG frames, RLE masks) to exercise the training pipeline.
 """
 
