@@ -78,6 +78,7 @@ pub fn extract_centers(heat: &[f32], h: usize, w: usize, p: &PostParams, pooled:
 }
 
 /// Detections of one frame; `scratch.group` afterwards maps each cell to its detection.
+#[allow(clippy::too_many_lines)] // one pass per step, mirrored line by line in postprocess.py; split both together
 pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> Vec<Detection> {
     let (h, w, n) = (maps.h, maps.w, maps.cells());
     let k1 = maps.num_classes + 1;

@@ -228,6 +228,7 @@ impl ViewerApp {
     }
 
     /// The app without a window context (threads cannot ask for repaints).
+    #[allow(clippy::too_many_lines)] // older than the limit; the viewer state split (issue 14, item 2) shortens it
     pub fn headless(config: ViewerConfig, repaint: Option<Arc<dyn Fn() + Send + Sync>>) -> Self {
         let slot: ProcessorSlot = Arc::new(Mutex::new(SlotState::Loading));
         let mut model_rx = None;
