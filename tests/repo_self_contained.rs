@@ -118,7 +118,7 @@ fn the_check_finds_what_it_must_and_only_that() {
     }
     for good in [
         "the X server's socket /tmp/.X11-unix/X99",
-        "src/present/scene.rs and docs/method.md",
+        "src/overlay/scene.rs and docs/method.md",
         "a shared projection; sharednotes are fine",
         "std::sync::Arc is shared between threads",
         "target/release/ifa",

@@ -12,8 +12,8 @@ use std::process::Command;
 use ifa::assemble::tracker::Decision;
 use ifa::assemble::{Association, AssociationParams, FrameResult};
 use ifa::frame::RgbFrame;
-use ifa::infer::pipeline::{Pipeline, PipelineError, PipelineOptions};
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
+use ifa::runtime::{Pipeline, PipelineError, PipelineOptions};
 
 fn tiny() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runtime_fixtures/tiny.onnx")

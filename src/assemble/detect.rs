@@ -5,8 +5,8 @@
 //! test (`tests/runtime_parity.rs`) holds them together. Float rules both sides follow: grouping
 //! distances in f32 (no fused multiply-add), sums for means in f64, ties go to the lower index.
 
-use super::maps::HeadMaps;
-use crate::infer::contract::PostParams;
+use crate::model::HeadMaps;
+use crate::model::PostParams;
 
 /// A detected center: a local maximum of the heatmap.
 #[derive(Clone, Copy, Debug, PartialEq)]

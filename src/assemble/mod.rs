@@ -8,7 +8,6 @@
 pub mod association;
 pub mod detect;
 pub mod idmap;
-pub mod maps;
 pub mod result;
 // `Tracker::step` is older than the line limit and is being split (issue 14, item 2).
 #[allow(clippy::too_many_lines)]

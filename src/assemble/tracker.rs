@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 
 use super::association::{Association, AssociationParams, mask_ious};
 use super::detect::Detection;
-use crate::infer::contract::RefsPolicy;
-use crate::infer::refs::retain_from;
+use crate::model::RefsPolicy;
+use crate::model::refs::retain_from;
 
 /// What the detection met in one reference.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use ifa::assemble::{AssociationParams, StageTimes};
 use ifa::decode::VideoReader;
 use ifa::export::results::ResultsCollector;
-use ifa::infer::pipeline::{Pipeline, PipelineOptions};
+use ifa::runtime::{Pipeline, PipelineOptions};
 
 /// Arguments of `ifa run`.
 #[derive(clap::Args, Debug)]

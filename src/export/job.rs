@@ -6,7 +6,7 @@
 //! use std::sync::Arc;
 //! use std::sync::atomic::AtomicBool;
 //! use ifa::export::{ExportJob, export_video};
-//! use ifa::infer::pipeline::Pipeline;
+//! use ifa::runtime::Pipeline;
 //! use ifa::infer::runtime::{SessionOptions, load_model};
 //!
 //! let model = load_model("models/ifa-shapes.onnx".as_ref(), &SessionOptions::default())?;
@@ -38,9 +38,9 @@ use crate::assemble::StageTimes;
 use crate::decode::{DecodeError, VideoReader};
 use crate::frame::RgbFrame;
 use crate::fsutil::AtomicFile;
-use crate::infer::pipeline::Pipeline;
 use crate::infer::stream::InferError;
-use crate::present::scene::{FrameRecord, SceneOptions, build_scene};
+use crate::overlay::scene::{FrameRecord, SceneOptions, build_scene};
+use crate::runtime::Pipeline;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {

@@ -1,7 +1,7 @@
 """Reference post-processing and assembly in numpy: the twin of the Rust runtime.
 
 Line-by-line twin of src/assemble/detect.rs (centers, grouping, class, score, instance flow),
-src/assemble/tracker.rs (identities by instance flow), src/infer/refs.rs (reference choice)
+src/assemble/tracker.rs (identities by instance flow), src/model/refs.rs (reference choice)
 and src/assemble/idmap.rs (id maps at the video's resolution). tests/runtime_parity.rs checks
 that both give the same instances and tracks on the fixtures that
 tests/runtime_fixtures/make_parity.py writes with this module.
@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 DEFAULT_POST = {"center_threshold": 0.1, "nms_kernel": 7, "top_k": 32, "match_distance": 24.0, "min_pixels": 4}
 
 
-# --- reference choice (src/infer/refs.rs) --------------------------------------------------
+# --- reference choice (src/model/refs.rs) --------------------------------------------------
 
 def _recent_slots(refs: dict) -> int:
     return max(refs["count"] - 1, 0) if refs["first_frame"] else refs["count"]

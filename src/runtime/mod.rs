@@ -1,0 +1,8 @@
+//! The frame-by-frame pipeline of one video, above inference and assembly: a frame goes through
+//! the model with its reference memory ([`crate::infer`]), then post-processing and tracking
+//! ([`crate::assemble`]), then becomes an id map at the video's resolution. `ifa run`, the
+//! viewer's processing thread and the exporter all drive [`Pipeline`].
+
+pub mod pipeline;
+
+pub use pipeline::{Pipeline, PipelineError, PipelineOptions};
