@@ -14,5 +14,5 @@ echo "[test] cargo clippy --release --all-targets --locked -- -D warnings" >&2
 cargo clippy --release --all-targets --locked -- -D warnings
 echo "[test] cargo test --release" >&2
 cargo test --release --locked
-echo "[test] training package (pytest)" >&2
-.venv/bin/python -m pytest -q training/tests
+echo "[test] training package and script helpers (pytest)" >&2
+.venv/bin/python -m pytest -q training/tests scripts/tests
