@@ -15,9 +15,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use ifa::export::{EncodeOptions, ExportJob, export_video};
-use ifa::infer::pipeline::Pipeline;
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
-use ifa::present::scene::{Layers, SceneOptions};
+use ifa::overlay::scene::{Layers, SceneOptions};
+use ifa::runtime::Pipeline;
 
 const FRAMES: u32 = 150;
 const REPEATS: usize = 3;

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use ifa::assemble::StageTimes;
 use ifa::decode::VideoReader;
-use ifa::infer::pipeline::Pipeline;
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
+use ifa::runtime::Pipeline;
 
 const FRAMES: u32 = 150;
 const THREADS: usize = 2;

@@ -36,8 +36,12 @@ def main() -> int:
     refs, post = json.loads(meta["ifa.refs"]), json.loads(meta["ifa.post"])
     classes = json.loads(meta["ifa.classes"])
     c16, c32 = sess.get_inputs()[1].shape[1], sess.get_inputs()[2].shape[1]
-    probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
-                            "-of", "csv=p=0", video], capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", video],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     w, h = map(int, probe.stdout.strip().split(",")[:2])
     s = min(in_h / h, in_w / w)
     nh, nw = min(in_h, max(1, round(h * s))), min(in_w, max(1, round(w * s)))
@@ -46,8 +50,7 @@ def main() -> int:
     wy, wx = wy[:, None, None], wx[None, :, None]
     asm = pp.Assembler(post, refs, len(classes))
     mapper = pp.IdMapper(h, w, nh, nw, in_h // 4, in_w // 4)
-    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-nostdin", "-i", video, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                            stdout=subprocess.PIPE)
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-nostdin", "-i", video, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], stdout=subprocess.PIPE)
     times = dict(decode=0.0, preprocess=0.0, inference=0.0, postprocess=0.0, render=0.0)
     memory: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     n = 0
@@ -87,8 +90,7 @@ def main() -> int:
         n += 1
     wall = time.perf_counter() - start
     proc.wait()
-    print(json.dumps({"frames": n, "wall": wall, "tracks": len(asm.tracker.tracks),
-                      **{k: v / max(n, 1) * 1000 for k, v in times.items()}}))
+    print(json.dumps({"frames": n, "wall": wall, "tracks": len(asm.tracker.tracks), **{k: v / max(n, 1) * 1000 for k, v in times.items()}}))
     return 0
 
 

@@ -54,40 +54,8 @@ command -v python3 >/dev/null || { echo "ablation.sh: python3 is needed for the 
 [ -n "$out" ] || out="$root/target/ablation/$(basename "${model%.*}")"
 mkdir -p "$out"
 
-# "<video id> <name>" per video of a YouTube-VIS ground truth; the name is the frame folder.
-list_videos() {
-    python3 - "$1" <<'PY'
-import json, os, sys
-gt = json.load(open(sys.argv[1]))
-for v in gt["videos"]:
-    print(v["id"], os.path.dirname(v["file_names"][0]))
-PY
-}
-
-# Concatenates the per-video result lists into one list.
-merge_results() {
-    python3 - "$@" <<'PY'
-import json, sys
-out, merged = sys.argv[1], []
-for path in sys.argv[2:]:
-    merged.extend(json.load(open(path)))
-with open(out + ".tmp", "w") as f:
-    json.dump(merged, f)
-import os
-os.replace(out + ".tmp", out)
-PY
-}
-
-# One markdown row from an `ifa eval --json` document.
-table_row() {
-    python3 - "$@" <<'PY'
-import json, sys
-path, set_name, assoc, refs = sys.argv[1:5]
-m = json.load(open(path))["metrics"]
-cells = [f"{100 * m[k]:.1f}" if m[k] >= 0 else "-" for k in ("AP", "AP50", "AP75", "AR1", "AR10")]
-print(f"| {set_name} | {assoc} | {refs} | " + " | ".join(cells) + " |")
-PY
-}
+# The JSON steps (video list, merging results, the references used, table rows).
+aj() { python3 "$root/scripts/ablation_json.py" "$@"; }
 
 header="| set | association | refs | AP | AP50 | AP75 | AR1 | AR10 |
 |---|---|---|---|---|---|---|---|"
@@ -98,7 +66,7 @@ for set in "${sets[@]}"; do
     gt="$set/instances.json"
     [ -f "$gt" ] || { echo "ablation.sh: $gt not found (make the set with ifa synth)" >&2; exit 1; }
     set_name="$(basename "$set")"
-    mapfile -t videos < <(list_videos "$gt")
+    mapfile -t videos < <(aj videos "$gt")
     [ "${#videos[@]}" -gt 0 ] || { echo "ablation.sh: $gt lists no video" >&2; exit 1; }
     for entry in "${videos[@]}"; do
         name="${entry#* }"
@@ -118,8 +86,9 @@ for set in "${sets[@]}"; do
                 name="${entry#* }"
                 res="$dir/videos/$name.json"
                 log="$dir/videos/$name.log"
+                summary="$dir/videos/$name.summary.json"
                 if ! "$ifa" run "$set/videos/$name.mp4" --model "$model" --device "$device" --video-id "$id" \
-                    --association "$assoc" "${refs_flag[@]}" --json "$res" 2>"$log"; then
+                    --association "$assoc" "${refs_flag[@]}" --json "$res" --summary-json "$summary" 2>"$log"; then
                     echo "ablation.sh: ifa run failed on $set/videos/$name.mp4 ($cfg):" >&2
                     tail -n 5 "$log" >&2
                     exit 1
@@ -127,10 +96,10 @@ for set in "${sets[@]}"; do
                 parts+=("$res")
             done
             # The reference count actually used, as `ifa run` reported it.
-            used="$(sed -n 's/.*references: up to \([0-9]*\).*/\1/p' "$log" | head -n 1)"
-            merge_results "$dir/results.json" "${parts[@]}"
+            used="$(aj refs "$summary")"
+            aj merge "$dir/results.json" "${parts[@]}"
             "$ifa" eval --gt "$gt" --results "$dir/results.json" --json "$dir/eval.json" >"$dir/eval.txt"
-            row="$(table_row "$dir/eval.json" "$set_name" "$assoc" "${used:-$refs}")"
+            row="$(aj row "$dir/eval.json" "$set_name" "$assoc" "${used:-$refs}")"
             echo "$row"
             echo "  ($set_name, $cfg: ${#videos[@]} videos in $((SECONDS - start)) s)" >&2
             rows+="$row"$'\n'

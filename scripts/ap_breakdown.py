@@ -45,12 +45,14 @@ def frames(gt, res):
             ious.append(float(M.iou([rle(p, h, w) for p in ps], [gr], [0]).max()) if ps else 0.0)
             areas.append(float(M.area(gr)))
     ious, areas = np.array(ious), np.array(areas)
-    print(f"ground-truth instance-frames {len(ious)}: mean best IoU {ious.mean():.3f}, "
-          f">= 0.5 {(ious >= .5).mean():.3f}, >= 0.75 {(ious >= .75).mean():.3f}")
+    print(
+        f"ground-truth instance-frames {len(ious)}: mean best IoU {ious.mean():.3f}, "
+        f">= 0.5 {(ious >= 0.5).mean():.3f}, >= 0.75 {(ious >= 0.75).mean():.3f}"
+    )
     for lo, hi in ((0, 1000), (1000, 4000), (4000, float("inf"))):
         m = (areas >= lo) & (areas < hi)
         if m.any():
-            print(f"  area [{lo}, {hi}) px: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= .5).mean():.3f}")
+            print(f"  area [{lo}, {hi}) px: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= 0.5).mean():.3f}")
 
 
 def oracle(gt, res, mode, out_path):
@@ -74,19 +76,28 @@ def oracle(gt, res, mode, out_path):
                     if iou > best:
                         best, hit = iou, a
             if hit is not None and best >= 0.5:
-                e = merged.setdefault((r["video_id"], hit["id"]), {
-                    "video_id": r["video_id"], "segs": [None] * v["length"], "cats": [], "scores": [], "gt_cat": hit["category_id"]})
+                e = merged.setdefault(
+                    (r["video_id"], hit["id"]),
+                    {"video_id": r["video_id"], "segs": [None] * v["length"], "cats": [], "scores": [], "gt_cat": hit["category_id"]},
+                )
                 if e["segs"][f] is None:
                     e["segs"][f] = s
                     e["cats"].append(r["category_id"])
                     e["scores"].append(r["score"])
             else:
-                t = leftovers.setdefault(n, {"video_id": r["video_id"], "category_id": r["category_id"], "score": r["score"],
-                                             "segmentations": [None] * v["length"]})
+                t = leftovers.setdefault(
+                    n, {"video_id": r["video_id"], "category_id": r["category_id"], "score": r["score"], "segmentations": [None] * v["length"]}
+                )
                 t["segmentations"][f] = s
-    out = [{"video_id": e["video_id"],
+    out = [
+        {
+            "video_id": e["video_id"],
             "category_id": e["gt_cat"] if mode == "class" else collections.Counter(e["cats"]).most_common(1)[0][0],
-            "score": float(np.mean(e["scores"])), "segmentations": e["segs"]} for e in merged.values()]
+            "score": float(np.mean(e["scores"])),
+            "segmentations": e["segs"],
+        }
+        for e in merged.values()
+    ]
     out += list(leftovers.values())
     with open(out_path, "w") as f:
         json.dump(out, f)

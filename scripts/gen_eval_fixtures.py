@@ -3,7 +3,7 @@
 
 The official evaluator is the copy of youtubevos/cocoapi's ytvos.py/ytvoseval.py shipped inside
 the PyPI wheel mmdet==3.3.0 (loaded by path, without importing mmdet itself), see
-notes/ytvis-eval.md §9. Needs: numpy, pycocotools, and `pip install --no-deps mmdet==3.3.0`.
+docs/evaluation.md §9. Needs: numpy, pycocotools, and `pip install --no-deps mmdet==3.3.0`.
 
 Usage:  .venv/bin/python scripts/gen_eval_fixtures.py [--count 320] [--seed 7] [--out tests/fixtures/eval]
 
@@ -12,6 +12,7 @@ Each fixture case_NNN.json = {"name", "kind", "gt", "results",
                "precision": flat [T,R,K,A,M] (only in some cases, to keep the folder small)}}
 Floats are written with repr(), so they round-trip exactly.
 """
+
 import argparse
 import contextlib
 import copy
@@ -54,6 +55,7 @@ def run_oracle(oracle, gt, results):
 
 # ---------------------------------------------------------------- masks and RLE
 
+
 def compressed(m):
     r = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
     return {"size": [int(m.shape[0]), int(m.shape[1])], "counts": r["counts"].decode("ascii")}
@@ -81,7 +83,7 @@ def blob(rng, h, w, big=False):
             bw = rng.integers(max(1, w // 4), max(2, 2 * w // 3 + 1))
         y, x = rng.integers(0, h - bh + 1), rng.integers(0, w - bw + 1)
         if rng.random() < 0.5:
-            m[y:y + bh, x:x + bw] = True
+            m[y : y + bh, x : x + bw] = True
         else:
             yy, xx = np.mgrid[0:h, 0:w]
             cy, cx = y + bh / 2, x + bw / 2
@@ -121,8 +123,7 @@ def make_case(rng, kind):
         else:
             h, w = int(rng.integers(3, 31)), int(rng.integers(3, 41))
         n = int(rng.integers(1, 4 if big else 7))
-        videos.append({"id": vid, "width": w, "height": h, "length": n,
-                       "file_names": [f"{vid}/{i:05d}.jpg" for i in range(n)]})
+        videos.append({"id": vid, "width": w, "height": h, "length": n, "file_names": [f"{vid}/{i:05d}.jpg" for i in range(n)]})
     rng.shuffle(videos)  # file order != id order
     uncompressed_gt = rng.random() < 0.5
     zero_id = rng.random() < 0.05
@@ -144,13 +145,23 @@ def make_case(rng, kind):
                 segs.append(enc)
                 areas.append(int(m.sum()))
             if rng.random() < 0.25:  # GT areas are trusted as given: exercise every area range
-                areas = [rng.choice([16384, 65536, 16383.5, 70000.25, 30000, 0, None, 5])
-                         if a is not None or rng.random() < 0.3 else a for a in areas]
+                areas = [
+                    rng.choice([16384, 65536, 16383.5, 70000.25, 30000, 0, None, 5]) if a is not None or rng.random() < 0.3 else a for a in areas
+                ]
                 areas = [None if a is None else (float(a) if isinstance(a, float) else int(a)) for a in areas]
             ann_id = 0 if (zero_id and next_id == 1) else next_id
             next_id += 1
-            anns.append({"id": ann_id, "video_id": vid, "category_id": cat, "segmentations": segs,
-                         "areas": areas, "bboxes": [None] * n, "iscrowd": int(rng.random() < 0.1)})
+            anns.append(
+                {
+                    "id": ann_id,
+                    "video_id": vid,
+                    "category_id": cat,
+                    "segmentations": segs,
+                    "areas": areas,
+                    "bboxes": [None] * n,
+                    "iscrowd": int(rng.random() < 0.1),
+                }
+            )
             masks[ann_id] = (vid, cat, track)
     cats = [{"id": c, "name": f"cat{c}", "supercategory": "thing"} for c in cat_ids]
     gt = {"info": {}, "licenses": [], "videos": videos, "categories": cats, "annotations": anns}
@@ -180,8 +191,9 @@ def make_case(rng, kind):
     if kind == "unknowncat":
         bad_cat = max(cat_ids) + 1
         for v in videos:
-            results.append({"video_id": v["id"], "category_id": bad_cat, "score": 0.5,
-                            "segmentations": dt_frames(v["height"], v["width"], v["length"], None)})
+            results.append(
+                {"video_id": v["id"], "category_id": bad_cat, "score": 0.5, "segmentations": dt_frames(v["height"], v["width"], v["length"], None)}
+            )
         return gt, results
     for ann in anns:
         vid, cat, track = masks[ann["id"]]
@@ -194,26 +206,28 @@ def make_case(rng, kind):
             elif u < 0.25:
                 n = n + int(rng.integers(1, 3))  # longer than the video
             c = cat if rng.random() < 0.85 else int(rng.choice(cat_ids))
-            results.append({"video_id": vid, "category_id": c, "score": score(),
-                            "segmentations": dt_frames(v["height"], v["width"], n, track)})
+            results.append({"video_id": vid, "category_id": c, "score": score(), "segmentations": dt_frames(v["height"], v["width"], n, track)})
     for v in videos:  # false positives, some in a category the GT lacks
         for _ in range(int(rng.integers(0, 4))):
             c = int(rng.choice(cat_ids)) if rng.random() < 0.9 else max(cat_ids) + 7
-            results.append({"video_id": v["id"], "category_id": c, "score": score(),
-                            "segmentations": dt_frames(v["height"], v["width"], v["length"], None)})
+            results.append(
+                {"video_id": v["id"], "category_id": c, "score": score(), "segmentations": dt_frames(v["height"], v["width"], v["length"], None)}
+            )
     if kind == "manydets":
         v = videos[0]
         c = anns[0]["category_id"] if anns else cat_ids[0]
         track = masks[anns[0]["id"]][2] if anns else None
         for _ in range(int(rng.integers(95, 130))):
-            results.append({"video_id": v["id"], "category_id": c, "score": score(),
-                            "segmentations": dt_frames(v["height"], v["width"], v["length"], track)})
+            results.append(
+                {"video_id": v["id"], "category_id": c, "score": score(), "segmentations": dt_frames(v["height"], v["width"], v["length"], track)}
+            )
     order = rng.permutation(len(results))
     results = [results[i] for i in order]
     if not results:  # the official loader cannot take an empty list
         v = videos[0]
-        results.append({"video_id": v["id"], "category_id": cat_ids[0], "score": 0.3,
-                        "segmentations": dt_frames(v["height"], v["width"], v["length"], None)})
+        results.append(
+            {"video_id": v["id"], "category_id": cat_ids[0], "score": 0.3, "segmentations": dt_frames(v["height"], v["width"], v["length"], None)}
+        )
     return gt, results
 
 
@@ -224,8 +238,7 @@ def expected_of(ev, with_precision):
         p = prec[:, :, k, 0, -1]
         p = p[p > -1]
         per_cat.append(float(np.mean(p)) if p.size else None)
-    out = {"stats": [float(x) for x in ev.stats], "per_category_ap": per_cat,
-           "recall": [float(x) for x in ev.eval["recall"].flatten()]}
+    out = {"stats": [float(x) for x in ev.stats], "per_category_ap": per_cat, "recall": [float(x) for x in ev.eval["recall"].flatten()]}
     if with_precision:
         out["precision"] = [float(x) for x in prec.flatten()]
     return out
@@ -245,8 +258,7 @@ def main():
         kind = kinds[i % len(kinds)]
         gt, results = make_case(rng, kind)
         ev = run_oracle(oracle, gt, results)
-        case = {"name": f"case_{i:03d}", "kind": kind, "gt": gt, "results": results,
-                "expected": expected_of(ev, with_precision=(i % 40 == 0))}
+        case = {"name": f"case_{i:03d}", "kind": kind, "gt": gt, "results": results, "expected": expected_of(ev, with_precision=(i % 40 == 0))}
         with open(os.path.join(args.out, f"case_{i:03d}.json"), "w") as f:
             json.dump(case, f, separators=(",", ":"))
 

@@ -106,8 +106,7 @@ def main(dirs):
                             if j != i and o[t - k] is not None:
                                 other.append(iou(tr[t], o[t - k]))
             same, other = np.array(same), np.array(other)
-            print(f"{d} gap {k}: {len(same)} same-track pairs (median IoU {np.median(same):.2f}), "
-                  f"{len(other)} pairs of different instances")
+            print(f"{d} gap {k}: {len(same)} same-track pairs (median IoU {np.median(same):.2f}), {len(other)} pairs of different instances")
             for th in THRESHOLDS:
                 print(f"  IoU >= {th:.2f}: same kept {np.mean(same >= th):6.1%}   different passed {np.mean(other >= th):7.3%}")
         print(f"{d}: the iou association on ground-truth masks")

@@ -21,18 +21,7 @@ mkdir -p "$work"
 for i in "${!variants[@]}"; do
     v="${variants[$i]}"
     out="$work/variant$i.onnx"
-    "$root/.venv/bin/python" - "$model" "$out" "$v" <<'PY'
-import json, sys
-import onnx
-src, dst, patch = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-m = onnx.load(src)
-props = {p.key: p for p in m.metadata_props}
-post = json.loads(props["ifa.post"].value)
-post.update(patch)
-props["ifa.post"].value = json.dumps(post)
-onnx.save(m, dst)
-print(f"variant: ifa.post = {json.dumps(post)}", file=sys.stderr)
-PY
+    "$root/.venv/bin/python" "$root/scripts/set_post.py" "$model" "$out" "$v"
     echo "### ifa.post $v"
     "$root/scripts/ablation.sh" -o "$work/variant$i" --associations flow --refs model "$out" "$@"
 done

@@ -62,5 +62,10 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "cargo not found: install Rust 1.95 with rustup first" >&2; exit 1
 fi
+# The test command checks formatting and lints (rustup's default profile has both).
+if ! { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1 && command -v rustup >/dev/null; then
+  log "adding rustfmt and clippy"
+  rustup component add rustfmt clippy
+fi
 log "building ifa (release; about 10 minutes the first time)"
 cargo build --release --locked

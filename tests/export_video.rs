@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use ifa::decode::{VideoReader, probe};
 use ifa::export::meta::{SourceMeta, sidecar_path};
 use ifa::export::{EncodeOptions, ExportError, ExportJob, export_video};
-use ifa::infer::pipeline::Pipeline;
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
-use ifa::present::scene::{Layers, SceneOptions, blend_channel, track_color};
+use ifa::overlay::scene::{Layers, SceneOptions, blend_channel, track_color};
+use ifa::runtime::Pipeline;
 
 fn tiny() -> PathBuf {
     common::root().join("tests/runtime_fixtures/tiny.onnx")

@@ -12,8 +12,8 @@ use std::process::Command;
 use ifa::assemble::tracker::Decision;
 use ifa::assemble::{Association, AssociationParams, FrameResult};
 use ifa::frame::RgbFrame;
-use ifa::infer::pipeline::{Pipeline, PipelineError, PipelineOptions};
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
+use ifa::runtime::{Pipeline, PipelineError, PipelineOptions};
 
 fn tiny() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runtime_fixtures/tiny.onnx")
@@ -180,4 +180,30 @@ fn ifa_run_takes_the_ablation_flags_and_says_what_it_ran() {
         assert!(!out.status.success() && err.contains(says), "{flags:?}: {err}");
         assert!(!json.exists(), "a refused run writes no results");
     }
+}
+
+#[test]
+fn ifa_run_summary_json_has_the_numbers_scripts_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = common::small_clip(dir.path(), "clip.mp4", 8);
+    let (json, summary) = (dir.path().join("res.json"), dir.path().join("summary.json"));
+    let s = summary.to_str().unwrap();
+    let out = ifa_run(&video, &["--association", "center", "--refs", "2", "--summary-json", s], &json);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(v["frames"], 8);
+    assert_eq!(v["association"], "center");
+    assert_eq!(v["provider"], "CPU");
+    assert_eq!(v["refs"], serde_json::json!({"count": 2, "first_frame": true, "step": 1, "model_count": 3}));
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["tracks"].as_u64().unwrap() as usize, results.as_array().unwrap().len());
+    assert!(v["fps"].as_f64().unwrap() > 0.0 && v["seconds"].as_f64().unwrap() > 0.0);
+    let ms = &v["stage_ms"];
+    assert!(ms["inference"].as_f64().unwrap() > 0.0 && ms["decode"].as_f64().unwrap() > 0.0);
+    let parts: f64 = ["decode", "preprocess", "inference", "postprocess", "assembly", "render"]
+        .iter()
+        .map(|k| ms[*k].as_f64().unwrap())
+        .sum();
+    assert!((parts - ms["total"].as_f64().unwrap()).abs() < 1e-6);
 }

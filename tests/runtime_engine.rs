@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use ifa::frame::RgbFrame;
-use ifa::infer::pipeline::Pipeline;
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
 use ifa::rle::{Rle, RleJson};
+use ifa::runtime::Pipeline;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -51,7 +51,7 @@ fn streaming_memory_references_and_results() {
     for t in 0..8 {
         let mut r = p.process(&frame(t, w, h), t as f64 * 0.1).expect("frame runs");
         assert_eq!(r.index, t);
-        assert_eq!(r.refs, ifa::infer::refs::reference_frames(t, &c.refs), "frame {t}");
+        assert_eq!(r.refs, ifa::model::refs::reference_frames(t, &c.refs), "frame {t}");
         // Memory: the first frame plus what the next frames can still ask for.
         let mem = p.engine().memory_frames();
         assert!(mem.len() <= c.refs.count, "memory {mem:?} at frame {t}");

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use ifa::assemble::Assembler;
-use ifa::assemble::maps::HeadMaps;
 use ifa::assemble::tracker::Decision;
-use ifa::infer::contract::{PostParams, RefsPolicy};
+use ifa::model::HeadMaps;
+use ifa::model::{PostParams, RefsPolicy};
 use serde_json::Value;
 
 fn fixtures() -> (Value, Vec<u8>) {
@@ -54,7 +54,7 @@ fn rust_assembly_matches_the_python_reference_on_20_clips() {
         for (t, fr) in clip["frames"].as_array().expect("frames").iter().enumerate() {
             let ref_frames: Vec<usize> = fr["refs"].as_array().expect("refs").iter().map(u).collect();
             assert_eq!(
-                ifa::infer::refs::reference_frames(t, &refs),
+                ifa::model::refs::reference_frames(t, &refs),
                 ref_frames,
                 "clip {ci} frame {t}: reference choice"
             );

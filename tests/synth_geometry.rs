@@ -1,4 +1,5 @@
-//! The six classes render with the spec's geometry: read the masks back and measure them.
+//! The six classes render with the geometry of docs/shapes-world.md: read the masks back and
+//! measure them.
 
 mod synth_util;
 

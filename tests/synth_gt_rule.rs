@@ -1,5 +1,5 @@
-//! Ground truth follows the spec's rule: a pixel belongs to the topmost instance covering at
-//! least half of it. And the picture blends by coverage.
+//! Ground truth follows the rule of docs/shapes-world.md: a pixel belongs to the topmost
+//! instance covering at least half of it. And the picture blends by coverage.
 
 use ifa::synth::{Fill, Pose, Scene, Shape, Track};
 use rand::{Rng, SeedableRng};

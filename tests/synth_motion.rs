@@ -1,5 +1,5 @@
-//! Planned videos stay within the spec's ranges: sizes, speeds, size changes, rotation, presets;
-//! identities survive full occlusion; an instance that leaves never comes back.
+//! Planned videos stay within the ranges of docs/shapes-world.md: sizes, speeds, size changes,
+//! rotation, presets; identities survive full occlusion; an instance that leaves never comes back.
 
 mod synth_util;
 

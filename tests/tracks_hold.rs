@@ -35,7 +35,14 @@ fn render(scene: &Scene, path: &Path) -> Vec<Vec<u8>> {
 /// `ifa run` with the shipped model; per predicted track, its per-frame masks (row-major).
 fn ifa_run(video: &Path, json: &Path) -> Vec<Vec<Option<Vec<u8>>>> {
     let out = Command::new(env!("CARGO_BIN_EXE_ifa"))
-        .args(["run".as_ref(), video.as_os_str(), "--device".as_ref(), "cpu".as_ref(), "--json".as_ref(), json.as_os_str()])
+        .args([
+            "run".as_ref(),
+            video.as_os_str(),
+            "--device".as_ref(),
+            "cpu".as_ref(),
+            "--json".as_ref(),
+            json.as_os_str(),
+        ])
         .output()
         .expect("ifa runs");
     assert!(out.status.success(), "ifa run: {}", String::from_utf8_lossy(&out.stderr));
@@ -48,7 +55,12 @@ fn ifa_run(video: &Path, json: &Path) -> Vec<Vec<Option<Vec<u8>>>> {
 
 /// For ground-truth label `k`: per frame where at least `min_px` of it is visible, the predicted
 /// track whose mask overlaps it with IoU >= 0.5 (None if no track does).
-fn matched_tracks(labels: &[Vec<u8>], k: u8, tracks: &[Vec<Option<Vec<u8>>>], min_px: usize) -> Vec<(usize, Option<usize>)> {
+fn matched_tracks(
+    labels: &[Vec<u8>],
+    k: u8,
+    tracks: &[Vec<Option<Vec<u8>>>],
+    min_px: usize,
+) -> Vec<(usize, Option<usize>)> {
     let mut out = Vec::new();
     for (t, lab) in labels.iter().enumerate() {
         let gt: Vec<bool> = lab.iter().map(|&l| l == k).collect();
@@ -127,9 +139,14 @@ fn crossing_clones_keep_both_tracks() {
         poses: (0..n).map(|t| pose(x0 + dx * t as f32, y0 + dy * t as f32, 45.0, depth)).collect(),
         clone_group: Some(1),
     };
-    let scene =
-        Scene::still(W, H, n, [90.0, 160.0, 110.0], vec![mk(100.0, 5.0, 150.0, 0.5, 2), mk(540.0, -5.0, 210.0, -0.5, 1)])
-            .unwrap();
+    let scene = Scene::still(
+        W,
+        H,
+        n,
+        [90.0, 160.0, 110.0],
+        vec![mk(100.0, 5.0, 150.0, 0.5, 2), mk(540.0, -5.0, 210.0, -0.5, 1)],
+    )
+    .unwrap();
     let video = dir.path().join("cross.mp4");
     let labels = render(&scene, &video);
     let tracks = ifa_run(&video, &dir.path().join("cross.json"));

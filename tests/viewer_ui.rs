@@ -15,12 +15,12 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use ifa::assemble::Assembler;
-use ifa::assemble::maps::HeadMaps;
 use ifa::decode::DecodedFrame;
-use ifa::infer::contract::{PostParams, RefsPolicy};
-use ifa::infer::preprocess::Letterbox;
+use ifa::model::HeadMaps;
+use ifa::model::Letterbox;
+use ifa::model::{PostParams, RefsPolicy};
+use ifa::overlay::scene::{FrameRecord, PALETTE, blend_channel};
 use ifa::present::pipeline::{FrameProcessor, Processed, ProcessorInfo, StageTimes};
-use ifa::present::scene::{FrameRecord, PALETTE, blend_channel};
 use ifa::present::{ModelSource, ViewerApp, ViewerConfig};
 
 const IN_W: usize = 160;
@@ -95,7 +95,7 @@ impl FrameProcessor for SquareProcessor {
         }
         self.centers.push((cy, cx));
         let refs: Vec<usize> =
-            ifa::infer::refs::reference_frames(f.index, &RefsPolicy { count: 2, first_frame: true, step: 1 });
+            ifa::model::refs::reference_frames(f.index, &RefsPolicy { count: 2, first_frame: true, step: 1 });
         let mut m = HeadMaps { h, w, num_classes: 2, refs: refs.clone(), ..HeadMaps::default() };
         m.semantic = vec![0.0; 3 * n];
         m.center = vec![0.0; n];

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ifa::present::scene::{PALETTE, blend_channel};
+use ifa::overlay::scene::{PALETTE, blend_channel};
 
 struct Kill(Child);
 impl Drop for Kill {

@@ -1,5 +1,5 @@
 //! How a detection is compared with the identified instances of a reference frame: the
-//! method's instance flow, and two baselines for the ablation (method §2 against matching by
+//! method's instance flow, and two baselines for the ablation (docs/method.md §2 against matching by
 //! nearest center and by mask IoU). All three share the tracker's reference order, fall-back
 //! and one-to-one greedy assignment; only the comparison differs.
 

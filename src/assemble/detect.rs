@@ -1,12 +1,12 @@
-//! Per-frame post-processing (method §2 steps 1–4): centers, grouping, class and score, and
+//! Per-frame post-processing (docs/method.md §2 steps 1–4): centers, grouping, class and score, and
 //! each instance's flow towards every reference.
 //!
 //! `training/ifa_train/postprocess.py` is the line-by-line numpy twin of this file; the parity
 //! test (`tests/runtime_parity.rs`) holds them together. Float rules both sides follow: grouping
 //! distances in f32 (no fused multiply-add), sums for means in f64, ties go to the lower index.
 
-use super::maps::HeadMaps;
-use crate::infer::contract::PostParams;
+use crate::model::HeadMaps;
+use crate::model::PostParams;
 
 /// A detected center: a local maximum of the heatmap.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -78,6 +78,7 @@ pub fn extract_centers(heat: &[f32], h: usize, w: usize, p: &PostParams, pooled:
 }
 
 /// Detections of one frame; `scratch.group` afterwards maps each cell to its detection.
+#[allow(clippy::too_many_lines)] // one pass per step, mirrored line by line in postprocess.py; split both together
 pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> Vec<Detection> {
     let (h, w, n) = (maps.h, maps.w, maps.cells());
     let k1 = maps.num_classes + 1;

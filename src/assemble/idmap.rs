@@ -6,7 +6,7 @@
 //! upsampling each instance's mask bilinearly and taking the argmax, so edges are smooth
 //! rather than 4/s-pixel blocks as with nearest-cell lookup, at the cost of four reads.
 
-use crate::infer::preprocess::Letterbox;
+use crate::model::Letterbox;
 
 #[derive(Clone, Copy, Debug)]
 struct Tap {

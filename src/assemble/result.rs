@@ -4,9 +4,8 @@ use std::time::{Duration, Instant};
 
 use super::association::AssociationParams;
 use super::detect::{DetectScratch, detect};
-use super::maps::HeadMaps;
 use super::tracker::{TrackedInstance, Tracker};
-use crate::infer::contract::{PostParams, RefsPolicy};
+use crate::model::{HeadMaps, PostParams, RefsPolicy};
 
 /// Everything known about one frame after assembly.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -27,8 +27,8 @@ use std::collections::BTreeMap;
 
 use super::association::{Association, AssociationParams, mask_ious};
 use super::detect::Detection;
-use crate::infer::contract::RefsPolicy;
-use crate::infer::refs::retain_from;
+use crate::model::RefsPolicy;
+use crate::model::refs::retain_from;
 
 /// What the detection met in one reference.
 #[derive(Clone, Debug, PartialEq)]
@@ -678,7 +678,7 @@ mod tests {
     /// References: the 2 most recent frames, no first frame (so only the keep-alive can bridge).
     fn recent_only(t: &Tracker, frame: usize) -> Vec<usize> {
         let p = t.policy();
-        crate::infer::refs::reference_frames(frame, &p)
+        crate::model::refs::reference_frames(frame, &p)
     }
 
     #[test]
@@ -741,7 +741,7 @@ mod tests {
         for f in 1..=4 {
             t.step(
                 f,
-                &crate::infer::refs::reference_frames(f, &policy()),
+                &crate::model::refs::reference_frames(f, &policy()),
                 vec![det(10.0, 10.0, vec![[0.0; 2]; 3])],
                 &[],
             );

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use ifa::export::{EncodeOptions, ExportJob, export_video};
-use ifa::infer::pipeline::Pipeline;
-use ifa::present::scene::{Layers, SceneOptions};
+use ifa::overlay::scene::{Layers, SceneOptions};
+use ifa::runtime::Pipeline;
 
 /// Arguments of `ifa export`.
 #[derive(clap::Args, Debug)]

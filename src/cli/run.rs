@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use ifa::assemble::{AssociationParams, StageTimes};
 use ifa::decode::VideoReader;
 use ifa::export::results::ResultsCollector;
-use ifa::infer::pipeline::{Pipeline, PipelineOptions};
+use ifa::runtime::{Pipeline, PipelineOptions, RunSummary};
 
 /// Arguments of `ifa run`.
 #[derive(clap::Args, Debug)]
@@ -29,6 +29,9 @@ pub struct RunArgs {
     /// e.g. '{"max_hidden": 0}' to switch the keep-alive off.
     #[arg(long, value_name = "JSON")]
     pub post: Option<String>,
+    /// Write a JSON summary here: frames, tracks, mean ms per stage, fps, references used.
+    #[arg(long, value_name = "PATH")]
+    pub summary_json: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -127,6 +130,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         ms(sum.assembly),
         ms(sum.render)
     );
+    if let Some(path) = &args.summary_json {
+        let summary = RunSummary::new(frames, pipe.tracks().count(), &sum, wall).with_pipeline(&pipe);
+        summary.write(path).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! The YouTube-VIS video instance segmentation metric (video mask AP/AR), bit-exact with the
-//! official evaluator (`youtubevos/cocoapi` `ytvoseval.py`; see `notes/ytvis-eval.md`).
+//! official evaluator (`youtubevos/cocoapi` `ytvoseval.py`); `docs/evaluation.md` states every rule.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), ifa::eval::EvalError> {

@@ -1,6 +1,6 @@
 //! Draws a [`Scene`] onto a video frame on CPU, looking as the viewer paints it.
 //!
-//! One description for both painters: [`scene_shapes`] (in `present::overlay`) turns a scene
+//! One description for both painters: [`scene_shapes`] (in `overlay::shapes`) turns a scene
 //! into epaint shapes; the viewer adds them to its egui painter, the exporter tessellates them
 //! with epaint and rasterises the triangles (`raster.rs`). Masks use [`blend_masks`], the
 //! formula of the viewer's mask shader.
@@ -10,10 +10,10 @@ use egui::epaint::{ClippedShape, Primitive, Rect, TessellationOptions, Tessellat
 
 use super::raster::draw_mesh;
 use crate::frame::RgbFrame;
-use crate::present::overlay::scene_shapes;
 #[cfg(doc)]
-use crate::present::scene::blend_masks;
-use crate::present::scene::{Scene, blend_channel, track_color};
+use crate::overlay::scene::blend_masks;
+use crate::overlay::scene::{Scene, blend_channel, track_color};
+use crate::overlay::shapes::scene_shapes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnnotateError {
@@ -125,7 +125,7 @@ impl Annotator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::present::scene::{Label, Marker, PALETTE, Trail, blend_masks};
+    use crate::overlay::scene::{Label, Marker, PALETTE, Trail, blend_masks};
 
     fn grey(w: u32, h: u32) -> RgbFrame {
         RgbFrame::from_raw(w, h, vec![100; (w * h * 3) as usize]).expect("size")

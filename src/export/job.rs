@@ -6,7 +6,7 @@
 //! use std::sync::Arc;
 //! use std::sync::atomic::AtomicBool;
 //! use ifa::export::{ExportJob, export_video};
-//! use ifa::infer::pipeline::Pipeline;
+//! use ifa::runtime::Pipeline;
 //! use ifa::infer::runtime::{SessionOptions, load_model};
 //!
 //! let model = load_model("models/ifa-shapes.onnx".as_ref(), &SessionOptions::default())?;
@@ -38,9 +38,9 @@ use crate::assemble::StageTimes;
 use crate::decode::{DecodeError, VideoReader};
 use crate::frame::RgbFrame;
 use crate::fsutil::AtomicFile;
-use crate::infer::pipeline::Pipeline;
 use crate::infer::stream::InferError;
-use crate::present::scene::{FrameRecord, SceneOptions, build_scene};
+use crate::overlay::scene::{FrameRecord, SceneOptions, build_scene};
+use crate::runtime::Pipeline;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -72,6 +72,8 @@ pub enum ExportError {
     Cancelled,
     #[error("internal: the encoder thread stopped")]
     EncoderPanicked,
+    #[error("cannot start the encoder thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// What to export.
@@ -173,6 +175,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Runs `job` with `pipe` (reset first: the export is a new stream). Checks `cancel` before
 /// every frame and returns [`ExportError::Cancelled`] once it is set; calls `progress` after
 /// every frame. Nothing is left at any output path unless the whole export succeeds.
+#[allow(clippy::too_many_lines)] // older than the limit; to be split (issue 14, item 2)
 pub fn export_video(
     job: &ExportJob,
     pipe: &mut Pipeline,
@@ -226,8 +229,12 @@ pub fn export_video(
         let (ready_tx, ready_rx) = crossbeam_channel::bounded::<Result<(), ExportError>>(1);
         let worker = encode.map(|(out, opts)| {
             let (scene, names) = (&job.scene, &class_names[..]);
-            scope.spawn(move || encode_frames(&out, w, h, &opts, &rx, &ready_tx, scene, names))
+            std::thread::Builder::new()
+                .name("ifa-encode".into())
+                .spawn_scoped(scope, move || encode_frames(&out, w, h, &opts, &rx, &ready_tx, scene, names))
+                .map_err(ExportError::Thread)
         });
+        let worker = worker.transpose()?;
         let finish_worker = |worker: Option<std::thread::ScopedJoinHandle<'_, _>>| match worker {
             Some(h) => h.join().map_err(|_| ExportError::EncoderPanicked)?,
             None => Ok(EncoderReport::default()),

@@ -3,7 +3,7 @@
 //! - [`encode`]: the H.264/yuv420p/faststart MP4 writer (audio carried over, atomic).
 //! - [`results`]: YouTube-VIS JSON and the per-frame CSV (shared with `ifa run`).
 //! - [`mots`]: per-frame 16-bit PNG instance-id masks in a folder written atomically.
-//! - [`annotate`]: draws a [`crate::present::scene::Scene`] onto an [`crate::frame::RgbFrame`]
+//! - [`annotate`]: draws a [`crate::overlay::scene::Scene`] onto an [`crate::frame::RgbFrame`]
 //!   exactly as the viewer paints it (same shapes, tessellated by epaint, rasterised on CPU).
 //! - [`job`]: the whole export of one video, with progress and cancellation.
 

@@ -2,7 +2,7 @@
 //!
 //! Vertex colours and the texture are premultiplied sRGBA; they are multiplied and blended
 //! with `One, OneMinusSrcAlpha` in 8-bit sRGB values, like egui's renderer and like the mask
-//! formula of [`crate::present::scene`]. Pixel (x, y) is sampled at its centre (x + ½, y + ½);
+//! formula of [`crate::overlay::scene`]. Pixel (x, y) is sampled at its centre (x + ½, y + ½);
 //! shared triangle edges belong to one triangle only (top-left rule), so the feathered
 //! anti-aliasing edges epaint emits are never blended twice.
 

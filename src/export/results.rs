@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use crate::assemble::idmap::extents;
 use crate::assemble::{FrameResult, TrackInfo};
-use crate::infer::pipeline::Pipeline;
 use crate::rle::{RleError, RleJson, encode_label_map};
+use crate::runtime::Pipeline;
 
 /// The CSV's first line.
 pub const CSV_HEADER: &str =

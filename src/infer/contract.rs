@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ort::value::{TensorElementType, ValueType};
-use serde::Deserialize;
 
 use super::runtime::LoadedModel;
+use crate::model::{PostParams, RefsPolicy};
 
 /// The contract version this runtime understands.
 pub const CONTRACT_VERSION: &str = "1";
@@ -18,67 +18,6 @@ pub const CONTRACT_VERSION: &str = "1";
 pub struct ContractError {
     pub path: PathBuf,
     pub rule: String,
-}
-
-/// Which earlier frames serve as references (`ifa.refs`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefsPolicy {
-    /// Most references in all, first frame included.
-    pub count: usize,
-    pub first_frame: bool,
-    pub step: usize,
-}
-
-/// Post-processing defaults (`ifa.post`).
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostParams {
-    pub center_threshold: f32,
-    /// Max-pool kernel in stride-4 cells (odd).
-    pub nms_kernel: usize,
-    pub top_k: usize,
-    /// In input pixels.
-    pub match_distance: f32,
-    /// In stride-4 cells.
-    pub min_pixels: usize,
-    /// Frames a track may go unseen and still be re-linked (0: a track the references lose ends).
-    #[serde(default = "default_max_hidden")]
-    pub max_hidden: usize,
-    /// Gate of the re-link by motion, input pixels, at one hidden frame; it widens with the
-    /// square root of the frames hidden (see `assemble::tracker`).
-    #[serde(default = "default_relink_distance")]
-    pub relink_distance: f32,
-    /// Tracks seen in fewer frames are left out of the results (1: every track is reported).
-    #[serde(default = "default_min_track_frames")]
-    pub min_track_frames: usize,
-}
-
-fn default_max_hidden() -> usize {
-    PostParams::default().max_hidden
-}
-
-fn default_relink_distance() -> f32 {
-    PostParams::default().relink_distance
-}
-
-fn default_min_track_frames() -> usize {
-    PostParams::default().min_track_frames
-}
-
-impl Default for PostParams {
-    fn default() -> Self {
-        Self {
-            center_threshold: 0.1,
-            nms_kernel: 7,
-            top_k: 32,
-            match_distance: 24.0,
-            min_pixels: 4,
-            max_hidden: 50,
-            relink_distance: 32.0,
-            min_track_frames: 1,
-        }
-    }
 }
 
 /// Name, element type and shape (-1 = dynamic) of one graph input or output.

@@ -1,9 +1,8 @@
 //! Model inference: ONNX Runtime sessions, the model contract, pre-processing and the
-//! streaming reference memory.
+//! streaming reference memory. The types it shares with the assembly are [`crate::model`]'s;
+//! the pipeline that joins the two is [`crate::runtime`].
 
 pub mod contract;
-pub mod pipeline;
 pub mod preprocess;
-pub mod refs;
 pub mod runtime;
 pub mod stream;

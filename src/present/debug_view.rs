@@ -1,8 +1,8 @@
 //! Pictures of the raw network outputs of one frame (the debug views).
 
-use crate::assemble::maps::HeadMaps;
+use crate::model::HeadMaps;
 
-use super::scene::PALETTE;
+use crate::overlay::scene::PALETTE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DebugMap {

@@ -11,8 +11,8 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 
 use super::dialog::{SaveRequest, beside};
 use crate::export::{ExportError, ExportJob, ExportProgress, ExportSummary, export_video};
-use crate::infer::pipeline::Pipeline;
 use crate::infer::runtime::{SessionOptions, load_model};
+use crate::runtime::Pipeline;
 
 /// One kind of export output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

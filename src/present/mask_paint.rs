@@ -6,7 +6,7 @@ use std::sync::Arc;
 use eframe::egui_wgpu::{self, wgpu};
 
 use super::gpu_pass;
-use super::scene::PALETTE;
+use crate::overlay::scene::PALETTE;
 
 const SHADER: &str = include_str!("../../shaders/masks.wgsl");
 
@@ -162,7 +162,7 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
 mod tests {
     use super::*;
     use crate::assemble::idmap::IdMapper;
-    use crate::infer::preprocess::Letterbox;
+    use crate::model::Letterbox;
 
     /// Every pixel that the CPU twin of the shader colours lies inside the region, and a small
     /// blob gives a small region.

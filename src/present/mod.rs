@@ -1,9 +1,7 @@
 //! The desktop viewer (`ifa view`): an eframe/wgpu app over background decode, inference and
 //! display threads.
 //!
-//! - [`scene`]: what to draw (palette, mask blend formula, overlays, per-frame records); shared
-//!   with the exporter, independent of egui; [`overlay`]: that scene as epaint shapes, drawn by
-//!   the viewer's painter and by the exporter's CPU rasteriser alike.
+//! - What to draw is [`crate::overlay`], shared with the exporter; here it is painted with egui.
 //! - [`pipeline`]: the threads and their messages; [`cache`]: memory-budgeted frame caches.
 //! - [`app`]: state and event handling; [`ui`]: the panels; [`mask_paint`]: GPU mask colouring
 //!   (`shaders/masks.wgsl`); [`commands`]: shortcuts, menus and help from one table.
@@ -20,11 +18,9 @@ pub mod export_task;
 pub mod export_window;
 pub mod gpu_pass;
 pub mod mask_paint;
-pub mod overlay;
 pub mod pipeline;
 pub mod priority;
 pub mod recent;
-pub mod scene;
 pub mod stats;
 pub mod ui;
 pub mod video_paint;

@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 
-use super::scene::FrameRecord;
 pub use crate::assemble::StageTimes;
-use crate::assemble::maps::HeadMaps;
 use crate::decode::{DecodedFrame, VideoInfo, VideoReader};
 use crate::frame::RgbFrame;
-use crate::infer::pipeline::Pipeline;
 use crate::infer::runtime::LoadedModel;
+use crate::model::HeadMaps;
+use crate::overlay::scene::FrameRecord;
+use crate::runtime::Pipeline;
 
 /// One frame through the model.
 #[derive(Debug)]

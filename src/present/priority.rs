@@ -39,14 +39,18 @@ mod tests {
     #[test]
     fn lowers_only_the_calling_thread() {
         let before = current_thread_nice();
-        let (inside, child) = std::thread::spawn(|| {
-            lower_current_thread(WORKER_NICE);
-            let inside = current_thread_nice();
-            let child = std::thread::spawn(current_thread_nice).join().expect("child thread");
-            (inside, child)
-        })
-        .join()
-        .expect("worker thread");
+        let named = |name: &str| std::thread::Builder::new().name(name.to_owned());
+        let (inside, child) = named("nice-worker")
+            .spawn(move || {
+                lower_current_thread(WORKER_NICE);
+                let inside = current_thread_nice();
+                let child =
+                    named("nice-child").spawn(current_thread_nice).expect("spawn").join().expect("child thread");
+                (inside, child)
+            })
+            .expect("spawn")
+            .join()
+            .expect("worker thread");
         if cfg!(target_os = "linux") {
             assert_eq!(inside, Some(WORKER_NICE.max(before.unwrap_or(0))));
             assert_eq!(child, inside, "threads spawned afterwards inherit it");

@@ -9,11 +9,11 @@ use super::app::{ModelStatus, ProcessingState, ViewerApp};
 use super::commands::UiCommand;
 use super::debug_view::{self, DebugMap};
 use super::mask_paint::{MaskCallback, MaskFrame, mask_region};
-use super::overlay::color32;
-use super::scene::{Scene, build_scene, track_color};
 use super::stats::{mib, resident_bytes};
 use super::video_paint::VideoCallback;
 use crate::assemble::tracker::describe_with_gap;
+use crate::overlay::scene::{Scene, build_scene, track_color};
+use crate::overlay::shapes::color32;
 
 pub fn draw(app: &mut ViewerApp, ui: &mut egui::Ui) {
     // Panels are not filled: the frame is cleared with the panel colour (`ViewerApp::clear_color`),
@@ -368,7 +368,7 @@ fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
 
 fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: Rect, size: Vec2) {
     let (Some(rec), Some((iw, ih))) = (app.shown_record(), app.model_input_size()) else { return };
-    let lb = crate::infer::preprocess::Letterbox::new(size.x as u32, size.y as u32, iw, ih);
+    let lb = crate::model::Letterbox::new(size.x as u32, size.y as u32, iw, ih);
     let (sx, sy) = lb.axis_scales();
     let mut cells = rec.cells.decode();
     for c in &mut cells {
@@ -403,7 +403,7 @@ fn pick(app: &ViewerApp, v: [f32; 2]) -> Option<u32> {
     if let Some((iw, ih)) = app.model_input_size()
         && let Some(s) = app.picture_size()
     {
-        let lb = crate::infer::preprocess::Letterbox::new(s[0] as u32, s[1] as u32, iw, ih);
+        let lb = crate::model::Letterbox::new(s[0] as u32, s[1] as u32, iw, ih);
         let (y, x) = lb.to_input(f64::from(v[1]), f64::from(v[0]));
         let (i, j) = (((y - 1.5) / 4.0).round(), ((x - 1.5) / 4.0).round());
         if i >= 0.0 && j >= 0.0 && (i as usize) < rec.cells.h && (j as usize) < rec.cells.w {
@@ -424,7 +424,9 @@ fn pick(app: &ViewerApp, v: [f32; 2]) -> Option<u32> {
 
 fn paint_scene(scene: &Scene, p: &egui::Painter, vr: &VideoRect) {
     // The same shapes the exporter rasterises into the annotated video.
-    p.extend(super::overlay::scene_shapes(scene, &|q| vr.to_screen(q), &mut |t, f, c| p.layout_no_wrap(t, f, c)));
+    p.extend(crate::overlay::shapes::scene_shapes(scene, &|q| vr.to_screen(q), &mut |t, f, c| {
+        p.layout_no_wrap(t, f, c)
+    }));
 }
 
 fn windows(app: &mut ViewerApp, ctx: &egui::Context) {

@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn pycocotools_examples() {
-        // Examples checked against pycocotools (notes/ytvis-eval.md §7).
+        // Examples checked against pycocotools (docs/evaluation.md §7).
         let cases: &[(&[u32], &str)] = &[
             (&[5, 2, 5], "525"),
             (&[0, 4], "04"),

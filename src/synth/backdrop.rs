@@ -53,11 +53,10 @@ impl Backdrop {
     /// A random background of any kind. `short` is the frame's short side in pixels.
     pub fn random(rng: &mut impl Rng, extent: [f32; 4], short: f32, styles: Styles) -> Self {
         let kind = match (styles, rng.random_range(0..100u32)) {
-            (Styles::Heldout, 0..50) => BackdropKind::Tiles,
+            (Styles::Heldout, 0..50) | (Styles::All, 50..70) => BackdropKind::Tiles,
             (Styles::Heldout, _) => BackdropKind::Photo,
             (_, 0..30) => BackdropKind::Noise,
             (_, 30..50) => BackdropKind::Gradient,
-            (Styles::All, 50..70) => BackdropKind::Tiles,
             _ => BackdropKind::Photo,
         };
         let mut b = Self::blank(kind, extent);

@@ -1,5 +1,5 @@
-//! The shapes world (`/work/shared/synth-world.md`): procedural videos of six shape classes
-//! with exact ground truth, written in YouTube-VIS layout.
+//! The shapes world (`docs/shapes-world.md`, "the spec" in this module's comments): procedural
+//! videos of six shape classes with exact ground truth, written in YouTube-VIS layout.
 //!
 //! - [`SynthConfig`] says what to render; [`write_dataset`] renders and writes a data set.
 //! - [`plan_video`] plans one video as a [`Scene`]; [`Scene::render`] draws any frame of it
@@ -14,6 +14,8 @@ mod error;
 mod fill;
 mod noise;
 mod photos;
+// `plan_video` is older than the line limit (issue 14, item 2).
+#[allow(clippy::too_many_lines)]
 mod plan;
 mod preset;
 mod raster;

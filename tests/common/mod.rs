@@ -75,6 +75,7 @@ impl Clips {
 
 const SRC: &str = "testsrc2=size=320x240:rate=25";
 
+#[allow(clippy::too_many_lines)] // one table of ffmpeg clip recipes, read top to bottom
 pub fn clips() -> &'static Clips {
     static CLIPS: OnceLock<Clips> = OnceLock::new();
     CLIPS.get_or_init(|| {

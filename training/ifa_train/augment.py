@@ -74,7 +74,7 @@ class _Fill:
             gx = np.clip((dx / (2 * self.scale) + 0.5) * 5, 0, 4.999)
             y0, x0 = gy.astype(np.int64), gx.astype(np.int64)
             fy, fx = gy - y0, gx - x0
-            t = (g[y0, x0] * (1 - fy) * (1 - fx) + g[y0 + 1, x0] * fy * (1 - fx) + g[y0, x0 + 1] * (1 - fy) * fx + g[y0 + 1, x0 + 1] * fy * fx)
+            t = g[y0, x0] * (1 - fy) * (1 - fx) + g[y0 + 1, x0] * fy * (1 - fx) + g[y0, x0 + 1] * (1 - fy) * fx + g[y0 + 1, x0 + 1] * fy * fx
         col = self.c0[None] * (1 - t[:, None]) + self.c1[None] * t[:, None]
         if self.shade:
             s = (dx * math.cos(self.shade_angle) + dy * math.sin(self.shade_angle)) / self.scale
@@ -94,7 +94,7 @@ def _background(rng: np.random.Generator, h: int, w: int, tiles: bool = True) ->
     c0, c1 = _rand_colour(rng), _rand_colour(rng)
     if kind == 1:
         a = rng.uniform(0, 2 * math.pi)
-        t = (xx * math.cos(a) + yy * math.sin(a))
+        t = xx * math.cos(a) + yy * math.sin(a)
         t = (t - t.min()) / max(1e-6, float(t.max() - t.min()))
     else:
         p = rng.uniform(6, 40)

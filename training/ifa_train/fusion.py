@@ -20,7 +20,7 @@ from .layers import conv_bn_relu, coord_channels
 class CrossFrameAttention(nn.Module):
     """Queries from the target, keys/values from the reference, softmax over reference positions.
 
-    Our choice beyond method.md: queries and keys share one 1x1 projection and the affinity is a
+    Our choice beyond docs/method.md: queries and keys share one 1x1 projection and the affinity is a
     cosine with a learnable temperature (start 16), i.e. q.k/sqrt(d) on vectors normalised to
     length sqrt(d), times a gain. Identical appearance then already attends strongly at
     initialisation; with separate random projections and plain 1/sqrt(d) scaling the softmax

@@ -1,4 +1,4 @@
-"""Losses of method.md §3: semantic CE, center MSE, foreground L1 on Ot/Or, shape consistency."""
+"""Losses of docs/method.md §3: semantic CE, center MSE, foreground L1 on Ot/Or, shape consistency."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Reference post-processing and assembly in numpy: the twin of the Rust runtime.
 
 Line-by-line twin of src/assemble/detect.rs (centers, grouping, class, score, instance flow),
-src/assemble/tracker.rs (identities by instance flow), src/infer/refs.rs (reference choice)
+src/assemble/tracker.rs (identities by instance flow), src/model/refs.rs (reference choice)
 and src/assemble/idmap.rs (id maps at the video's resolution). tests/runtime_parity.rs checks
 that both give the same instances and tracks on the fixtures that
 tests/runtime_fixtures/make_parity.py writes with this module.
@@ -33,7 +33,8 @@ DEFAULT_POST = {
 }
 
 
-# --- reference choice (src/infer/refs.rs) --------------------------------------------------
+# --- reference choice (src/model/refs.rs) --------------------------------------------------
+
 
 def _recent_slots(refs: dict) -> int:
     return max(refs["count"] - 1, 0) if refs["first_frame"] else refs["count"]
@@ -61,6 +62,7 @@ def retain_from(t: int, refs: dict) -> int:
 
 
 # --- per-frame detection (src/assemble/detect.rs) ------------------------------------------
+
 
 @dataclass
 class Detection:
@@ -141,14 +143,22 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
             fy = (inter[r, 0].reshape(n)[cells].astype(np.float64) - ty).sum() / nc
             fx = (inter[r, 1].reshape(n)[cells].astype(np.float64) - tx).sum() / nc
             flows.append((float(fy), float(fx)))
-        dets.append(Detection(
-            cell=(int(ci[k]), int(cj[k])), heat=float(heat_k), position=(float(cy[k]), float(cx[k])),
-            class_id=cls, score=score, cells=int(cells.size), flows=flows,
-        ))
+        dets.append(
+            Detection(
+                cell=(int(ci[k]), int(cj[k])),
+                heat=float(heat_k),
+                position=(float(cy[k]), float(cx[k])),
+                class_id=cls,
+                score=score,
+                cells=int(cells.size),
+                flows=flows,
+            )
+        )
     return dets, group
 
 
 # --- identities across frames (src/assemble/tracker.rs) ------------------------------------
+
 
 @dataclass
 class Decision:
@@ -229,9 +239,7 @@ class Tracker:
     def step(self, frame: int, refs: list[int], dets: list[Detection]) -> list[TrackedInstance]:
         thr = self.thr
         ref_sets = [self.memory.get(r, []) for r in refs]
-        warped = [
-            [(d.position[0] + d.flows[s][0], d.position[1] + d.flows[s][1]) for s in range(len(refs))] for d in dets
-        ]
+        warped = [[(d.position[0] + d.flows[s][0], d.position[1] + d.flows[s][1]) for s in range(len(refs))] for d in dets]
         assigned: list[tuple[int, Decision] | None] = [None] * len(dets)
         taken: set[int] = set()
         had_candidate = [False] * len(dets)
@@ -289,15 +297,13 @@ class Tracker:
         self.memory = {f: v for f, v in self.memory.items() if f >= keep or (first and f == 0)}
         return out
 
-
     def _relink(self, frame, refs, dets, warped, assigned, taken) -> None:
         """Keep-alive (tracker.rs `Tracker::relink`): unexplained detections against tracks
         unseen in this frame for at most max_hidden frames, by predicted center."""
         if self.max_hidden == 0 or not refs:
             return
         lost = [
-            t for _, t in sorted(self.tracks.items())
-            if t.last_frame < frame and frame - t.last_frame - 1 <= self.max_hidden and t.id not in taken
+            t for _, t in sorted(self.tracks.items()) if t.last_frame < frame and frame - t.last_frame - 1 <= self.max_hidden and t.id not in taken
         ]
         if not lost:
             return
@@ -329,9 +335,7 @@ class Assembler:
 
     def __init__(self, post: dict, refs: dict, num_classes: int):
         self.post = post
-        self.tracker = Tracker(
-            refs, post["match_distance"], num_classes, post.get("max_hidden", 50), post.get("relink_distance", 32.0)
-        )
+        self.tracker = Tracker(refs, post["match_distance"], num_classes, post.get("max_hidden", 50), post.get("relink_distance", 32.0))
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):
         dets, group = detect(semantic, center, offset, inter if refs else None, self.post)
@@ -342,6 +346,7 @@ class Assembler:
 
 
 # --- id maps at the video's resolution (src/assemble/idmap.rs) -----------------------------
+
 
 def _taps(video_len: int, cells: int, scale: float):
     v = np.arange(video_len, dtype=np.float64)

@@ -1,4 +1,4 @@
-"""Training targets (method.md §3) from instance id maps, in input pixels.
+"""Training targets (docs/method.md §3) from instance id maps, in input pixels.
 
 Stride-4 cell (i, j) stands for input position (4i + 1.5, 4j + 1.5) (docs/model-contract.md).
 """
@@ -88,8 +88,9 @@ def small_instance_weights(ids: np.ndarray, n_tracks: int, ref_area: float, max_
     return w[ids.astype(np.int64)]
 
 
-def frame_targets(ids_t: np.ndarray, ids_r: np.ndarray, classes: np.ndarray, sigma: float,
-                  small_area: float = 0.0, small_max_weight: float = 1.0) -> dict[str, np.ndarray]:
+def frame_targets(
+    ids_t: np.ndarray, ids_r: np.ndarray, classes: np.ndarray, sigma: float, small_area: float = 0.0, small_max_weight: float = 1.0
+) -> dict[str, np.ndarray]:
     """All targets of one (target, reference) pair.
 
     ids_*: [H, W] instance index maps of the same video (same track numbering);

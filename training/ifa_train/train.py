@@ -200,10 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.init and not resume.exists():
         src = torch.load(a.init, map_location=device, weights_only=False)["model"]
         own = net.state_dict()
-        keep = {
-            k: v for k, v in src.items()
-            if k in own and own[k].shape == v.shape and not any(k.startswith(p) for p in a.init_skip)
-        }
+        keep = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape and not any(k.startswith(p) for p in a.init_skip)}
         net.load_state_dict(keep, strict=False)
         log(f"[train] initialised {len(keep)}/{len(own)} tensors from {a.init}")
     if resume.exists():
@@ -223,8 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == "cuda" else None)
     if rank == 0:
         (out / "config.json").write_text(to_json(cfg))
-        log(f"[train] {count_params(net)} parameters, {len(videos)} videos, {sum(v.length for v in videos)} frames, "
-            f"batch {cfg.batch_size} x {ws} process(es), input {in_h}x{in_w}, device {device}")
+        log(
+            f"[train] {count_params(net)} parameters, {len(videos)} videos, {sum(v.length for v in videos)} frames, "
+            f"batch {cfg.batch_size} x {ws} process(es), input {in_h}x{in_w}, device {device}"
+        )
     gen = torch.Generator().manual_seed(cfg.seed + 7 + rank)
     logf = open(out / "log.jsonl", "a") if rank == 0 else None
 
@@ -272,8 +271,23 @@ def main(argv: list[str] | None = None) -> int:
         if it % cfg.log_every == 0 and rank == 0:
             rec = {k: v / n_acc for k, v in acc.items()}
             rec.update(iter=it, lr=opt.param_groups[-1]["lr"], elapsed_min=elapsed / 60, s_data=t_data / n_acc, s_step=t_step / n_acc)
-            log("[train] it %d  %.1f min  lr %.2e  loss %.4f  (sem %.3f center %.4f off %.2f inter %.2f cons %.1f attn %.3f)  %.2fs/it (data %.2fs)" % (
-                it, elapsed / 60, rec["lr"], rec["total"], rec["sem"], rec["center"], rec["off"], rec["inter"], rec["cons"], rec["attn"], (t_data + t_step) / n_acc, t_data / n_acc))
+            log(
+                "[train] it %d  %.1f min  lr %.2e  loss %.4f  (sem %.3f center %.4f off %.2f inter %.2f cons %.1f attn %.3f)  %.2fs/it (data %.2fs)"
+                % (
+                    it,
+                    elapsed / 60,
+                    rec["lr"],
+                    rec["total"],
+                    rec["sem"],
+                    rec["center"],
+                    rec["off"],
+                    rec["inter"],
+                    rec["cons"],
+                    rec["attn"],
+                    (t_data + t_step) / n_acc,
+                    t_data / n_acc,
+                )
+            )
             logf.write(json.dumps(rec) + "\n")
             logf.flush()
             acc, n_acc, t_data, t_step = {}, 0, 0.0, 0.0

@@ -52,8 +52,5 @@ def load_dataset(root: str | Path, ann_file: str = "instances.json") -> Dataset:
     by_video: dict[int, list[Track]] = {}
     for a in js.get("annotations", []):
         by_video.setdefault(a["video_id"], []).append(Track(a["id"], a["category_id"], a["segmentations"]))
-    videos = [
-        Video(v["id"], v["width"], v["height"], list(v["file_names"]), by_video.get(v["id"], []))
-        for v in js["videos"]
-    ]
+    videos = [Video(v["id"], v["width"], v["height"], list(v["file_names"]), by_video.get(v["id"], [])) for v in js["videos"]]
     return Dataset(root, [c["name"] for c in cats], videos)

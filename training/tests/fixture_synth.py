@@ -1,6 +1,6 @@
 """A tiny shapes-world generator in YouTube-VIS format, for tests when `ifa synth` is missing.
 
-Not the project's generator: only enough of shared/synth-world.md (six classes, motion,
+Not the project's generator: only enough of docs/shapes-world.md (six classes, motion,
 occlusion by layering, JPEG frames, RLE masks) to exercise the training pipeline.
 """
 
@@ -19,7 +19,10 @@ CLASSES = ["disc", "square", "triangle", "star", "ring", "cross"]
 
 def _polygon(cls: str, cx: float, cy: float, r: float, rot: float) -> list[tuple[float, float]]:
     def ring_pts(rs, n, phase=0.0):
-        return [(cx + rr * math.cos(rot + phase + 2 * math.pi * i / n), cy + rr * math.sin(rot + phase + 2 * math.pi * i / n)) for i, rr in zip(range(n), rs)]
+        return [
+            (cx + rr * math.cos(rot + phase + 2 * math.pi * i / n), cy + rr * math.sin(rot + phase + 2 * math.pi * i / n))
+            for i, rr in zip(range(n), rs)
+        ]
 
     if cls == "square":
         return ring_pts([r] * 4, 4)
@@ -60,17 +63,19 @@ def generate(out: str | Path, videos: int = 2, frames: int = 8, width: int = 160
         n = int(rng.integers(1, 4))
         objs = []
         for _ in range(n):
-            objs.append({
-                "cls": int(rng.integers(0, 6)),
-                "p": rng.uniform([0.2 * height, 0.2 * width], [0.8 * height, 0.8 * width]),
-                "v": rng.uniform(-0.03, 0.03, 2) * width,
-                "r": rng.uniform(0.08, 0.22) * min(width, height),
-                "rot": rng.uniform(0, 2 * math.pi),
-                "w": rng.uniform(-0.1, 0.1),
-                "col": rng.integers(0, 256, 3),
-            })
+            objs.append(
+                {
+                    "cls": int(rng.integers(0, 6)),
+                    "p": rng.uniform([0.2 * height, 0.2 * width], [0.8 * height, 0.8 * width]),
+                    "v": rng.uniform(-0.03, 0.03, 2) * width,
+                    "r": rng.uniform(0.08, 0.22) * min(width, height),
+                    "rot": rng.uniform(0, 2 * math.pi),
+                    "w": rng.uniform(-0.1, 0.1),
+                    "col": rng.integers(0, 256, 3),
+                }
+            )
         bg0, bg1 = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-        bg = (bg0[None, None] * (1 - xx / width)[..., None] + bg1[None, None] * (xx / width)[..., None])
+        bg = bg0[None, None] * (1 - xx / width)[..., None] + bg1[None, None] * (xx / width)[..., None]
         segs = [[] for _ in objs]
         names = []
         for t in range(frames):
@@ -95,8 +100,17 @@ def generate(out: str | Path, videos: int = 2, frames: int = 8, width: int = 160
         js["videos"].append({"id": vi, "width": width, "height": height, "length": frames, "file_names": names})
         for k, o in enumerate(objs):
             areas = [None if s is None else float(mask_utils.area({"size": s["size"], "counts": s["counts"].encode()})) for s in segs[k]]
-            js["annotations"].append({"id": ann_id, "video_id": vi, "category_id": o["cls"] + 1, "iscrowd": 0,
-                                      "segmentations": segs[k], "areas": areas, "bboxes": [None] * frames})
+            js["annotations"].append(
+                {
+                    "id": ann_id,
+                    "video_id": vi,
+                    "category_id": o["cls"] + 1,
+                    "iscrowd": 0,
+                    "segmentations": segs[k],
+                    "areas": areas,
+                    "bboxes": [None] * frames,
+                }
+            )
             ann_id += 1
     (out / "instances.json").write_text(json.dumps(js))
     return out

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ifa_train.backbone import EfficientNetLite0Backbone, load_lite0_pretrained, lite0_weights_path
+from ifa_train.backbone import EfficientNetLite0Backbone, lite0_weights_path, load_lite0_pretrained
 from ifa_train.config import IMAGENET_MEAN, IMAGENET_STD, ModelConfig
 from ifa_train.model import IFANet
 
@@ -44,7 +44,8 @@ def test_lite0_weights_load_completely_and_classify_photos():
     # Every backbone tensor of the file is used; only the ImageNet head (8 tensors) is left over.
     assert n == len(bb.state_dict()) == 288
     assert sorted(set(sd) - set(bb.state_dict())) == sorted(
-        ["_conv_head.weight", "_fc.weight", "_fc.bias"] + [f"_bn1.{k}" for k in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")]
+        ["_conv_head.weight", "_fc.weight", "_fc.bias"]
+        + [f"_bn1.{k}" for k in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")]
     )
     bb.eval()
     head = _classifier(sd)

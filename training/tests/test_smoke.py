@@ -6,12 +6,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import fixture_synth
 import numpy as np
 import onnx
 import pytest
 import torch
 
-import fixture_synth
 from ifa_train import export, train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,9 +70,19 @@ def test_frozen_temporal_ablation_and_diagnose(tmp_path: Path, capsys):
     assert train.main(common + ["--out", str(tmp_path / "base")]) == 0
     base = torch.load(tmp_path / "base" / "final.pt", map_location="cpu", weights_only=False)["model"]
     args = common + [
-        "--out", str(tmp_path / "concat"), "--init", str(tmp_path / "base" / "final.pt"),
-        "--init-skip", "tcf32", "tcf16", "inter_dec", "--train-only", "tcf", "inter_dec",
-        "--no-ref-targets", "--no-temporal-fusion",
+        "--out",
+        str(tmp_path / "concat"),
+        "--init",
+        str(tmp_path / "base" / "final.pt"),
+        "--init-skip",
+        "tcf32",
+        "tcf16",
+        "inter_dec",
+        "--train-only",
+        "tcf",
+        "inter_dec",
+        "--no-ref-targets",
+        "--no-temporal-fusion",
     ]
     assert train.main(args) == 0
     ck = torch.load(tmp_path / "concat" / "final.pt", map_location="cpu", weights_only=False)

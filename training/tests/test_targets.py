@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ifa_train.letterbox import letterbox_masks, letterbox_scale
-from ifa_train.targets import attention_targets, block_fractions, small_instance_weights, block_mode, centers_of_mass, frame_targets
+from ifa_train.targets import attention_targets, block_fractions, block_mode, centers_of_mass, frame_targets, small_instance_weights
 
 
 def test_letterbox_scale_fits_and_keeps_aspect():

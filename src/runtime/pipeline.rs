@@ -5,15 +5,16 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::contract::{ModelContract, RefsPolicy};
-use super::refs::{RefsLimitError, limit_policy};
-use super::runtime::{LoadedModel, Provider};
-use super::stream::{InferError, StreamEngine};
 use crate::assemble::AssociationParams;
 use crate::assemble::idmap::IdMapper;
 use crate::assemble::tracker::TrackInfo;
 use crate::assemble::{Assembler, FrameResult};
 use crate::frame::RgbFrame;
+use crate::infer::contract::ModelContract;
+use crate::infer::runtime::{LoadedModel, Provider};
+use crate::infer::stream::{InferError, StreamEngine};
+use crate::model::refs::{RefsLimitError, limit_policy};
+use crate::model::{HeadMaps, PostParams, RefsPolicy};
 
 /// Run-time choices that differ from the method's defaults (the ablation settings).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -104,7 +105,7 @@ impl Pipeline {
     }
 
     /// Overrides post-processing parameters (e.g. from the viewer); takes effect next frame.
-    pub fn set_post(&mut self, post: crate::infer::contract::PostParams) {
+    pub fn set_post(&mut self, post: PostParams) {
         self.assembler.set_params(post);
     }
 
@@ -116,7 +117,7 @@ impl Pipeline {
     }
 
     /// The raw head maps of the last frame run (for debug views).
-    pub fn last_maps(&self) -> &crate::assemble::maps::HeadMaps {
+    pub fn last_maps(&self) -> &HeadMaps {
         self.engine.maps()
     }
 

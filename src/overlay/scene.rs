@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use crate::assemble::idmap::IdMapper;
 use crate::assemble::{Decision, FrameResult};
 use crate::frame::RgbFrame;
-use crate::infer::preprocess::Letterbox;
+use crate::model::Letterbox;
 
 /// Track colours: distinct, saturated, readable on video; indexed by `(track_id - 1) % len`.
 pub const PALETTE: [[u8; 3]; 20] = [

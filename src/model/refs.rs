@@ -1,7 +1,7 @@
 //! Which earlier frames are a frame's references (`ifa.refs`), and which frames the memory
 //! must therefore keep.
 
-use super::contract::RefsPolicy;
+use super::params::RefsPolicy;
 
 /// A reference count the model's policy cannot give.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

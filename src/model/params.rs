@@ -1,0 +1,66 @@
+//! The model's post-processing parameters (`ifa.post`) and reference policy (`ifa.refs`): read
+//! from the model by `infer::contract`, used by the engine (which frames to keep and feed) and
+//! by the assembly (how to detect and match).
+
+use serde::Deserialize;
+
+/// Which earlier frames serve as references (`ifa.refs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefsPolicy {
+    /// Most references in all, first frame included.
+    pub count: usize,
+    pub first_frame: bool,
+    pub step: usize,
+}
+
+/// Post-processing defaults (`ifa.post`).
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostParams {
+    pub center_threshold: f32,
+    /// Max-pool kernel in stride-4 cells (odd).
+    pub nms_kernel: usize,
+    pub top_k: usize,
+    /// In input pixels.
+    pub match_distance: f32,
+    /// In stride-4 cells.
+    pub min_pixels: usize,
+    /// Frames a track may go unseen and still be re-linked (0: a track the references lose ends).
+    #[serde(default = "default_max_hidden")]
+    pub max_hidden: usize,
+    /// Gate of the re-link by motion, input pixels, at one hidden frame; it widens with the
+    /// square root of the frames hidden (see `assemble::tracker`).
+    #[serde(default = "default_relink_distance")]
+    pub relink_distance: f32,
+    /// Tracks seen in fewer frames are left out of the results (1: every track is reported).
+    #[serde(default = "default_min_track_frames")]
+    pub min_track_frames: usize,
+}
+
+fn default_max_hidden() -> usize {
+    PostParams::default().max_hidden
+}
+
+fn default_relink_distance() -> f32 {
+    PostParams::default().relink_distance
+}
+
+fn default_min_track_frames() -> usize {
+    PostParams::default().min_track_frames
+}
+
+impl Default for PostParams {
+    fn default() -> Self {
+        Self {
+            center_threshold: 0.1,
+            nms_kernel: 7,
+            top_k: 32,
+            match_distance: 24.0,
+            min_pixels: 4,
+            max_hidden: 50,
+            relink_distance: 32.0,
+            min_track_frames: 1,
+        }
+    }
+}
