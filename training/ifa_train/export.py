@@ -16,13 +16,13 @@ import torch
 
 from .fold import fold_batchnorm
 from .model import IFANet
+from .postprocess import DEFAULT_POST
 from .train import load_model
 
 CONTRACT_VERSION = "1"
 INPUT_NAMES = ["image", "ref_feat16", "ref_feat32"]
 OUTPUT_NAMES = ["semantic", "center", "offset", "inter_offset", "feat16", "feat32"]
 DEFAULT_REFS = {"count": 4, "first_frame": True, "step": 1}
-DEFAULT_POST = {"center_threshold": 0.1, "nms_kernel": 7, "top_k": 32, "match_distance": 24.0, "min_pixels": 4}
 MAX_REFS = 16  # upper bound of the dynamic L axis in the graph; ifa.refs.count must not exceed it
 
 
