@@ -133,22 +133,22 @@ fn named_stats<S: Serializer>(stats: &[f64; 12], s: S) -> Result<S::Ok, S::Error
 }
 
 /// A ground-truth track that took predicted masks, keyed like the script by (video, annotation id).
-struct Merged {
+struct Merged<'a> {
     gt_category: i64,
-    segmentations: Vec<Option<Rle>>,
+    segmentations: Vec<Option<&'a Rle>>,
     /// (result index, frame) of every mask that claimed a frame, for vote, score and order.
     contributions: Vec<(usize, usize)>,
 }
 
 /// What one pass over every (video, frame) gathers.
 #[derive(Default)]
-struct Pass {
+struct Pass<'a> {
     /// (ground-truth track index, frame, best IoU, area) per present ground-truth instance-frame.
     best: Vec<(usize, usize, f64, u64)>,
     /// In no particular order; sorted by first contribution when the results are built.
-    merged: HashMap<(i64, i64), Merged>,
+    merged: HashMap<(i64, i64), Merged<'a>>,
     /// Result index → its frames that matched nothing.
-    leftovers: BTreeMap<usize, Vec<Option<Rle>>>,
+    leftovers: BTreeMap<usize, Vec<Option<&'a Rle>>>,
     /// (ground-truth track index, result index) pairs that matched in some frame.
     pairs: HashSet<(usize, usize)>,
     result_matched: Vec<bool>,
@@ -168,7 +168,7 @@ fn mask_iou(a: &Rle, abox: Option<[u32; 4]>, b: &Rle, bbox: Option<[u32; 4]>) ->
     }
 }
 
-fn run_pass(gt: &GroundTruth, results: &[ResultTrack]) -> Pass {
+fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> Pass<'a> {
     let mut gts_of: BTreeMap<i64, Vec<usize>> = gt.videos.keys().map(|&v| (v, Vec::new())).collect();
     for (i, t) in gt.tracks.iter().enumerate() {
         if let Some(list) = gts_of.get_mut(&t.video_id) {
@@ -222,7 +222,7 @@ fn run_pass(gt: &GroundTruth, results: &[ResultTrack]) -> Pass {
                             contributions: Vec::new(),
                         });
                         if e.segmentations[f].is_none() {
-                            e.segmentations[f] = Some(seg.clone());
+                            e.segmentations[f] = Some(seg);
                             e.contributions.push((r, f));
                         }
                         claims[j].push((r, v));
@@ -230,7 +230,7 @@ fn run_pass(gt: &GroundTruth, results: &[ResultTrack]) -> Pass {
                         pass.result_matched[r] = true;
                     }
                     _ => {
-                        pass.leftovers.entry(r).or_insert_with(|| vec![None; length])[f] = Some(seg.clone());
+                        pass.leftovers.entry(r).or_insert_with(|| vec![None; length])[f] = Some(seg);
                     }
                 }
             }
@@ -275,8 +275,8 @@ fn majority(xs: &[i64]) -> Option<i64> {
 
 /// The edited results, in the script's order: ground-truth identities in the order they were
 /// first claimed (by result, then frame), then the leftover tracks by result index.
-fn build_oracle(pass: &Pass, results: &[ResultTrack], class: OracleClass) -> (Vec<ResultTrack>, usize) {
-    let mut merged: Vec<&Merged> = pass.merged.values().collect();
+fn build_oracle(pass: &Pass<'_>, results: &[ResultTrack], class: OracleClass) -> (Vec<ResultTrack>, usize) {
+    let mut merged: Vec<&Merged<'_>> = pass.merged.values().collect();
     merged.sort_by_key(|m| m.contributions.iter().min().copied());
     let mut out = Vec::with_capacity(merged.len() + pass.leftovers.len());
     for m in &merged {
@@ -288,24 +288,27 @@ fn build_oracle(pass: &Pass, results: &[ResultTrack], class: OracleClass) -> (Ve
             OracleClass::GroundTruth => m.gt_category,
             OracleClass::Vote => majority(&cats).unwrap_or(m.gt_category),
         };
-        let r0 = contrib[0].0;
+        let Some(&(first, _)) = contrib.first() else {
+            continue; // cannot happen: an entry is made by its first contribution
+        };
         out.push(ResultTrack {
-            video_id: results[r0].video_id,
+            video_id: results[first].video_id,
             category_id,
             score: numpy_mean(&scores).unwrap_or(0.0),
-            segmentations: m.segmentations.clone(),
+            segmentations: m.segmentations.iter().map(|s| s.cloned()).collect(),
         });
     }
+    let matched = out.len();
     for (&r, segs) in &pass.leftovers {
         let t = &results[r];
         out.push(ResultTrack {
             video_id: t.video_id,
             category_id: t.category_id,
             score: t.score,
-            segmentations: segs.clone(),
+            segmentations: segs.iter().map(|s| s.cloned()).collect(),
         });
     }
-    (out, merged.len())
+    (out, matched)
 }
 
 fn check_videos(gt: &GroundTruth, results: &[ResultTrack]) -> Result<(), EvalError> {
@@ -383,13 +386,13 @@ impl Breakdown {
         let mut s = String::new();
         s.push_str("per-frame masks (best IoU of any predicted mask with each ground-truth instance-frame):\n");
         s.push_str(&format!(
-            "  {:<26}{:>8}{:>10}{:>10}{:>11}\n",
+            "  {:<30}{:>8}{:>10}{:>10}{:>11}\n",
             "instance size", "frames", "mean IoU", "IoU>=0.5", "IoU>=0.75"
         ));
         let mut row = |label: &str, st: &FrameStats| {
             let _ = writeln!(
                 s,
-                "  {label:<26}{:>8}{}{}{}",
+                "  {label:<30}{:>8}{}{}{}",
                 st.count,
                 num(st.mean_best_iou, 10),
                 num(st.recall_50, 10),
@@ -406,35 +409,31 @@ impl Breakdown {
             row(&format!("{} ({range})", b.label), &b.stats);
         }
         s.push_str("\nperfect tracking (masks with IoU >= 0.5 take that ground-truth identity):\n");
-        s.push_str(&format!("  {:<26}{:>8}{:>8}{:>8}{:>9}\n", "", "AP", "AP50", "AP75", "tracks"));
+        s.push_str(&format!("  {:<30}{:>8}{:>8}{:>8}{:>9}\n", "", "AP", "AP50", "AP75", "tracks"));
         for (label, o) in [
             ("oracle tracks, voted class", &self.oracle_tracks),
             ("oracle tracks and class", &self.oracle_tracks_and_class),
         ] {
             let _ =
-                writeln!(s, "  {label:<26}{:>8.4}{:>8.4}{:>8.4}{:>9}", o.stats[0], o.stats[1], o.stats[2], o.tracks);
+                writeln!(s, "  {label:<30}{:>8.4}{:>8.4}{:>8.4}{:>9}", o.stats[0], o.stats[1], o.stats[2], o.tracks);
         }
         let t = &self.tracking;
         s.push_str("\ntracking (a mask matches the ground-truth instance it overlaps most, at IoU >= 0.5):\n");
-        let _ =
-            writeln!(s, "  ground-truth tracks          {:>6}   never matched {}", t.gt_tracks, t.gt_tracks_unmatched);
-        let _ = writeln!(
-            s,
-            "  predicted tracks             {:>6}   never matched {}",
-            t.predicted_tracks, t.predicted_tracks_unmatched
-        );
-        let _ = writeln!(
-            s,
-            "  predicted tracks per GT track{}   {} per matched one",
-            num(t.tracks_per_gt, 6),
-            num(t.tracks_per_matched_gt, 0).trim()
-        );
-        let _ = writeln!(
-            s,
-            "  identity switches            {:>6}   {} per GT track",
-            t.id_switches,
-            num(t.id_switches_per_gt, 0).trim()
-        );
+        let count = |n: usize| format!("{n:>8}");
+        let rows = [
+            ("ground-truth tracks", count(t.gt_tracks), "never matched", count(t.gt_tracks_unmatched)),
+            ("predicted tracks", count(t.predicted_tracks), "never matched", count(t.predicted_tracks_unmatched)),
+            (
+                "predicted tracks per GT track",
+                num(t.tracks_per_gt, 8),
+                "per matched GT",
+                num(t.tracks_per_matched_gt, 8),
+            ),
+            ("identity switches", count(t.id_switches), "per GT track", num(t.id_switches_per_gt, 8)),
+        ];
+        for (label, v, sub, w) in rows {
+            let _ = writeln!(s, "  {label:<30}{v}   {sub:<15}{w}");
+        }
         s
     }
 }
@@ -444,7 +443,7 @@ fn thousands(n: u64) -> String {
     let d = n.to_string();
     let mut out = String::new();
     for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i) % 3 == 0 {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
