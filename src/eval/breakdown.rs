@@ -1,4 +1,5 @@
-//! Where a results file loses video AP (`ifa eval --breakdown`).
+//! Where a results file loses video AP (`ifa eval --breakdown`; the rules in `docs/evaluation.md`
+//! section 10).
 //!
 //! * **Per-frame quality**: for every ground-truth instance-frame, the best IoU of any predicted
 //!   mask of that frame (any track, any class), overall and by instance size.
