@@ -10,6 +10,8 @@
         Then: target/release/ifa eval --gt GT.json --results OUT.json
 
 Needs pycocotools and numpy (the project's .venv has both).
+The product computes the same numbers with `ifa eval --breakdown`; tests/eval_breakdown.rs
+checks it against this script.
 """
 
 import collections

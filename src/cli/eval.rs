@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use ifa::eval::{Evaluation, STAT_NAMES, evaluate_files};
+use ifa::eval::{Evaluation, STAT_NAMES, evaluate_files, evaluate_files_with_breakdown};
 
 /// Arguments of `ifa eval`.
 #[derive(clap::Args, Debug)]
@@ -18,6 +18,10 @@ pub struct EvalArgs {
     /// Also write the 12 numbers and per-category AP to this JSON file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Also show where the AP goes: per-frame mask IoU by instance size, perfect-tracking AP
+    /// (with voted and true classes) and how predicted tracks cover ground-truth tracks.
+    #[arg(long)]
+    breakdown: bool,
 }
 
 fn report(ev: &Evaluation) -> String {
@@ -48,10 +52,21 @@ fn json_doc(ev: &Evaluation) -> serde_json::Value {
 
 #[allow(clippy::needless_pass_by_value)] // every subcommand's `run` takes its arguments by value
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let ev = evaluate_files(&args.gt, &args.results).context("evaluation failed")?;
+    let (ev, breakdown) = if args.breakdown {
+        let (ev, b) = evaluate_files_with_breakdown(&args.gt, &args.results).context("evaluation failed")?;
+        (ev, Some(b))
+    } else {
+        (evaluate_files(&args.gt, &args.results).context("evaluation failed")?, None)
+    };
     print!("{}", report(&ev));
+    if let Some(b) = &breakdown {
+        print!("\n{}", b.table());
+    }
     if let Some(out) = &args.json {
-        let doc = json_doc(&ev);
+        let mut doc = json_doc(&ev);
+        if let Some(b) = &breakdown {
+            doc["breakdown"] = serde_json::to_value(b).context("breakdown to JSON")?;
+        }
         ifa::fsutil::write_atomic(out, |w| {
             serde_json::to_writer_pretty(&mut *w, &doc)?;
             w.write_all(b"\n")

@@ -22,6 +22,7 @@
 //!   (the official C code would read them anyway, with undefined results).
 
 mod accumulate;
+pub mod breakdown;
 mod error;
 mod load;
 mod matching;
@@ -33,6 +34,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use breakdown::{Breakdown, evaluate_files_with_breakdown};
 pub use error::EvalError;
 pub use load::{GroundTruth, ResultTrack, Video, load_results, parse_results, results_from_json_str};
 pub use params::{AREA_LABELS, AREA_RANGES, MAX_DETS, NUM_IOU_THRS, NUM_REC_THRS, iou_thresholds, recall_thresholds};

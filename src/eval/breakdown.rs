@@ -1,0 +1,685 @@
+//! Where a results file loses video AP (`ifa eval --breakdown`; the rules in `docs/evaluation.md`
+//! section 10).
+//!
+//! * **Per-frame quality**: for every ground-truth instance-frame, the best IoU of any predicted
+//!   mask of that frame (any track, any class), overall and by instance size.
+//! * **Perfect-tracking ("oracle") AP**: every predicted per-frame mask that overlaps a
+//!   ground-truth instance at IoU ≥ 0.5 (the one it overlaps most; the first in file order on a
+//!   tie) takes that instance's identity; its class is the majority vote of the contributing
+//!   masks' classes (first seen wins a tie), or the ground truth's class for the class oracle;
+//!   its score is the mean score over the contributing frames. When several masks claim the same
+//!   instance-frame, the first result in file order keeps it and the others are dropped.
+//!   Unmatched masks stay in their own tracks. The edited results are then scored with
+//!   [`evaluate`]. This follows `scripts/ap_breakdown.py` exactly, down to the order of the
+//!   edited tracks (which decides score ties).
+//! * **Tracking**: with the same per-frame assignment, how many predicted tracks cover each
+//!   ground-truth track, how many predicted tracks never match, and identity switches along
+//!   ground-truth tracks.
+//!
+//! Everything is computed on the RLEs (nothing is decoded), one video and one frame at a time,
+//! so memory stays at the size of the loaded files plus the edited results.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use super::load::{GroundTruth, ResultTrack, load_results};
+use super::params::numpy_mean;
+use super::summary::STAT_NAMES;
+use super::{EvalError, Evaluation, evaluate};
+use crate::rle::Rle;
+
+/// IoU at which a predicted mask counts as finding a ground-truth instance-frame.
+pub const MATCH_IOU: f64 = 0.5;
+/// The stricter per-frame recall threshold.
+pub const TIGHT_IOU: f64 = 0.75;
+/// Instance-size bins on the per-frame mask area in pixels: (label, lowest, first excluded).
+pub const SIZE_BINS: [(&str, u64, u64); 3] =
+    [("small", 0, 1_000), ("medium", 1_000, 4_000), ("large", 4_000, u64::MAX)];
+
+/// Per-frame mask quality of a set of ground-truth instance-frames.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrameStats {
+    /// Number of ground-truth instance-frames.
+    pub count: usize,
+    /// Mean over them of the best IoU of any predicted mask of the frame; `None` when `count` is 0.
+    pub mean_best_iou: Option<f64>,
+    /// Fraction with a best IoU ≥ 0.5.
+    pub recall_50: Option<f64>,
+    /// Fraction with a best IoU ≥ 0.75.
+    pub recall_75: Option<f64>,
+}
+
+/// [`FrameStats`] of the instance-frames whose area is in `[min_area, max_area)` pixels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SizeBin {
+    pub label: &'static str,
+    pub min_area: u64,
+    /// `None`: no upper bound.
+    pub max_area: Option<u64>,
+    #[serde(flatten)]
+    pub stats: FrameStats,
+}
+
+/// Per-frame quality overall and by instance size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrameQuality {
+    pub all: FrameStats,
+    pub by_size: Vec<SizeBin>,
+}
+
+/// The AP of the edited ("oracle") results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OracleAp {
+    /// Tracks in the edited results.
+    pub tracks: usize,
+    /// Of those, tracks that took a ground-truth identity.
+    pub matched_tracks: usize,
+    /// The 12 numbers of [`evaluate`] on the edited results (see [`STAT_NAMES`]).
+    #[serde(rename = "metrics", serialize_with = "named_stats")]
+    pub stats: [f64; 12],
+}
+
+/// How predicted tracks cover ground-truth tracks (a mask matches the ground-truth instance it
+/// overlaps most, at IoU ≥ 0.5, as in the oracle).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tracking {
+    pub gt_tracks: usize,
+    /// Ground-truth tracks matched by no predicted mask in any frame.
+    pub gt_tracks_unmatched: usize,
+    pub predicted_tracks: usize,
+    /// Predicted tracks none of whose masks matches a ground-truth instance.
+    pub predicted_tracks_unmatched: usize,
+    /// Distinct predicted tracks matching a ground-truth track in at least one frame, averaged
+    /// over all ground-truth tracks.
+    pub tracks_per_gt: Option<f64>,
+    /// The same, averaged over the ground-truth tracks that are matched at all.
+    pub tracks_per_matched_gt: Option<f64>,
+    /// Changes of the matched predicted track along ground-truth tracks (frames without a match
+    /// are skipped; a track that still matches keeps the identity, as in CLEAR MOT).
+    pub id_switches: usize,
+    pub id_switches_per_gt: Option<f64>,
+}
+
+/// Everything `ifa eval --breakdown` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Breakdown {
+    pub frames: FrameQuality,
+    /// Perfect tracking, class by vote of the predictions.
+    pub oracle_tracks: OracleAp,
+    /// Perfect tracking and the ground truth's class.
+    pub oracle_tracks_and_class: OracleAp,
+    pub tracking: Tracking,
+}
+
+/// Which class an oracle track gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OracleClass {
+    /// The most frequent class among the contributing masks (first seen wins a tie).
+    Vote,
+    /// The ground-truth instance's class.
+    GroundTruth,
+}
+
+fn named_stats<S: Serializer>(stats: &[f64; 12], s: S) -> Result<S::Ok, S::Error> {
+    // A map in the official order, as the `metrics` of `ifa eval --json`.
+    let mut m = s.serialize_map(Some(STAT_NAMES.len()))?;
+    for (name, v) in STAT_NAMES.iter().zip(stats) {
+        m.serialize_entry(name, v)?;
+    }
+    m.end()
+}
+
+/// A ground-truth track that took predicted masks, keyed like the script by (video, annotation id).
+struct Merged<'a> {
+    gt_category: i64,
+    segmentations: Vec<Option<&'a Rle>>,
+    /// (result index, frame) of every mask that claimed a frame, for vote, score and order.
+    contributions: Vec<(usize, usize)>,
+}
+
+/// What one pass over every (video, frame) gathers.
+#[derive(Default)]
+struct Pass<'a> {
+    /// (ground-truth track index, frame, best IoU, area) per present ground-truth instance-frame.
+    best: Vec<(usize, usize, f64, u64)>,
+    /// In no particular order; sorted by first contribution when the results are built.
+    merged: HashMap<(i64, i64), Merged<'a>>,
+    /// Result index → its frames that matched nothing.
+    leftovers: BTreeMap<usize, Vec<Option<&'a Rle>>>,
+    /// (ground-truth track index, result index) pairs that matched in some frame.
+    pairs: HashSet<(usize, usize)>,
+    result_matched: Vec<bool>,
+    id_switches: usize,
+}
+
+/// Bounding boxes `[x0, y0, x1, y1)` overlap.
+fn boxes_overlap(a: [u32; 4], b: [u32; 4]) -> bool {
+    a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]
+}
+
+/// IoU of two masks with a bounding-box shortcut (as pycocotools); 0 for different sizes.
+fn mask_iou(a: &Rle, abox: Option<[u32; 4]>, b: &Rle, bbox: Option<[u32; 4]>) -> f64 {
+    match (abox, bbox) {
+        (Some(x), Some(y)) if boxes_overlap(x, y) => a.iou(b).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> Pass<'a> {
+    let mut gts_of: BTreeMap<i64, Vec<usize>> = gt.videos.keys().map(|&v| (v, Vec::new())).collect();
+    for (i, t) in gt.tracks.iter().enumerate() {
+        if let Some(list) = gts_of.get_mut(&t.video_id) {
+            list.push(i);
+        }
+    }
+    let mut res_of: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, r) in results.iter().enumerate() {
+        res_of.entry(r.video_id).or_default().push(i);
+    }
+    let mut pass = Pass { result_matched: vec![false; results.len()], ..Pass::default() };
+    let mut last_match: Vec<Option<usize>> = vec![None; gt.tracks.len()];
+    for (&video, g_idx) in &gts_of {
+        let r_idx = res_of.get(&video).map(Vec::as_slice).unwrap_or_default();
+        // The official files' `length`; the loaders do not keep it and every track has it.
+        let length = g_idx
+            .iter()
+            .map(|&g| gt.tracks[g].frames.len())
+            .chain(r_idx.iter().map(|&r| results[r].segmentations.len()))
+            .max()
+            .unwrap_or(0);
+        for f in 0..length {
+            let gs: Vec<(usize, &Rle, Option<[u32; 4]>)> =
+                g_idx.iter().filter_map(|&g| gt.tracks[g].frames.get(f)?.as_ref().map(|m| (g, m, m.bbox()))).collect();
+            let ps: Vec<(usize, &Rle, Option<[u32; 4]>)> = r_idx
+                .iter()
+                .filter_map(|&r| results[r].segmentations.get(f)?.as_ref().map(|m| (r, m, m.bbox())))
+                .collect();
+            let ious: Vec<f64> = ps.iter().flat_map(|p| gs.iter().map(move |g| mask_iou(p.1, p.2, g.1, g.2))).collect();
+            let iou = |p: usize, g: usize| ious[p * gs.len() + g];
+            for (j, &(g, m, _)) in gs.iter().enumerate() {
+                let best = (0..ps.len()).map(|p| iou(p, j)).fold(0.0, f64::max);
+                pass.best.push((g, f, best, m.area()));
+            }
+            // Each predicted mask goes to the ground truth it overlaps most (strictly more wins,
+            // so the first in file order keeps a tie), if that IoU reaches 0.5.
+            let mut claims: Vec<Vec<(usize, f64)>> = vec![Vec::new(); gs.len()];
+            for (p, &(r, seg, _)) in ps.iter().enumerate() {
+                let mut hit: Option<(usize, f64)> = None;
+                for j in 0..gs.len() {
+                    if iou(p, j) > hit.map_or(0.0, |h| h.1) {
+                        hit = Some((j, iou(p, j)));
+                    }
+                }
+                match hit {
+                    Some((j, v)) if v >= MATCH_IOU => {
+                        let t = &gt.tracks[gs[j].0];
+                        let e = pass.merged.entry((video, t.id)).or_insert_with(|| Merged {
+                            gt_category: t.category_id,
+                            segmentations: vec![None; length],
+                            contributions: Vec::new(),
+                        });
+                        if e.segmentations[f].is_none() {
+                            e.segmentations[f] = Some(seg);
+                            e.contributions.push((r, f));
+                        }
+                        claims[j].push((r, v));
+                        pass.pairs.insert((gs[j].0, r));
+                        pass.result_matched[r] = true;
+                    }
+                    _ => {
+                        pass.leftovers.entry(r).or_insert_with(|| vec![None; length])[f] = Some(seg);
+                    }
+                }
+            }
+            for (j, c) in claims.iter().enumerate() {
+                let g = gs[j].0;
+                let keep = last_match[g].filter(|l| c.iter().any(|&(r, _)| r == *l));
+                // Otherwise the highest IoU, the first in file order on a tie.
+                let pick = keep.or_else(|| {
+                    c.iter()
+                        .fold(
+                            None,
+                            |b: Option<(usize, f64)>, &(r, v)| if b.is_none_or(|b| v > b.1) { Some((r, v)) } else { b },
+                        )
+                        .map(|b| b.0)
+                });
+                if let Some(p) = pick {
+                    if last_match[g].is_some_and(|l| l != p) {
+                        pass.id_switches += 1;
+                    }
+                    last_match[g] = Some(p);
+                }
+            }
+        }
+    }
+    pass
+}
+
+/// Python's `Counter(xs).most_common(1)[0][0]`: the most frequent, the first seen on a tie.
+fn majority(xs: &[i64]) -> Option<i64> {
+    let mut counts: Vec<(i64, usize)> = Vec::new();
+    for &x in xs {
+        match counts.iter_mut().find(|c| c.0 == x) {
+            Some(c) => c.1 += 1,
+            None => counts.push((x, 1)),
+        }
+    }
+    counts
+        .iter()
+        .fold(None, |b: Option<(i64, usize)>, &c| if b.is_none_or(|b| c.1 > b.1) { Some(c) } else { b })
+        .map(|c| c.0)
+}
+
+/// The edited results, in the script's order: ground-truth identities in the order they were
+/// first claimed (by result, then frame), then the leftover tracks by result index.
+fn build_oracle(pass: &Pass<'_>, results: &[ResultTrack], class: OracleClass) -> (Vec<ResultTrack>, usize) {
+    let mut merged: Vec<&Merged<'_>> = pass.merged.values().collect();
+    merged.sort_by_key(|m| m.contributions.iter().min().copied());
+    let mut out = Vec::with_capacity(merged.len() + pass.leftovers.len());
+    for m in &merged {
+        let mut contrib = m.contributions.clone();
+        contrib.sort_unstable();
+        let cats: Vec<i64> = contrib.iter().map(|&(r, _)| results[r].category_id).collect();
+        let scores: Vec<f64> = contrib.iter().map(|&(r, _)| results[r].score).collect();
+        let category_id = match class {
+            OracleClass::GroundTruth => m.gt_category,
+            OracleClass::Vote => majority(&cats).unwrap_or(m.gt_category),
+        };
+        let Some(&(first, _)) = contrib.first() else {
+            continue; // cannot happen: an entry is made by its first contribution
+        };
+        out.push(ResultTrack {
+            video_id: results[first].video_id,
+            category_id,
+            score: numpy_mean(&scores).unwrap_or(0.0),
+            segmentations: m.segmentations.iter().map(|s| s.cloned()).collect(),
+        });
+    }
+    let matched = out.len();
+    for (&r, segs) in &pass.leftovers {
+        let t = &results[r];
+        out.push(ResultTrack {
+            video_id: t.video_id,
+            category_id: t.category_id,
+            score: t.score,
+            segmentations: segs.iter().map(|s| s.cloned()).collect(),
+        });
+    }
+    (out, matched)
+}
+
+fn check_videos(gt: &GroundTruth, results: &[ResultTrack]) -> Result<(), EvalError> {
+    match results.iter().enumerate().find(|(_, r)| !gt.videos.contains_key(&r.video_id)) {
+        Some((index, r)) => Err(EvalError::UnknownVideo { index, video_id: r.video_id }),
+        None => Ok(()),
+    }
+}
+
+/// The perfect-tracking edit of `results` (what `scripts/ap_breakdown.py oracle` writes).
+pub fn oracle_results(
+    gt: &GroundTruth,
+    results: &[ResultTrack],
+    class: OracleClass,
+) -> Result<Vec<ResultTrack>, EvalError> {
+    check_videos(gt, results)?;
+    Ok(build_oracle(&run_pass(gt, results), results, class).0)
+}
+
+fn frame_stats(items: &[(f64, u64)]) -> FrameStats {
+    let ious: Vec<f64> = items.iter().map(|i| i.0).collect();
+    let n = ious.len();
+    let frac = |t: f64| (n > 0).then(|| ious.iter().filter(|&&v| v >= t).count() as f64 / n as f64);
+    FrameStats { count: n, mean_best_iou: numpy_mean(&ious), recall_50: frac(MATCH_IOU), recall_75: frac(TIGHT_IOU) }
+}
+
+fn ratio(a: usize, b: usize) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+impl Breakdown {
+    /// Computes the breakdown of `results` against `gt` (two more evaluations inside).
+    pub fn compute(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Self, EvalError> {
+        check_videos(gt, results)?;
+        let mut pass = run_pass(gt, results);
+
+        // Annotation order, then frame order, as the script, so that the means are bit-identical.
+        pass.best.sort_by_key(|b| (b.0, b.1));
+        let items: Vec<(f64, u64)> = pass.best.iter().map(|b| (b.2, b.3)).collect();
+        let by_size = SIZE_BINS
+            .iter()
+            .map(|&(label, lo, hi)| {
+                let sub: Vec<(f64, u64)> = items.iter().copied().filter(|i| i.1 >= lo && i.1 < hi).collect();
+                SizeBin { label, min_area: lo, max_area: (hi != u64::MAX).then_some(hi), stats: frame_stats(&sub) }
+            })
+            .collect();
+        let frames = FrameQuality { all: frame_stats(&items), by_size };
+
+        let oracle = |class| -> Result<OracleAp, EvalError> {
+            let (edited, matched_tracks) = build_oracle(&pass, results, class);
+            let ev = evaluate(gt, &edited)?;
+            Ok(OracleAp { tracks: edited.len(), matched_tracks, stats: ev.stats })
+        };
+        let oracle_tracks = oracle(OracleClass::Vote)?;
+        let oracle_tracks_and_class = oracle(OracleClass::GroundTruth)?;
+
+        let gt_tracks = gt.tracks.iter().filter(|t| gt.videos.contains_key(&t.video_id)).count();
+        let matched_gts: HashSet<usize> = pass.pairs.iter().map(|p| p.0).collect();
+        let tracking = Tracking {
+            gt_tracks,
+            gt_tracks_unmatched: gt_tracks - matched_gts.len(),
+            predicted_tracks: results.len(),
+            predicted_tracks_unmatched: pass.result_matched.iter().filter(|&&m| !m).count(),
+            tracks_per_gt: ratio(pass.pairs.len(), gt_tracks),
+            tracks_per_matched_gt: ratio(pass.pairs.len(), matched_gts.len()),
+            id_switches: pass.id_switches,
+            id_switches_per_gt: ratio(pass.id_switches, gt_tracks),
+        };
+        Ok(Self { frames, oracle_tracks, oracle_tracks_and_class, tracking })
+    }
+
+    /// A readable table, printed by `ifa eval --breakdown` after the summary.
+    pub fn table(&self) -> String {
+        let num = |v: Option<f64>, w: usize| v.map_or_else(|| format!("{:>w$}", "-"), |v| format!("{v:>w$.3}"));
+        let mut s = String::new();
+        s.push_str("per-frame masks (best IoU of any predicted mask with each ground-truth instance-frame):\n");
+        s.push_str(&format!(
+            "  {:<30}{:>8}{:>10}{:>10}{:>11}\n",
+            "instance size", "frames", "mean IoU", "IoU>=0.5", "IoU>=0.75"
+        ));
+        let mut row = |label: &str, st: &FrameStats| {
+            let _ = writeln!(
+                s,
+                "  {label:<30}{:>8}{}{}{}",
+                st.count,
+                num(st.mean_best_iou, 10),
+                num(st.recall_50, 10),
+                num(st.recall_75, 11)
+            );
+        };
+        row("all", &self.frames.all);
+        for b in &self.frames.by_size {
+            let range = match b.max_area {
+                None => format!(">= {} px", thousands(b.min_area)),
+                Some(hi) if b.min_area == 0 => format!("< {} px", thousands(hi)),
+                Some(hi) => format!("{}-{} px", thousands(b.min_area), thousands(hi)),
+            };
+            row(&format!("{} ({range})", b.label), &b.stats);
+        }
+        s.push_str("\nperfect tracking (masks with IoU >= 0.5 take that ground-truth identity):\n");
+        s.push_str(&format!("  {:<30}{:>8}{:>8}{:>8}{:>9}\n", "", "AP", "AP50", "AP75", "tracks"));
+        for (label, o) in [
+            ("oracle tracks, voted class", &self.oracle_tracks),
+            ("oracle tracks and class", &self.oracle_tracks_and_class),
+        ] {
+            let _ =
+                writeln!(s, "  {label:<30}{:>8.4}{:>8.4}{:>8.4}{:>9}", o.stats[0], o.stats[1], o.stats[2], o.tracks);
+        }
+        let t = &self.tracking;
+        s.push_str("\ntracking (a mask matches the ground-truth instance it overlaps most, at IoU >= 0.5):\n");
+        let count = |n: usize| format!("{n:>8}");
+        let rows = [
+            ("ground-truth tracks", count(t.gt_tracks), "never matched", count(t.gt_tracks_unmatched)),
+            ("predicted tracks", count(t.predicted_tracks), "never matched", count(t.predicted_tracks_unmatched)),
+            (
+                "predicted tracks per GT track",
+                num(t.tracks_per_gt, 8),
+                "per matched GT",
+                num(t.tracks_per_matched_gt, 8),
+            ),
+            ("identity switches", count(t.id_switches), "per GT track", num(t.id_switches_per_gt, 8)),
+        ];
+        for (label, v, sub, w) in rows {
+            let _ = writeln!(s, "  {label:<30}{v}   {sub:<15}{w}");
+        }
+        s
+    }
+}
+
+/// `4000` → `4,000`.
+fn thousands(n: u64) -> String {
+    let d = n.to_string();
+    let mut out = String::new();
+    for (i, c) in d.chars().enumerate() {
+        if i > 0 && (d.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Reads both files once, evaluates, and computes the breakdown.
+pub fn evaluate_files_with_breakdown(
+    gt_path: &Path,
+    results_path: &Path,
+) -> Result<(Evaluation, Breakdown), EvalError> {
+    let gt = GroundTruth::load(gt_path)?;
+    let results = load_results(results_path)?;
+    let ev = evaluate(&gt, &results)?;
+    let b = Breakdown::compute(&gt, &results)?;
+    Ok((ev, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const H: u32 = 40;
+    const W: u32 = 60;
+
+    /// A filled rectangle `[x0, x1) × [y0, y1)` in an `H × W` frame.
+    fn rect(x0: u32, y0: u32, x1: u32, y1: u32) -> Rle {
+        let mask: Vec<u8> =
+            (0..H * W).map(|i| u8::from((x0..x1).contains(&(i % W)) && (y0..y1).contains(&(i / W)))).collect();
+        Rle::from_mask(H, W, &mask).expect("mask")
+    }
+
+    /// Ground truth of one video with `tracks` = (category, frames); annotation ids from 1.
+    fn ground_truth(tracks: &[(i64, Vec<Option<Rle>>)]) -> GroundTruth {
+        let anns: Vec<Value> = tracks
+            .iter()
+            .enumerate()
+            .map(|(i, (cat, frames))| {
+                json!({"id": i + 1, "video_id": 1, "category_id": cat, "iscrowd": 0,
+                       "segmentations": frames, "areas": frames.iter().map(|f| f.as_ref().map(Rle::area)).collect::<Vec<_>>()})
+            })
+            .collect();
+        GroundTruth::from_json(&json!({
+            "videos": [{"id": 1, "height": H, "width": W, "length": tracks[0].1.len()}],
+            "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}],
+            "annotations": anns,
+        }))
+        .expect("ground truth")
+    }
+
+    fn track(category_id: i64, score: f64, segmentations: Vec<Option<Rle>>) -> ResultTrack {
+        ResultTrack { video_id: 1, category_id, score, segmentations }
+    }
+
+    /// Four squares over 4 frames, two per class (so that perfect results score exactly AP 1, as
+    /// the official evaluator's arithmetic gives 0.9999999999999998 with one per class); the
+    /// second one is missing in frame 2.
+    fn four_squares() -> GroundTruth {
+        let a = (0..4).map(|f| Some(rect(2 + f, 2, 12 + f, 12))).collect();
+        let b = (0..4).map(|f| (f != 2).then(|| rect(30, 10 + f, 50, 30 + f))).collect();
+        let c = (0..4).map(|f| Some(rect(2, 20 + f, 12, 30 + f))).collect();
+        let d = (0..4).map(|_| Some(rect(15, 25, 25, 35))).collect();
+        ground_truth(&[(1, a), (2, b), (1, c), (2, d)])
+    }
+
+    #[test]
+    fn ground_truth_as_results_is_perfect() {
+        let gt = four_squares();
+        let b = Breakdown::compute(&gt, &gt.as_results()).expect("breakdown");
+        assert_eq!(
+            b.frames.all,
+            FrameStats { count: 15, mean_best_iou: Some(1.0), recall_50: Some(1.0), recall_75: Some(1.0) }
+        );
+        // 100 px and 400 px squares: all small.
+        assert_eq!(b.frames.by_size[0].stats.count, 15);
+        assert_eq!(
+            b.frames.by_size[1].stats,
+            FrameStats { count: 0, mean_best_iou: None, recall_50: None, recall_75: None }
+        );
+        assert_eq!(b.oracle_tracks.stats[0], 1.0);
+        assert_eq!(b.oracle_tracks_and_class.stats[0], 1.0);
+        assert_eq!((b.oracle_tracks.tracks, b.oracle_tracks.matched_tracks), (4, 4));
+        let t = &b.tracking;
+        assert_eq!(t.tracks_per_gt, Some(1.0));
+        assert_eq!(
+            (t.gt_tracks, t.gt_tracks_unmatched, t.predicted_tracks, t.predicted_tracks_unmatched),
+            (4, 0, 4, 0)
+        );
+        assert_eq!(t.id_switches, 0);
+    }
+
+    #[test]
+    fn split_tracks_are_two_per_gt_and_one_switch() {
+        let gt = four_squares();
+        let mut results = Vec::new();
+        for t in gt.as_results() {
+            let (mut first, mut second) = (t.clone(), t.clone());
+            for f in 0..4 {
+                if f < 2 { second.segmentations[f] = None } else { first.segmentations[f] = None }
+            }
+            first.score = 0.9;
+            second.score = 0.5;
+            results.extend([first, second]);
+        }
+        let plain = evaluate(&gt, &results).expect("plain").stats[0];
+        let b = Breakdown::compute(&gt, &results).expect("breakdown");
+        assert!(plain < 0.9, "plain AP {plain}");
+        assert_eq!(b.oracle_tracks.stats[0], 1.0);
+        assert_eq!(b.oracle_tracks.tracks, 4);
+        assert_eq!(b.frames.all.mean_best_iou, Some(1.0));
+        let t = &b.tracking;
+        assert_eq!(t.tracks_per_gt, Some(2.0));
+        assert_eq!((t.id_switches, t.id_switches_per_gt), (4, Some(1.0)));
+        // The score is the mean over contributing frames: 0.9, 0.9, 0.5, 0.5 and, for the square
+        // missing in frame 2, 0.9, 0.9, 0.5.
+        let edited = oracle_results(&gt, &results, OracleClass::Vote).expect("oracle");
+        assert_eq!(edited[0].score, 0.7);
+        assert_eq!(edited[1].score, numpy_mean(&[0.9, 0.9, 0.5]).expect("mean"));
+    }
+
+    #[test]
+    fn shifted_masks_have_known_iou() {
+        // A 10 × 10 square; predictions shifted by 2 px (IoU 80/120) and 5 px (IoU 50/150).
+        let gt = ground_truth(&[(1, vec![Some(rect(10, 10, 20, 20)), Some(rect(10, 10, 20, 20))])]);
+        let results = vec![track(1, 0.8, vec![Some(rect(12, 10, 22, 20)), Some(rect(15, 10, 25, 20))])];
+        let b = Breakdown::compute(&gt, &results).expect("breakdown");
+        let all = &b.frames.all;
+        assert_eq!(all.count, 2);
+        assert!((all.mean_best_iou.expect("mean") - (2.0 / 3.0 + 1.0 / 3.0) / 2.0).abs() < 1e-12);
+        assert_eq!((all.recall_50, all.recall_75), (Some(0.5), Some(0.0)));
+        // Frame 1 stays a track of its own; the track still matched the ground truth once.
+        let edited = oracle_results(&gt, &results, OracleClass::Vote).expect("oracle");
+        assert_eq!(edited.len(), 2);
+        assert_eq!(edited[0].segmentations, vec![Some(rect(12, 10, 22, 20)), None]);
+        assert_eq!(edited[1].segmentations, vec![None, Some(rect(15, 10, 25, 20))]);
+        assert_eq!((b.tracking.predicted_tracks_unmatched, b.tracking.tracks_per_gt), (0, Some(1.0)));
+        // A mask in a frame without predictions scores 0.
+        let none = Breakdown::compute(&gt, &[]).expect("breakdown");
+        assert_eq!(none.frames.all.mean_best_iou, Some(0.0));
+        assert_eq!(none.tracking.gt_tracks_unmatched, 1);
+    }
+
+    #[test]
+    fn size_bins_use_the_frame_area() {
+        // 999 px (27 × 37) is small, 1,000 px (25 × 40) is medium.
+        let gt = ground_truth(&[(1, vec![Some(rect(0, 0, 27, 37))]), (1, vec![Some(rect(30, 0, 55, 40))])]);
+        let b = Breakdown::compute(&gt, &gt.as_results()).expect("breakdown");
+        let counts: Vec<usize> = b.frames.by_size.iter().map(|s| s.stats.count).collect();
+        assert_eq!(counts, [1, 1, 0]);
+        assert_eq!(b.frames.by_size[2].max_area, None);
+        assert_eq!(b.frames.by_size[1].max_area, Some(4_000));
+    }
+
+    #[test]
+    fn highest_iou_wins_and_first_claim_keeps_the_frame() {
+        // Two ground-truth squares side by side; a mask covering one fully and a sliver of the
+        // other goes to the first; a second track on the same square loses the frame.
+        let gt = ground_truth(&[(1, vec![Some(rect(0, 0, 10, 10))]), (2, vec![Some(rect(10, 0, 20, 10))])]);
+        let results = vec![
+            track(2, 0.6, vec![Some(rect(0, 0, 12, 10))]),
+            track(1, 0.4, vec![Some(rect(1, 0, 10, 10))]),
+            track(1, 0.3, vec![Some(rect(40, 20, 50, 30))]),
+        ];
+        let edited = oracle_results(&gt, &results, OracleClass::Vote).expect("oracle");
+        assert_eq!(edited.len(), 2, "the duplicate is dropped, the stray mask stays");
+        assert_eq!((edited[0].category_id, edited[0].score), (2, 0.6));
+        assert_eq!(edited[0].segmentations, vec![Some(rect(0, 0, 12, 10))]);
+        assert_eq!((edited[1].category_id, edited[1].score), (1, 0.3));
+        let classed = oracle_results(&gt, &results, OracleClass::GroundTruth).expect("oracle");
+        assert_eq!(classed[0].category_id, 1);
+        let b = Breakdown::compute(&gt, &results).expect("breakdown");
+        let t = &b.tracking;
+        assert_eq!((t.predicted_tracks, t.predicted_tracks_unmatched, t.gt_tracks_unmatched), (3, 1, 1));
+        assert_eq!((t.tracks_per_gt, t.tracks_per_matched_gt), (Some(1.0), Some(2.0)));
+        // Voted class is wrong (2), the true class is right.
+        assert!(b.oracle_tracks.stats[0] < b.oracle_tracks_and_class.stats[0]);
+    }
+
+    #[test]
+    fn vote_is_by_frame_and_ties_go_to_the_first_seen() {
+        let sq = || Some(rect(5, 5, 15, 15));
+        let gt = ground_truth(&[(1, vec![sq(), sq(), sq(), sq()])]);
+        let results = vec![
+            track(2, 0.2, vec![None, None, sq(), sq()]),
+            track(1, 0.8, vec![sq(), None, None, None]),
+            track(1, 0.8, vec![None, sq(), None, None]),
+        ];
+        let edited = oracle_results(&gt, &results, OracleClass::Vote).expect("oracle");
+        assert_eq!(edited.len(), 1);
+        assert_eq!((edited[0].category_id, edited[0].score), (2, 0.5));
+        let b = Breakdown::compute(&gt, &results).expect("breakdown");
+        assert_eq!(b.tracking.tracks_per_gt, Some(3.0));
+        // Frames 0 → 1 → 2 change the matched track twice.
+        assert_eq!(b.tracking.id_switches, 2);
+        assert_eq!(majority(&[3, 1, 1, 3]), Some(3));
+        assert_eq!(majority(&[]), None);
+    }
+
+    #[test]
+    fn a_duplicate_that_keeps_matching_is_no_switch() {
+        let sq = || Some(rect(5, 5, 15, 15));
+        let gt = ground_truth(&[(1, vec![sq(), sq(), sq()])]);
+        // Track 1 fits better in frame 1 but track 0 still matches there: identity kept.
+        let results =
+            vec![track(1, 0.9, vec![sq(), Some(rect(5, 5, 15, 16)), sq()]), track(1, 0.5, vec![None, sq(), None])];
+        let b = Breakdown::compute(&gt, &results).expect("breakdown");
+        assert_eq!(b.tracking.id_switches, 0);
+        assert_eq!(b.tracking.tracks_per_gt, Some(2.0));
+    }
+
+    #[test]
+    fn unknown_video_is_an_error_and_json_names_the_metrics() {
+        let gt = four_squares();
+        let mut r = gt.as_results();
+        r[0].video_id = 9;
+        assert!(matches!(Breakdown::compute(&gt, &r), Err(EvalError::UnknownVideo { index: 0, video_id: 9 })));
+        let b = Breakdown::compute(&gt, &gt.as_results()).expect("breakdown");
+        let v = serde_json::to_value(&b).expect("json");
+        assert_eq!(v["oracle_tracks"]["metrics"]["AP"], 1.0);
+        assert_eq!(v["frames"]["by_size"][2]["max_area"], Value::Null);
+        assert_eq!(v["frames"]["by_size"][0]["count"], 15);
+        assert_eq!(v["tracking"]["tracks_per_gt"], 1.0);
+        let table = b.table();
+        for s in [
+            "small (< 1,000 px)",
+            "medium (1,000-4,000 px)",
+            "large (>= 4,000 px)",
+            "oracle tracks and class",
+            "identity switches",
+        ] {
+            assert!(table.contains(s), "{s} missing from\n{table}");
+        }
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}
