@@ -48,8 +48,11 @@ impl Run {
     }
 }
 
+/// The binary under test: the one cargo built, or `IFA_TEST_BIN` (a private copy, for when
+/// several checkouts share one target folder and may replace `target/release/ifa` mid-run).
 fn ifa_cmd() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ifa"));
+    let bin = std::env::var_os("IFA_TEST_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_ifa")), PathBuf::from);
+    let mut c = Command::new(bin);
     c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     c
 }
@@ -135,7 +138,17 @@ fn shared() -> &'static Shared {
         }
         std::fs::write(p("corrupt.mp4"), corrupt).unwrap();
         // Without faststart the cut loses the index itself ("moov cut").
-        common::ffmpeg(&["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10", "-t", "2", "-c:v", "libx264", &p("tail.mp4")]);
+        common::ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x90:rate=10",
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            &p("tail.mp4"),
+        ]);
         let tail = std::fs::read(p("tail.mp4")).unwrap();
         std::fs::write(p("moov_cut.mp4"), &tail[..tail.len() / 2]).unwrap();
         common::ffmpeg(&[
@@ -167,7 +180,17 @@ fn shared() -> &'static Shared {
             "yuv420p",
             &p("long.mp4"),
         ]);
-        common::ffmpeg(&["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-frames:v", "0", "-c:v", "libx264", &p("zero.mp4")]);
+        common::ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=10",
+            "-frames:v",
+            "0",
+            "-c:v",
+            "libx264",
+            &p("zero.mp4"),
+        ]);
         common::ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac", &p("audio_only.m4a")]);
         common::ffmpeg(&["-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "1", &p("image.png")]);
         common::ffmpeg(&[
@@ -741,7 +764,8 @@ fn malformed_and_hostile_json_for_eval() {
         ("nul.json", b"\0\0\0\0".to_vec(), "not valid JSON"),
         (
             "hugesize.json",
-            GT.replace(r#""size":[2,2],"counts":[3,1]"#, r#""size":[4294967295,4294967295],"counts":[3,1]"#).into_bytes(),
+            GT.replace(r#""size":[2,2],"counts":[3,1]"#, r#""size":[4294967295,4294967295],"counts":[3,1]"#)
+                .into_bytes(),
             "annotation 1",
         ),
         ("badutf8.json", b"{\"videos\": \"\xff\xfe\"}".to_vec(), "not valid JSON"),
@@ -876,7 +900,8 @@ fn a_killed_export_leaves_temporaries_that_the_next_run_removes() {
     child.wait().unwrap();
     let left = temporaries(fx.dir.path());
     assert!(!left.is_empty(), "SIGKILL should have left temporaries");
-    let r = fx.export(&fx.clip, &["-o", Fx::s(&fx.p("out.mp4")), "--json", Fx::s(&fx.p("out.json")), "--masks", &masks]);
+    let r =
+        fx.export(&fx.clip, &["-o", Fx::s(&fx.p("out.mp4")), "--json", Fx::s(&fx.p("out.json")), "--masks", &masks]);
     r.succeeds();
     r.names(&["removed", "left by an interrupted run"]);
     fx.no_temporaries();

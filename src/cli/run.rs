@@ -5,8 +5,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use ifa::assemble::{AssociationParams, StageTimes};
-use ifa::decode::VideoReader;
+use ifa::decode::{DecodeError, VideoReader};
+use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
+use ifa::outpath::{Input, Output};
 use ifa::runtime::{Pipeline, PipelineOptions, RunSummary};
 
 /// Arguments of `ifa run`.
@@ -32,20 +34,35 @@ pub struct RunArgs {
     /// Write a JSON summary here: frames, tracks, mean ms per stage, fps, references used.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+    /// Write results even when the video cannot be decoded to its end (they then cover only
+    /// the decoded frames); without it such a video is an error and nothing is written.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let interrupt = super::signals::Interrupt::install()?;
+    let model_path = args.runtime.path()?;
+    // Before any work: no output may be an input, a device or another output's path, and
+    // every output folder must take files.
+    let outputs: Vec<Output<'_>> =
+        [("JSON results", &args.results.json), ("CSV", &args.results.csv), ("run summary", &args.summary_json)]
+        .into_iter()
+        .filter_map(|(label, p)| p.as_deref().map(|p| Output::file(label, p)))
+        .collect();
+    let checked = ifa::outpath::check(&[Input::new("video", &args.video), Input::new("model", &model_path)], &outputs)?;
+    super::report_stale(&checked.stale);
+
     let mut reader =
         VideoReader::open(&args.video).with_context(|| format!("cannot read video {}", args.video.display()))?;
     let total = reader.frame_count();
     if total == 0 {
         bail!("video {} has no frames", args.video.display());
     }
-    let mut model = args.runtime.load()?;
+    let mut model = args.runtime.load(&model_path)?;
     if let Some(p) = &args.post {
         super::override_post(&mut model.metadata, p)?;
     }
-    let model_path = model.path.clone();
     let opts = PipelineOptions { association: args.association, refs: args.refs };
     let mut pipe = Pipeline::with_options(model, &opts)?;
     eprintln!("model {} on {}", model_path.display(), pipe.provider());
@@ -69,13 +86,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut sum = StageTimes::default();
     let mut frames = 0usize;
     let mut last_index = 0usize;
+    let mut coverage = Coverage::for_reader(&reader);
     let start = Instant::now();
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     loop {
+        if interrupt.raised() {
+            eprintln!();
+            return Err(interrupt.error(format!("after {frames} of {total} frames")).into());
+        }
         let t0 = Instant::now();
-        let Some(frame) = reader.next_frame().with_context(|| format!("decoding {}", args.video.display()))? else {
-            break;
+        let frame = match reader.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            // Decoding broke down: the coverage check below says where.
+            Err(DecodeError::Corrupt { message, .. }) => {
+                coverage.stopped(message);
+                break;
+            }
+            Err(e) => return Err(e).with_context(|| format!("decoding {}", args.video.display())),
         };
+        coverage.saw(frame.index);
         let decode = t0.elapsed();
         let mut res = pipe.process(&frame.image, frame.pts_seconds)?;
         res.times.decode = decode;
@@ -96,6 +126,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if frames == 0 {
         bail!("video {} has no decodable frames", args.video.display());
+    }
+    if !coverage.is_complete() {
+        eprintln!();
+        if !args.allow_partial {
+            bail!(
+                "{}: {coverage}; nothing was written (pass --allow-partial to write results for the decoded frames)",
+                args.video.display()
+            );
+        }
+        eprintln!("warning: {}: {coverage}; the results cover only the decoded frames", args.video.display());
     }
     let wall = start.elapsed();
     eprintln!(
