@@ -144,6 +144,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         frames as f64 / wall.as_secs_f64()
     );
 
+    if interrupt.raised() {
+        return Err(interrupt.error(format!("after {frames} of {total} frames")).into());
+    }
     let length = total.max(last_index + 1);
     if let Some(path) = &args.results.json {
         let n = results.write_json(path, pipe.tracks(), length)?;
