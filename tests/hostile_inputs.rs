@@ -57,20 +57,24 @@ fn ifa_cmd() -> Command {
     c
 }
 
+/// Reads `r` to its end on a thread of its own.
+fn read_all(name: &str, mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let mut s = Vec::new();
+            r.read_to_end(&mut s).ok();
+            s
+        })
+        .expect("a reader thread")
+}
+
 /// Reads a child's output on threads (so a full pipe never blocks it) and waits at most `limit`.
 fn finish(mut child: Child, limit: Duration, start: Instant) -> Run {
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        out.read_to_end(&mut s).ok();
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        err.read_to_end(&mut s).ok();
-        s
-    });
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let t_out = read_all("ifa-stdout", out);
+    let t_err = read_all("ifa-stderr", err);
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
@@ -870,11 +874,7 @@ fn sigint_stops_a_run_without_writing() {
     let mut err = child.stderr.take().unwrap();
     let mut first = [0u8; 1];
     err.read_exact(&mut first).unwrap();
-    let mut rest = Vec::new();
-    let reader = std::thread::spawn(move || {
-        err.read_to_end(&mut rest).ok();
-        rest
-    });
+    let reader = read_all("ifa-stderr", err);
     std::thread::sleep(Duration::from_millis(300));
     kill(&child, "-INT");
     let status = loop {

@@ -1,6 +1,6 @@
 //! `ifa run`: segment and track a video headless; YouTube-VIS results and a per-frame CSV.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -40,31 +40,27 @@ pub struct RunArgs {
     pub allow_partial: bool,
 }
 
-pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let interrupt = super::signals::Interrupt::install()?;
-    let model_path = args.runtime.path()?;
-    // Before any work: no output may be an input, a device or another output's path, and
-    // every output folder must take files.
+/// Before any work: no output may be an input, a device or another output's path, and every
+/// output folder must take files.
+fn check_paths(args: &RunArgs, model_path: &Path) -> anyhow::Result<()> {
     let outputs: Vec<Output<'_>> =
         [("JSON results", &args.results.json), ("CSV", &args.results.csv), ("run summary", &args.summary_json)]
-        .into_iter()
-        .filter_map(|(label, p)| p.as_deref().map(|p| Output::file(label, p)))
-        .collect();
-    let checked = ifa::outpath::check(&[Input::new("video", &args.video), Input::new("model", &model_path)], &outputs)?;
+            .into_iter()
+            .filter_map(|(label, p)| p.as_deref().map(|p| Output::file(label, p)))
+            .collect();
+    let checked = ifa::outpath::check(&[Input::new("video", &args.video), Input::new("model", model_path)], &outputs)?;
     super::report_stale(&checked.stale);
+    Ok(())
+}
 
-    let mut reader =
-        VideoReader::open(&args.video).with_context(|| format!("cannot read video {}", args.video.display()))?;
-    let total = reader.frame_count();
-    if total == 0 {
-        bail!("video {} has no frames", args.video.display());
-    }
-    let mut model = args.runtime.load(&model_path)?;
+/// Loads the model (with `--post` overrides) into a pipeline and says how it will run.
+fn open_pipeline(args: &RunArgs, model_path: &Path) -> anyhow::Result<Pipeline> {
+    let mut model = args.runtime.load(model_path)?;
     if let Some(p) = &args.post {
         super::override_post(&mut model.metadata, p)?;
     }
     let opts = PipelineOptions { association: args.association, refs: args.refs };
-    let mut pipe = Pipeline::with_options(model, &opts)?;
+    let pipe = Pipeline::with_options(model, &opts)?;
     eprintln!("model {} on {}", model_path.display(), pipe.provider());
     let (r, m) = (pipe.contract().refs, pipe.model_refs());
     eprintln!(
@@ -78,6 +74,36 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     for w in pipe.warnings() {
         eprintln!("warning: {w}");
     }
+    Ok(pipe)
+}
+
+/// A video not decoded to its end fails the run unless `--allow-partial` accepts it.
+fn check_coverage(args: &RunArgs, coverage: &Coverage) -> anyhow::Result<()> {
+    if coverage.is_complete() {
+        return Ok(());
+    }
+    eprintln!();
+    if !args.allow_partial {
+        bail!(
+            "{}: {coverage}; nothing was written (pass --allow-partial to write results for the decoded frames)",
+            args.video.display()
+        );
+    }
+    eprintln!("warning: {}: {coverage}; the results cover only the decoded frames", args.video.display());
+    Ok(())
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let interrupt = super::signals::Interrupt::install()?;
+    let model_path = args.runtime.path()?;
+    check_paths(&args, &model_path)?;
+    let mut reader =
+        VideoReader::open(&args.video).with_context(|| format!("cannot read video {}", args.video.display()))?;
+    let total = reader.frame_count();
+    if total == 0 {
+        bail!("video {} has no frames", args.video.display());
+    }
+    let mut pipe = open_pipeline(&args, &model_path)?;
     let (vw, vh) = (reader.info().width, reader.info().height);
 
     let mut results = ResultsCollector::new(args.results.video_id, vw, vh, args.results.csv.is_some())
@@ -127,16 +153,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if frames == 0 {
         bail!("video {} has no decodable frames", args.video.display());
     }
-    if !coverage.is_complete() {
-        eprintln!();
-        if !args.allow_partial {
-            bail!(
-                "{}: {coverage}; nothing was written (pass --allow-partial to write results for the decoded frames)",
-                args.video.display()
-            );
-        }
-        eprintln!("warning: {}: {coverage}; the results cover only the decoded frames", args.video.display());
-    }
+    check_coverage(&args, &coverage)?;
     let wall = start.elapsed();
     eprintln!(
         "\r[{}] {frames}/{total} frames, {:.1} fps   ",
