@@ -81,11 +81,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         eprintln!("{w}");
     }
     let ev = evaluate(&gt, &results).context("evaluation failed")?;
-    let breakdown = if args.breakdown {
-        Some(Breakdown::compute(&gt, &results).context("evaluation failed")?)
-    } else {
-        None
-    };
+    let breakdown =
+        if args.breakdown { Some(Breakdown::compute(&gt, &results).context("evaluation failed")?) } else { None };
     print!("{}", report(&ev));
     if let Some(b) = &breakdown {
         print!("\n{}", b.table());
