@@ -5,7 +5,7 @@
 //!
 //! 1. [`frame`], [`fsutil`], [`bundled`], [`rle`]: pictures, atomic files, shipped files, COCO RLE.
 //! 2. [`decode`] (video → frames), [`model`] (the types the network takes and gives),
-//!    [`eval`] (the YouTube-VIS metric).
+//!    [`eval`] (the YouTube-VIS metric), [`outpath`] (the output-path policy of every command).
 //! 3. [`infer`] (frames → head maps, with the reference memory), [`assemble`] (head maps →
 //!    tracked instances).
 //! 4. [`runtime`] (the per-video pipeline: inference, assembly, id maps), [`overlay`] (what is
@@ -24,6 +24,7 @@ pub mod rle;
 pub mod decode;
 pub mod eval;
 pub mod model;
+pub mod outpath;
 // Layer 3
 pub mod assemble;
 pub mod infer;

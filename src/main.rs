@@ -41,7 +41,11 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            // Stopped by SIGINT/SIGTERM: the shell's convention, 128 + the signal's number.
+            match err.downcast_ref::<cli::signals::Interrupted>().and_then(|i| u8::try_from(128 + i.signal).ok()) {
+                Some(code) => std::process::ExitCode::from(code),
+                None => std::process::ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ use ifa::decode::{VideoReader, probe};
 use ifa::export::meta::{SourceMeta, sidecar_path};
 use ifa::export::{EncodeOptions, ExportError, ExportJob, export_video};
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
+use ifa::outpath::OutputError;
 use ifa::overlay::scene::{Layers, SceneOptions, blend_channel, track_color};
 use ifa::runtime::Pipeline;
 
@@ -353,7 +354,7 @@ fn unwritable_targets_are_clear_errors_before_any_work() {
     std::fs::copy(&src, &copy).unwrap();
     let job = ExportJob { output: Some(copy.clone()), ..ExportJob::new(copy.clone()) };
     let r = export_video(&job, &mut pipeline(), &AtomicBool::new(false), &mut |_| {});
-    assert!(matches!(r, Err(ExportError::SameAsSource { .. })), "{r:?}");
+    assert!(matches!(r, Err(ExportError::Output(OutputError::SameAsInput { .. }))), "{r:?}");
     assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&src).unwrap());
 }
 

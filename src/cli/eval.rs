@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use ifa::eval::{Evaluation, STAT_NAMES, evaluate_files, evaluate_files_with_breakdown};
+use ifa::eval::{Breakdown, Evaluation, GroundTruth, STAT_NAMES, evaluate, load_results};
+use ifa::outpath::{Input, Output};
 
 /// Arguments of `ifa eval`.
 #[derive(clap::Args, Debug)]
@@ -50,14 +51,38 @@ fn json_doc(ev: &Evaluation) -> serde_json::Value {
     })
 }
 
+/// The warning for results whose category the ground truth does not list (`None` if none).
+fn unknown_categories_warning(unknown: &[(usize, i64)]) -> Option<String> {
+    if unknown.is_empty() {
+        return None;
+    }
+    let mut ids: Vec<i64> = unknown.iter().map(|&(_, c)| c).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let entries: Vec<String> = unknown.iter().take(5).map(|(i, _)| i.to_string()).collect();
+    let more = if unknown.len() > 5 { ", …" } else { "" };
+    Some(format!(
+        "warning: {} results (entries {}{more}) have category ids not in the ground truth ({}): they are not counted, as in the official evaluator",
+        unknown.len(),
+        entries.join(", "),
+        ids.join(", ")
+    ))
+}
+
 #[allow(clippy::needless_pass_by_value)] // every subcommand's `run` takes its arguments by value
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let (ev, breakdown) = if args.breakdown {
-        let (ev, b) = evaluate_files_with_breakdown(&args.gt, &args.results).context("evaluation failed")?;
-        (ev, Some(b))
-    } else {
-        (evaluate_files(&args.gt, &args.results).context("evaluation failed")?, None)
-    };
+    let outputs: Vec<Output<'_>> = args.json.iter().map(|p| Output::file("evaluation JSON", p)).collect();
+    let inputs = [Input::new("ground truth", &args.gt), Input::new("results", &args.results)];
+    super::report_stale(&ifa::outpath::check(&inputs, &outputs)?.stale);
+    let gt = GroundTruth::load(&args.gt).context("cannot use the ground truth")?;
+    let results = load_results(&args.results).context("cannot use the results")?;
+    if let Some(w) = unknown_categories_warning(&gt.unknown_categories(&results)) {
+        eprintln!("{w}");
+    }
+    let ev = evaluate(&gt, &results).context("evaluation failed")?;
+    let breakdown =
+        if args.breakdown { Some(Breakdown::compute(&gt, &results).context("evaluation failed")?) } else { None };
     print!("{}", report(&ev));
     if let Some(b) = &breakdown {
         print!("\n{}", b.table());
@@ -74,4 +99,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", out.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_categories_are_named() {
+        assert_eq!(unknown_categories_warning(&[]), None);
+        let w = unknown_categories_warning(&[(1, 99), (3, 42), (4, 99)]).expect("warning");
+        assert!(w.contains("3 results (entries 1, 3, 4)") && w.contains("(42, 99)"), "{w}");
+    }
 }

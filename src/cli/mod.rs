@@ -7,10 +7,13 @@ pub mod eval;
 pub mod export;
 pub mod probe;
 pub mod run;
+pub mod signals;
 pub mod synth;
 pub mod view;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use ifa::fsutil::StaleTemporary;
 
 use ifa::infer::runtime::{Device, LoadedModel, SessionOptions, load_model};
 
@@ -26,16 +29,35 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    /// Loads the given model, or the shipped one, on the requested device.
-    pub fn load(&self) -> anyhow::Result<LoadedModel> {
-        let path = match &self.model {
-            Some(p) => p.clone(),
+    /// The given model, or the shipped one.
+    pub fn path(&self) -> anyhow::Result<PathBuf> {
+        match &self.model {
+            Some(p) => Ok(p.clone()),
             None => ifa::bundled::find(ifa::bundled::DEFAULT_MODEL).map_err(|searched| {
                 anyhow::anyhow!("default model not found (looked in {searched}); pass --model PATH")
-            })?,
-        };
+            }),
+        }
+    }
+
+    /// Loads the model at `path` on the requested device.
+    pub fn load(&self, path: &Path) -> anyhow::Result<LoadedModel> {
         // The runtime's errors already name the model file.
-        Ok(load_model(&path, &SessionOptions { device: self.device, threads: 0 })?)
+        Ok(load_model(path, &SessionOptions { device: self.device, threads: 0 })?)
+    }
+}
+
+/// Says what happened to temporaries that killed runs left beside the outputs.
+pub fn report_stale(stale: &[StaleTemporary]) {
+    for s in stale {
+        if s.removed {
+            eprintln!("removed {} (left by an interrupted run, process {})", s.path.display(), s.pid);
+        } else {
+            eprintln!(
+                "warning: {} looks left by an interrupted run (process {}) but holds files that are not ifa's; remove it yourself",
+                s.path.display(),
+                s.pid
+            );
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 //! `ifa run`: segment and track a video headless; YouTube-VIS results and a per-frame CSV.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use ifa::assemble::{AssociationParams, StageTimes};
-use ifa::decode::VideoReader;
+use ifa::decode::{DecodeError, VideoReader};
+use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
+use ifa::outpath::{Input, Output};
 use ifa::runtime::{Pipeline, PipelineOptions, RunSummary};
 
 /// Arguments of `ifa run`.
@@ -32,22 +34,33 @@ pub struct RunArgs {
     /// Write a JSON summary here: frames, tracks, mean ms per stage, fps, references used.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+    /// Write results even when the video cannot be decoded to its end (they then cover only
+    /// the decoded frames); without it such a video is an error and nothing is written.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
-pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let mut reader =
-        VideoReader::open(&args.video).with_context(|| format!("cannot read video {}", args.video.display()))?;
-    let total = reader.frame_count();
-    if total == 0 {
-        bail!("video {} has no frames", args.video.display());
-    }
-    let mut model = args.runtime.load()?;
+/// Before any work: no output may be an input, a device or another output's path, and every
+/// output folder must take files.
+fn check_paths(args: &RunArgs, model_path: &Path) -> anyhow::Result<()> {
+    let outputs: Vec<Output<'_>> =
+        [("JSON results", &args.results.json), ("CSV", &args.results.csv), ("run summary", &args.summary_json)]
+            .into_iter()
+            .filter_map(|(label, p)| p.as_deref().map(|p| Output::file(label, p)))
+            .collect();
+    let checked = ifa::outpath::check(&[Input::new("video", &args.video), Input::new("model", model_path)], &outputs)?;
+    super::report_stale(&checked.stale);
+    Ok(())
+}
+
+/// Loads the model (with `--post` overrides) into a pipeline and says how it will run.
+fn open_pipeline(args: &RunArgs, model_path: &Path) -> anyhow::Result<Pipeline> {
+    let mut model = args.runtime.load(model_path)?;
     if let Some(p) = &args.post {
         super::override_post(&mut model.metadata, p)?;
     }
-    let model_path = model.path.clone();
     let opts = PipelineOptions { association: args.association, refs: args.refs };
-    let mut pipe = Pipeline::with_options(model, &opts)?;
+    let pipe = Pipeline::with_options(model, &opts)?;
     eprintln!("model {} on {}", model_path.display(), pipe.provider());
     let (r, m) = (pipe.contract().refs, pipe.model_refs());
     eprintln!(
@@ -61,6 +74,36 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     for w in pipe.warnings() {
         eprintln!("warning: {w}");
     }
+    Ok(pipe)
+}
+
+/// A video not decoded to its end fails the run unless `--allow-partial` accepts it.
+fn check_coverage(args: &RunArgs, coverage: &Coverage) -> anyhow::Result<()> {
+    if coverage.is_complete() {
+        return Ok(());
+    }
+    eprintln!();
+    if !args.allow_partial {
+        bail!(
+            "{}: {coverage}; nothing was written (pass --allow-partial to write results for the decoded frames)",
+            args.video.display()
+        );
+    }
+    eprintln!("warning: {}: {coverage}; the results cover only the decoded frames", args.video.display());
+    Ok(())
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let interrupt = super::signals::Interrupt::install()?;
+    let model_path = args.runtime.path()?;
+    check_paths(&args, &model_path)?;
+    let mut reader =
+        VideoReader::open(&args.video).with_context(|| format!("cannot read video {}", args.video.display()))?;
+    let total = reader.frame_count();
+    if total == 0 {
+        bail!("video {} has no frames", args.video.display());
+    }
+    let mut pipe = open_pipeline(&args, &model_path)?;
     let (vw, vh) = (reader.info().width, reader.info().height);
 
     let mut results = ResultsCollector::new(args.results.video_id, vw, vh, args.results.csv.is_some())
@@ -69,13 +112,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut sum = StageTimes::default();
     let mut frames = 0usize;
     let mut last_index = 0usize;
+    let mut coverage = Coverage::for_reader(&reader);
     let start = Instant::now();
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     loop {
+        if interrupt.raised() {
+            eprintln!();
+            return Err(interrupt.error(format!("after {frames} of {total} frames")).into());
+        }
         let t0 = Instant::now();
-        let Some(frame) = reader.next_frame().with_context(|| format!("decoding {}", args.video.display()))? else {
-            break;
+        let frame = match reader.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            // Decoding broke down: the coverage check below says where.
+            Err(DecodeError::Corrupt { message, .. }) => {
+                coverage.stopped(message);
+                break;
+            }
+            Err(e) => return Err(e).with_context(|| format!("decoding {}", args.video.display())),
         };
+        coverage.saw(frame.index);
         let decode = t0.elapsed();
         let mut res = pipe.process(&frame.image, frame.pts_seconds)?;
         res.times.decode = decode;
@@ -97,6 +153,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if frames == 0 {
         bail!("video {} has no decodable frames", args.video.display());
     }
+    check_coverage(&args, &coverage)?;
     let wall = start.elapsed();
     eprintln!(
         "\r[{}] {frames}/{total} frames, {:.1} fps   ",
@@ -104,6 +161,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         frames as f64 / wall.as_secs_f64()
     );
 
+    if interrupt.raised() {
+        return Err(interrupt.error(format!("after {frames} of {total} frames")).into());
+    }
     let length = total.max(last_index + 1);
     if let Some(path) = &args.results.json {
         let n = results.write_json(path, pipe.tracks(), length)?;

@@ -65,6 +65,10 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 }
 
 pub fn run(args: SynthArgs) -> anyhow::Result<()> {
+    ifa::outpath::check(
+        &[],
+        &[ifa::outpath::Output { label: "output folder", path: &args.out, role: ifa::outpath::Role::Into }],
+    )?;
     let mut cfg = SynthConfig::new(args.preset, args.videos, args.seed);
     (cfg.width, cfg.height) = args.size;
     cfg.styles = args.styles;

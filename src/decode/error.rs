@@ -5,6 +5,10 @@ use std::path::PathBuf;
 pub enum DecodeError {
     #[error("video file {path} not found")]
     NotFound { path: PathBuf },
+    #[error(
+        "{path} cannot be read as a video: {reason} (ifa indexes a video's frames before decoding them, so it reads the file twice; save a stream to a file first)"
+    )]
+    NotAFile { path: PathBuf, reason: String },
     #[error("{path} is not a video FFmpeg can read: {message}")]
     Unreadable { path: PathBuf, message: String },
     #[error("{path} has no video stream")]

@@ -14,6 +14,8 @@ pub struct FrameIndex {
     pts: Vec<i64>,
     /// Whether the frame's packet is a keyframe (a safe place to start decoding).
     key: Vec<bool>,
+    /// Packets the demuxer could not read (a damaged or truncated file).
+    unreadable: usize,
 }
 
 impl FrameIndex {
@@ -26,19 +28,29 @@ impl FrameIndex {
         let mut entries: Vec<(i64, bool)> = Vec::new();
         let mut packet = ff::Packet::empty();
         let mut synthetic = 0i64;
+        let mut unreadable = 0;
         loop {
             match packet.read(input) {
                 Ok(()) => {}
                 Err(ff::Error::Eof) => break,
-                // A damaged packet: the demuxer can resync past it.
-                Err(ff::Error::InvalidData) => continue,
+                // A damaged packet (or, in a cut MP4, every sample past the end): the demuxer
+                // can resync past it.
+                Err(ff::Error::InvalidData) => {
+                    unreadable += 1;
+                    continue;
+                }
                 Err(e) => {
                     // A truncated or unreadable tail ends the index; what came before stays usable.
                     if entries.is_empty() {
                         return Err(DecodeError::Unreadable { path: path.to_path_buf(), message: e.to_string() });
                     }
+                    unreadable += 1;
                     break;
                 }
+            }
+            // A packet cut short (the file ends inside it) is kept but counts as damaged.
+            if packet.is_corrupt() {
+                unreadable += 1;
             }
             if packet.stream() != stream {
                 continue;
@@ -57,7 +69,13 @@ impl FrameIndex {
         }
         entries.sort_by_key(|&(ts, _)| ts);
         let (pts, key) = entries.into_iter().unzip();
-        Ok(Self { pts, key })
+        Ok(Self { pts, key, unreadable })
+    }
+
+    /// Packets the demuxer could not read while indexing: nonzero for a damaged or cut file,
+    /// whose frames then cannot all be decoded.
+    pub fn unreadable(&self) -> usize {
+        self.unreadable
     }
 
     /// Number of frames.
@@ -115,7 +133,7 @@ mod tests {
 
     #[test]
     fn lookups() {
-        let idx = FrameIndex { pts: vec![0, 512, 1024, 2048], key: vec![true, false, true, false] };
+        let idx = FrameIndex { pts: vec![0, 512, 1024, 2048], key: vec![true, false, true, false], unreadable: 0 };
         assert_eq!(idx.frame_at(600), 1);
         assert_eq!(idx.frame_at(-5), 0);
         assert_eq!(idx.exact(1024), Some(2));
@@ -123,7 +141,7 @@ mod tests {
         assert_eq!(idx.keyframe_before(3), 2);
         assert_eq!(idx.keyframe_before(1), 0);
         assert!(idx.is_variable_rate());
-        let cfr = FrameIndex { pts: vec![0, 512, 1024, 1537], key: vec![true; 4] };
+        let cfr = FrameIndex { pts: vec![0, 512, 1024, 1537], key: vec![true; 4], unreadable: 0 };
         assert!(!cfr.is_variable_rate());
     }
 }

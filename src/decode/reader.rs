@@ -56,6 +56,9 @@ fn open_input(path: &Path) -> Result<(ff::format::context::Input, usize), Decode
     if !path.exists() {
         return Err(DecodeError::NotFound { path: path.to_path_buf() });
     }
+    // A FIFO would be drained by the index and then hang the second open; a device may never end.
+    crate::fsutil::require_regular_file(path)
+        .map_err(|e| DecodeError::NotAFile { path: path.to_path_buf(), reason: e.to_string() })?;
     let input = ff::format::input(path)
         .map_err(|e| DecodeError::Unreadable { path: path.to_path_buf(), message: e.to_string() })?;
     let stream = input
@@ -128,6 +131,14 @@ impl VideoReader {
 
     pub fn frame_count(&self) -> usize {
         self.index.len()
+    }
+
+    /// The frames a complete file would have: the index's count, or, when the demuxer could
+    /// not read every packet (a cut or damaged file), the count the container declares if it
+    /// is larger (an MP4 lists every sample in its header).
+    pub fn expected_frames(&self) -> usize {
+        let declared = self.input.stream(self.stream).map_or(0, |s| usize::try_from(s.frames()).unwrap_or(0));
+        if self.index.unreadable() > 0 { self.index.len().max(declared) } else { self.index.len() }
     }
 
     /// Presentation time of frame `n` in seconds.

@@ -34,4 +34,6 @@ pub enum EvalError {
     PolygonGroundTruth { ann_id: i64, frame: usize },
     #[error("{context}: {source}")]
     Rle { context: String, source: RleError },
+    #[error("{}: {inner}", path.display())]
+    File { path: PathBuf, inner: Box<EvalError> },
 }

@@ -52,9 +52,20 @@ pub struct ResultTrack {
     pub segmentations: Vec<Option<Rle>>,
 }
 
+/// Reads a JSON file of at most [`crate::fsutil::JSON_LIMIT`] bytes (a regular file or a FIFO;
+/// never a device such as `/dev/zero`).
 fn read_json(path: &Path) -> Result<Value, EvalError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read { path: path.to_path_buf(), source })?;
-    serde_json::from_str(&text).map_err(|source| EvalError::Json { what: path.display().to_string(), source })
+    let bytes = crate::fsutil::read_limited(path, crate::fsutil::JSON_LIMIT, "JSON input")
+        .map_err(|source| EvalError::Read { path: path.to_path_buf(), source })?;
+    serde_json::from_slice(&bytes).map_err(|source| EvalError::Json { what: path.display().to_string(), source })
+}
+
+/// Names the file a parsing error comes from (reading errors name it already).
+fn in_file(path: &Path) -> impl FnOnce(EvalError) -> EvalError {
+    move |e| match e {
+        EvalError::Read { .. } | EvalError::Json { .. } => e,
+        other => EvalError::File { path: path.to_path_buf(), inner: Box::new(other) },
+    }
 }
 
 /// Python truthiness of a JSON value: null, false, 0, "", [] and {} are false.
@@ -124,7 +135,7 @@ fn rle_err(context: String) -> impl FnOnce(RleError) -> EvalError {
 impl GroundTruth {
     /// Reads a ground-truth JSON file.
     pub fn load(path: &Path) -> Result<Self, EvalError> {
-        Self::from_json(&read_json(path)?)
+        read_json(path).and_then(|v| Self::from_json(&v)).map_err(in_file(path))
     }
 
     /// Parses ground-truth JSON text.
@@ -229,6 +240,18 @@ impl GroundTruth {
         self.tracks.len()
     }
 
+    /// The results whose category id the ground truth does not list, as (entry index,
+    /// category id). The official evaluator leaves them out without a word; callers should
+    /// say so.
+    pub fn unknown_categories(&self, results: &[ResultTrack]) -> Vec<(usize, i64)> {
+        results
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !self.categories.contains_key(&r.category_id))
+            .map(|(i, r)| (i, r.category_id))
+            .collect()
+    }
+
     /// The ground truth as perfect results (every track with score 1), e.g. for self-checks.
     pub fn as_results(&self) -> Vec<ResultTrack> {
         self.tracks
@@ -245,7 +268,7 @@ impl GroundTruth {
 
 /// Reads a results JSON file (a list of result tracks).
 pub fn load_results(path: &Path) -> Result<Vec<ResultTrack>, EvalError> {
-    parse_results(&read_json(path)?)
+    read_json(path).and_then(|v| parse_results(&v)).map_err(in_file(path))
 }
 
 /// Parses results JSON text.

@@ -21,8 +21,11 @@
 //! ```
 //!
 //! Every output is written under a temporary name and moved into place only when the whole
-//! video is done: a cancelled or failed export leaves nothing behind, and outputs that
-//! cannot be created (read-only folder) are reported before any work starts.
+//! video is done: a cancelled or failed export leaves nothing behind. Before any work the
+//! outputs go through [`crate::outpath::check`] (none may be an input, two outputs may not
+//! share a path, nothing but a regular file or ifa's own mask folder is replaced, every folder
+//! must take new files). A video that cannot be decoded to its end fails the export unless
+//! [`ExportJob::allow_partial`] is set.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -30,15 +33,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::annotate::{AnnotateError, Annotator};
+use super::coverage::Coverage;
 use super::encode::{EncodeError, EncodeOptions, VideoWriter};
 use super::meta::{SourceMeta, sidecar_path};
-use super::mots::{MotsError, MotsWriter};
+use super::mots::{self, MotsError, MotsWriter};
 use super::results::{ResultsCollector, ResultsError};
 use crate::assemble::StageTimes;
 use crate::decode::{DecodeError, VideoReader};
 use crate::frame::RgbFrame;
-use crate::fsutil::AtomicFile;
 use crate::infer::stream::InferError;
+use crate::outpath::{Checked, Input, Output, OutputError, Role};
 use crate::overlay::scene::{FrameRecord, SceneOptions, build_scene};
 use crate::runtime::Pipeline;
 
@@ -46,12 +50,12 @@ use crate::runtime::Pipeline;
 pub enum ExportError {
     #[error("nothing to export: give an output video, JSON, CSV or mask folder")]
     NothingToWrite,
-    #[error("the output {path} is the source video")]
-    SameAsSource { path: PathBuf },
-    #[error("cannot write {path}: the folder {} is not writable or does not exist ({source})", folder.display())]
-    Unwritable { path: PathBuf, folder: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    #[error("{}: {coverage}; nothing was written", path.display())]
+    Partial { path: PathBuf, coverage: Coverage },
     #[error("{video}: {source}")]
     Infer { video: PathBuf, source: InferError },
     #[error(transparent)]
@@ -95,6 +99,9 @@ pub struct ExportJob {
     /// Quality settings (crf, preset, threads); frame rate, time base and audio always come
     /// from the source.
     pub encode: EncodeOptions,
+    /// Write the outputs even when the video cannot be decoded to its end (otherwise that is
+    /// an [`ExportError::Partial`] and nothing is written).
+    pub allow_partial: bool,
 }
 
 impl ExportJob {
@@ -109,6 +116,7 @@ impl ExportJob {
             video_id: 1,
             scene: SceneOptions::default(),
             encode: EncodeOptions::default(),
+            allow_partial: false,
         }
     }
 }
@@ -152,24 +160,37 @@ pub struct ExportSummary {
     pub encode: Duration,
     /// RLE, CSV rows and MOTS PNGs.
     pub data: Duration,
+    /// Which frames were decoded, of how many.
+    pub coverage: Coverage,
+    /// The source's size, and the annotated video's (even numbers: yuv420p needs them).
+    pub source_size: (u32, u32),
+    pub video_size: Option<(u32, u32)>,
 }
 
-/// Fails early, naming the folder, when `path` cannot be created.
-fn check_writable(path: &Path) -> Result<(), ExportError> {
-    AtomicFile::new(path).map(drop).map_err(|source| {
-        let folder = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        ExportError::Unwritable { path: path.to_path_buf(), folder, source }
-    })
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+/// Applies the output-path policy to `job`'s outputs (and the timing files beside its data
+/// files) against its video and `model`; removes temporaries killed exports left beside them.
+pub fn check_outputs(job: &ExportJob, model: Option<&Path>) -> Result<Checked, ExportError> {
+    let mut inputs = vec![Input::new("source video", &job.video)];
+    if let Some(m) = model {
+        inputs.push(Input::new("model", m));
     }
+    let sidecars: Vec<(&str, PathBuf)> =
+        [("timing file of the JSON results", &job.json), ("timing file of the CSV", &job.csv)]
+            .into_iter()
+            .filter_map(|(label, p)| p.as_ref().map(|p| (label, sidecar_path(p))))
+            .collect();
+    let mut outputs = Vec::new();
+    let files = [("annotated video", &job.output), ("JSON results", &job.json), ("CSV", &job.csv)];
+    for (label, p) in files {
+        if let Some(p) = p {
+            outputs.push(Output::file(label, p));
+        }
+    }
+    if let Some(m) = &job.masks {
+        outputs.push(Output { label: "mask folder", path: m, role: Role::Folder { is_own: mots::is_own_folder } });
+    }
+    outputs.extend(sidecars.iter().map(|(label, p)| Output::file(label, p)));
+    Ok(crate::outpath::check(&inputs, &outputs)?)
 }
 
 /// Runs `job` with `pipe` (reset first: the export is a new stream). Checks `cancel` before
@@ -187,20 +208,14 @@ pub fn export_video(
     if outputs.is_empty() {
         return Err(ExportError::NothingToWrite);
     }
-    if let Some(p) = outputs.iter().find(|p| same_file(p, &job.video)) {
-        return Err(ExportError::SameAsSource { path: p.to_path_buf() });
-    }
-    for p in [&job.output, &job.json, &job.csv].into_iter().flatten() {
-        check_writable(p)?;
-    }
-    for p in [&job.json, &job.csv].into_iter().flatten() {
-        check_writable(&sidecar_path(p))?;
-    }
+    let model = pipe.contract().path.clone();
+    check_outputs(job, Some(&model))?;
 
     let mut reader = VideoReader::open(&job.video)?;
     let info = reader.info().clone();
     let (w, h) = (info.width, info.height);
     let total = reader.frame_count();
+    let mut coverage = Coverage::for_reader(&reader);
     pipe.reset();
 
     let mut mots = job.masks.as_deref().map(|d| MotsWriter::create(d, w, h)).transpose()?;
@@ -256,9 +271,17 @@ pub fn export_video(
                     return Err(ExportError::Cancelled);
                 }
                 let t0 = Instant::now();
-                let Some(frame) = reader.next_frame()? else {
-                    return Ok(());
+                let frame = match reader.next_frame() {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => return Ok(()),
+                    // Decoding broke down: what came before is kept, the coverage says where.
+                    Err(DecodeError::Corrupt { message, .. }) => {
+                        coverage.stopped(message);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e.into()),
                 };
+                coverage.saw(frame.index);
                 let decode = t0.elapsed();
                 let mut res = pipe
                     .process(&frame.image, frame.pts_seconds)
@@ -303,7 +326,8 @@ pub fn export_video(
                 progress(&ExportProgress { frame: sum.frames, total, elapsed: start.elapsed() });
             }
         })();
-        if produced.is_err() || encoder_gone || cancel.load(Ordering::Relaxed) || sum.frames == 0 {
+        let partial = !coverage.is_complete() && !job.allow_partial;
+        if produced.is_err() || encoder_gone || cancel.load(Ordering::Relaxed) || sum.frames == 0 || partial {
             drop(tx); // the encoder stops and removes its temporary file
             finish_worker(worker)?;
             produced?;
@@ -312,8 +336,10 @@ pub fn export_video(
             }
             return Err(if sum.frames == 0 {
                 ExportError::NoFrames { path: job.video.clone() }
-            } else {
+            } else if cancel.load(Ordering::Relaxed) {
                 ExportError::Cancelled
+            } else {
+                ExportError::Partial { path: job.video.clone(), coverage: coverage.clone() }
             });
         }
 
@@ -338,9 +364,7 @@ pub fn export_video(
                 written.push(p.clone());
             }
             if let Some(m) = mots.take() {
-                let content =
-                    "MOTS id masks: NNNNNN.png is frame N, 16-bit, value = class_id * 1000 + track_id, 0 = none";
-                written.push(m.commit(&meta(content))?);
+                written.push(m.commit(&meta(mots::CONTENT))?);
             }
             Ok(written)
         })();
@@ -356,6 +380,9 @@ pub fn export_video(
         Ok(())
     })?;
     sum.elapsed = start.elapsed();
+    sum.coverage = coverage;
+    sum.source_size = (w, h);
+    sum.video_size = job.output.as_ref().map(|_| (w + w % 2, h + h % 2));
     Ok(sum)
 }
 

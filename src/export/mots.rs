@@ -4,13 +4,17 @@
 //!
 //! The folder is built under a temporary name beside the target and renamed into place by
 //! [`MotsWriter::commit`]; dropping the writer first removes it, so a cancelled or failed
-//! export leaves nothing.
+//! export leaves nothing. An existing folder is replaced only when it is empty or ifa made it
+//! ([`is_own_folder`]: its `meta.json` says so and it holds nothing but frame PNGs).
 
 use std::path::{Path, PathBuf};
 
 use image::{ImageBuffer, Luma};
 
 use super::meta::SourceMeta;
+
+/// The `content` of a mask folder's `meta.json`: it marks the folder as ifa's.
+pub const CONTENT: &str = "MOTS id masks: NNNNNN.png is frame N, 16-bit, value = class_id * 1000 + track_id, 0 = none";
 
 /// Track ids share the value with the class: at most this many tracks fit.
 pub const MAX_TRACK_ID: u32 = 999;
@@ -29,6 +33,28 @@ pub enum MotsError {
     Size { frame: usize, got: usize, width: u32, height: u32 },
     #[error("cannot move the mask folder into place at {path}: {source}")]
     Commit { path: PathBuf, source: std::io::Error },
+    #[error("refusing to replace {path}: it was not made by ifa ({reason})")]
+    Foreign { path: PathBuf, reason: String },
+}
+
+/// Whether `dir` is a mask folder that ifa wrote: every entry is a frame PNG or `meta.json`,
+/// and `meta.json` is ifa's. `Err` names what is not.
+pub fn is_own_folder(dir: &Path) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("it cannot be listed: {e}"))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("it cannot be listed: {e}"))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let frame = name.strip_suffix(".png").is_some_and(|n| n.len() == 6 && n.bytes().all(|b| b.is_ascii_digit()));
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if !(is_file && (frame || name == "meta.json")) {
+            return Err(name);
+        }
+    }
+    match SourceMeta::read(&dir.join("meta.json")) {
+        Ok(m) if m.content == CONTENT => Ok(()),
+        Ok(_) => Err("a meta.json that ifa did not write".to_owned()),
+        Err(_) => Err("frame PNGs without ifa's meta.json".to_owned()),
+    }
 }
 
 /// The MOTS value of one instance.
@@ -126,6 +152,14 @@ impl MotsWriter {
         let meta_path = self.tmp.join("meta.json");
         meta.write(&meta_path).map_err(|e| MotsError::Write { path: meta_path, message: e.to_string() })?;
         let commit = |source| MotsError::Commit { path: self.dest.clone(), source };
+        // Checked before the export began; checked again, since only ifa's folder may go.
+        if let Ok(m) = std::fs::symlink_metadata(&self.dest) {
+            let empty = m.is_dir() && std::fs::read_dir(&self.dest).map_err(commit)?.next().is_none();
+            let verdict = if m.is_dir() { is_own_folder(&self.dest) } else { Err("it is not a folder".to_owned()) };
+            if let (false, Err(reason)) = (empty, verdict) {
+                return Err(MotsError::Foreign { path: self.dest.clone(), reason });
+            }
+        }
         let old = if self.dest.exists() {
             let old = temp_beside(&self.dest, "old").map_err(commit)?;
             std::fs::rename(&self.dest, &old).map_err(commit)?;
@@ -171,7 +205,7 @@ mod tests {
             duration: 0.04,
             start_time: 0.0,
             frame_pts: vec![0],
-            content: String::new(),
+            content: CONTENT.to_owned(),
         }
     }
 
@@ -206,5 +240,27 @@ mod tests {
         drop(w);
         let names: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("masks")]);
+    }
+
+    #[test]
+    fn only_empty_folders_and_ifa_s_own_are_replaced() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dest = dir.path().join("masks");
+        std::fs::create_dir(&dest).expect("mkdir");
+        MotsWriter::create(&dest, 3, 2).expect("create").commit(&meta()).expect("an empty folder");
+        assert_eq!(is_own_folder(&dest), Ok(()));
+        std::fs::write(dest.join("notes.txt"), b"mine").expect("write");
+        assert_eq!(is_own_folder(&dest), Err("notes.txt".to_owned()));
+        let e = MotsWriter::create(&dest, 3, 2).expect("create").commit(&meta()).expect_err("foreign");
+        assert!(matches!(e, MotsError::Foreign { .. }), "{e}");
+        assert!(dest.join("notes.txt").is_file());
+        std::fs::remove_file(dest.join("notes.txt")).expect("rm");
+        std::fs::write(dest.join("meta.json"), b"{}").expect("write");
+        assert!(is_own_folder(&dest).is_err());
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").expect("write");
+        let e = MotsWriter::create(&file, 3, 2).expect("create").commit(&meta()).expect_err("a file");
+        assert!(matches!(e, MotsError::Foreign { .. }), "{e}");
+        assert_eq!(std::fs::read(&file).expect("read"), b"x");
     }
 }

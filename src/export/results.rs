@@ -3,7 +3,9 @@
 //!
 //! Feed every processed frame to [`ResultsCollector::add_frame`] with its video-resolution id
 //! map, then write with [`ResultsCollector::write_json`] / [`ResultsCollector::write_csv`]
-//! (both atomic: a failure leaves no file).
+//! (both atomic: a failure leaves no file). Memory grows with the masks kept (one compressed
+//! RLE string per track and frame it appears in), not with tracks × frames: the JSON, where
+//! every track lists every frame, is streamed out.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::assemble::idmap::extents;
 use crate::assemble::{FrameResult, TrackInfo};
-use crate::rle::{RleError, RleJson, encode_label_map};
+use crate::rle::{RleError, encode_label_map};
 use crate::runtime::Pipeline;
 
 /// The CSV's first line.
@@ -26,13 +28,45 @@ pub enum ResultsError {
     Write { path: PathBuf, source: std::io::Error },
 }
 
-/// One result entry in YouTube-VIS format (the same JSON as [`crate::eval::ResultTrack`]).
+/// One result entry in YouTube-VIS format (the same JSON as [`crate::eval::ResultTrack`]),
+/// borrowing the collector's masks.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct YtvisResult {
-    pub video_id: u64,
-    pub category_id: u32,
-    pub score: f64,
-    pub segmentations: Vec<Option<RleJson>>,
+struct YtvisEntry<'a> {
+    video_id: u64,
+    category_id: u32,
+    score: f64,
+    segmentations: Segmentations<'a>,
+}
+
+/// A track's masks as the full-length list YouTube-VIS wants: `null` where it is absent.
+#[derive(Debug, Clone)]
+struct Segmentations<'a> {
+    size: [u32; 2],
+    length: usize,
+    /// (frame, compressed counts), ascending by frame.
+    frames: &'a [(usize, Box<str>)],
+}
+
+/// A compressed RLE in COCO's JSON form.
+#[derive(serde::Serialize)]
+struct RleRef<'a> {
+    size: [u32; 2],
+    counts: &'a str,
+}
+
+impl serde::Serialize for Segmentations<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.length))?;
+        let mut next = self.frames.iter().peekable();
+        for f in 0..self.length {
+            match next.next_if(|(at, _)| *at == f) {
+                Some((_, counts)) => seq.serialize_element(&Some(RleRef { size: self.size, counts }))?,
+                None => seq.serialize_element(&None::<RleRef<'_>>)?,
+            }
+        }
+        seq.end()
+    }
 }
 
 /// Collects the results of one video, frame by frame.
@@ -41,8 +75,8 @@ pub struct ResultsCollector {
     video_id: u64,
     width: u32,
     height: u32,
-    /// Per track: the compressed RLE of each frame it appears in.
-    segs: BTreeMap<u32, BTreeMap<usize, RleJson>>,
+    /// Per track: (frame, compressed RLE counts) of each frame it appears in, ascending.
+    segs: BTreeMap<u32, Vec<(usize, Box<str>)>>,
     csv: Option<String>,
     frames_seen: usize,
     /// Tracks seen in fewer frames are left out of the YouTube-VIS results (`ifa.post.min_track_frames`).
@@ -81,7 +115,16 @@ impl ResultsCollector {
         let rles = encode_label_map(self.height, self.width, ids, 0u32)
             .map_err(|source| ResultsError::IdMap { frame, source })?;
         for (id, rle) in &rles {
-            self.segs.entry(*id).or_default().insert(frame, RleJson::from(rle));
+            let counts = rle.to_compressed_string().into_boxed_str();
+            let per = self.segs.entry(*id).or_default();
+            // Frames come in order; a frame seen again replaces its earlier mask.
+            match per.last() {
+                Some(&(last, _)) if last >= frame => match per.binary_search_by_key(&frame, |(f, _)| *f) {
+                    Ok(i) => per[i].1 = counts,
+                    Err(i) => per.insert(i, (frame, counts)),
+                },
+                _ => per.push((frame, counts)),
+            }
         }
         if let Some(csv) = self.csv.as_mut() {
             write_csv_rows(csv, frame, res, ids, self.width, pipe);
@@ -90,22 +133,32 @@ impl ResultsCollector {
         Ok(())
     }
 
-    /// The YouTube-VIS entries, one per track, each `length` frames long (at least as long as
-    /// the frames seen).
-    pub fn ytvis_results<'a>(&self, tracks: impl Iterator<Item = &'a TrackInfo>, length: usize) -> Vec<YtvisResult> {
+    /// Writes the YouTube-VIS entries to `w`, one per track, each `length` frames long (at
+    /// least as long as the frames seen), without building them in memory; returns how many
+    /// tracks were written.
+    pub fn write_json_to<'a>(
+        &self,
+        w: &mut dyn std::io::Write,
+        tracks: impl Iterator<Item = &'a TrackInfo>,
+        length: usize,
+    ) -> std::io::Result<usize> {
         let length = length.max(self.frames_seen);
-        tracks
+        let entries: Vec<YtvisEntry<'_>> = tracks
             .filter(|t| t.frames >= self.min_track_frames)
-            .map(|t| {
-                let mut s = vec![None; length];
-                if let Some(per) = self.segs.get(&t.id) {
-                    for (&f, r) in per {
-                        s[f] = Some(r.clone());
-                    }
-                }
-                YtvisResult { video_id: self.video_id, category_id: t.class_id(), score: t.score(), segmentations: s }
+            .map(|t| YtvisEntry {
+                video_id: self.video_id,
+                category_id: t.class_id(),
+                score: t.score(),
+                segmentations: Segmentations {
+                    size: [self.height, self.width],
+                    length,
+                    frames: self.segs.get(&t.id).map_or(&[], Vec::as_slice),
+                },
             })
-            .collect()
+            .collect();
+        serde_json::to_writer(&mut *w, &entries).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+        Ok(entries.len())
     }
 
     /// Writes the YouTube-VIS results; returns how many tracks were written.
@@ -115,13 +168,13 @@ impl ResultsCollector {
         tracks: impl Iterator<Item = &'a TrackInfo>,
         length: usize,
     ) -> Result<usize, ResultsError> {
-        let results = self.ytvis_results(tracks, length);
+        let mut n = 0;
         crate::fsutil::write_atomic(path, |w| {
-            serde_json::to_writer(&mut *w, &results).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")
+            n = self.write_json_to(w, tracks, length)?;
+            Ok(())
         })
         .map_err(|source| ResultsError::Write { path: path.to_path_buf(), source })?;
-        Ok(results.len())
+        Ok(n)
     }
 
     /// The CSV text so far (`None` if built without CSV).
@@ -197,18 +250,23 @@ mod tests {
         // Bypasses add_frame (which needs a pipeline) to test the assembly of entries.
         let ids = [0, 5, 5, 0, 0, 5, 0, 0];
         let rles = encode_label_map(2, 4, &ids, 0u32).expect("size");
-        c.segs.entry(5).or_default().insert(1, RleJson::from(&rles[&5]));
+        c.segs.entry(5).or_default().push((1, rles[&5].to_compressed_string().into_boxed_str()));
         c.frames_seen = 2;
         let tracks = [track(5, 2), track(9, 1)];
-        let r = c.ytvis_results(tracks.iter(), 4);
-        assert_eq!(r.len(), 2);
-        assert_eq!((r[0].video_id, r[0].category_id, r[0].score), (3, 2, 0.75));
-        assert_eq!(r[0].segmentations.len(), 4);
-        assert!(r[0].segmentations[0].is_none() && r[0].segmentations[1].is_some());
-        assert!(r[1].segmentations.iter().all(Option::is_none));
-        let text = serde_json::to_string(&r).expect("json");
-        let parsed = crate::eval::results_from_json_str(&text).expect("official format");
+        let mut text = Vec::new();
+        assert_eq!(c.write_json_to(&mut text, tracks.iter(), 4).expect("json"), 2);
+        let parsed = crate::eval::results_from_json_str(std::str::from_utf8(&text).expect("utf8")).expect("official");
+        assert_eq!(parsed.len(), 2);
+        assert_eq!((parsed[0].video_id, parsed[0].category_id, parsed[0].score), (3, 2, 0.75));
+        assert_eq!(parsed[0].segmentations.len(), 4);
+        assert!(parsed[0].segmentations[0].is_none() && parsed[0].segmentations[1].is_some());
+        assert!(parsed[1].segmentations.iter().all(Option::is_none));
         assert_eq!(parsed[0].segmentations[1].as_ref().map(crate::rle::Rle::area), Some(3));
+        let v: serde_json::Value = serde_json::from_slice(&text).expect("json");
+        assert_eq!(
+            v[0]["segmentations"][1],
+            serde_json::json!({"size": [2, 4], "counts": rles[&5].to_compressed_string()})
+        );
     }
 
     #[test]

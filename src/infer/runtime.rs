@@ -161,8 +161,8 @@ fn register_gpu(builder: &mut SessionBuilder, provider: Provider) -> Result<(), 
 /// Loads an ONNX model on the requested device and reports what actually runs it.
 pub fn load_model(path: &Path, options: &SessionOptions) -> Result<LoadedModel, RuntimeError> {
     // Read first: a clear "cannot read" beats ONNX Runtime's protobuf message.
-    let bytes =
-        std::fs::read(path).map_err(|source| RuntimeError::ModelUnreadable { path: path.to_path_buf(), source })?;
+    let bytes = crate::fsutil::read_limited(path, crate::fsutil::MODEL_LIMIT, "model files")
+        .map_err(|source| RuntimeError::ModelUnreadable { path: path.to_path_buf(), source })?;
     let env = environment()?;
 
     let wanted: &[Provider] = match options.device {

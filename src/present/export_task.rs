@@ -140,7 +140,7 @@ impl ExportOutputs {
 /// How an export ended.
 #[derive(Clone, Debug)]
 pub enum ExportOutcome {
-    Done(ExportSummary),
+    Done(Box<ExportSummary>),
     Cancelled,
     Failed(String),
 }
@@ -245,7 +245,7 @@ fn run(
         }
     });
     match result {
-        Ok(summary) => ExportOutcome::Done(summary),
+        Ok(summary) => ExportOutcome::Done(Box::new(summary)),
         Err(ExportError::Cancelled) => ExportOutcome::Cancelled,
         Err(e) => ExportOutcome::Failed(e.to_string()),
     }
