@@ -3,6 +3,7 @@
 // Entry points take their parsed arguments by value, as clap hands them over.
 #![allow(clippy::needless_pass_by_value)]
 
+pub mod batch;
 pub mod eval;
 pub mod export;
 pub mod probe;
