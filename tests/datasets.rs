@@ -51,8 +51,7 @@ fn synth_set(dir: &Path) -> PathBuf {
 
 /// The frame folders of a synthetic set, by video id (ids are 1, 2, 3 in folder order).
 fn video_folders(ds: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> =
-        std::fs::read_dir(ds.join("JPEGImages")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(ds.join("JPEGImages")).unwrap().map(|e| e.unwrap().path()).collect();
     v.sort();
     v
 }
@@ -80,7 +79,19 @@ fn a_frame_folder_and_a_lossless_mp4_of_it_are_the_same_video() {
     }
     let mp4 = dir.path().join("lossless.mp4");
     let pattern = folder.join("%05d.png");
-    common::ffmpeg(&["-framerate", "25", "-i", s(&pattern), "-c:v", "libx264rgb", "-qp", "0", "-pix_fmt", "rgb24", s(&mp4)]);
+    common::ffmpeg(&[
+        "-framerate",
+        "25",
+        "-i",
+        s(&pattern),
+        "-c:v",
+        "libx264rgb",
+        "-qp",
+        "0",
+        "-pix_fmt",
+        "rgb24",
+        s(&mp4),
+    ]);
 
     let mut a = VideoReader::open(&folder).unwrap();
     let mut b = VideoReader::open(&mp4).unwrap();
@@ -160,7 +171,10 @@ fn a_dataset_run_equals_the_per_video_runs_and_the_shards_merged() {
     }
     let merged_dir = d.join("merged");
     ok(&["merge", s(&s1), s(&s2), "--out", s(&merged_dir)]);
-    assert!(std::fs::read(merged_dir.join("results.json")).unwrap() == std::fs::read(&results).unwrap(), "files differ");
+    assert!(
+        std::fs::read(merged_dir.join("results.json")).unwrap() == std::fs::read(&results).unwrap(),
+        "files differ"
+    );
     assert!(std::fs::read(merged_dir.join("results.zip")).unwrap() == zip, "files differ");
     // Missing and overlapping shards are refused.
     let e = stderr(&ifa(&["merge", s(&s1), "--out", s(&d.join("m1"))]));
@@ -203,7 +217,11 @@ fn an_interrupted_run_resumes_and_broken_videos_do_not_sink_the_rest() {
     let o = batch(&ds, &resumed, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("1 already done") && stderr(&o).contains("2 to run"), "{}", stderr(&o));
-    assert_eq!(std::fs::metadata(resumed.join("videos/1.json")).unwrap().modified().unwrap(), before, "video 1 was redone");
+    assert_eq!(
+        std::fs::metadata(resumed.join("videos/1.json")).unwrap().modified().unwrap(),
+        before,
+        "video 1 was redone"
+    );
     assert!(std::fs::read(resumed.join("results.json")).unwrap() == reference, "files differ");
 
     // A work folder of another model is not mixed in.

@@ -117,7 +117,10 @@ impl Settings {
 /// What the workers tell the main thread.
 enum Event {
     Done,
-    Failed { id: u64, message: String },
+    Failed {
+        id: u64,
+        message: String,
+    },
     /// The model could not be loaded: nothing can run.
     Fatal(String),
 }
@@ -160,12 +163,13 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
     let failures = run_videos(&args, &todo, &frames, &model_path, &interrupt)?;
     if interrupt.raised() {
         let now_done = mine.iter().filter(|v| video_results_path(&args.out, v.id).is_file()).count();
-        return Err(interrupt.error(format!(
-            "with {now_done} of {} videos done (kept in {}; run the same command again to resume)",
-            mine.len(),
-            args.out.display()
-        ))
-        .into());
+        return Err(interrupt
+            .error(format!(
+                "with {now_done} of {} videos done (kept in {}; run the same command again to resume)",
+                mine.len(),
+                args.out.display()
+            ))
+            .into());
     }
     for (id, message) in &failures {
         eprintln!("video {id} failed: {message}");
@@ -355,7 +359,9 @@ fn worker(
             Ok(true) => tx.send(Event::Done).ok(),
             // Stopped: the video is left for the next run.
             Ok(false) => return,
-            Err(e) => tx.send(Event::Failed { id: video.id, message: format!("{} ({}): {e:#}", video.name(), video.id) }).ok(),
+            Err(e) => {
+                tx.send(Event::Failed { id: video.id, message: format!("{} ({}): {e:#}", video.name(), video.id) }).ok()
+            }
         };
     }
 }
@@ -456,10 +462,8 @@ pub fn merge(args: MergeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let (json, zip) = (args.out.join("results.json"), args.out.join("results.zip"));
     let part_inputs: Vec<Input<'_>> = parts.iter().map(|(_, p)| Input::new("per-video results", p)).collect();
-    let checked = ifa::outpath::check(
-        &part_inputs,
-        &[Output::file("results", &json), Output::file("results zip", &zip)],
-    )?;
+    let checked =
+        ifa::outpath::check(&part_inputs, &[Output::file("results", &json), Output::file("results zip", &zip)])?;
     super::report_stale(&checked.stale);
     eprintln!("{} shards, {} videos", manifests.len(), ids.len());
     write_merged(&parts.into_iter().map(|(_, p)| p).collect::<Vec<_>>(), &args.out)

@@ -15,7 +15,7 @@ pub fn video_results_path(work: &Path, id: u64) -> PathBuf {
 pub fn merge_results(out: &Path, parts: &[PathBuf]) -> Result<usize, DatasetError> {
     let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(parts.len());
     for p in parts {
-        let bytes = crate::fsutil::read_limited(p, 8 << 30, "per-video results")
+        let bytes = crate::fsutil::read_limited(p, crate::fsutil::JSON_LIMIT, "per-video results")
             .map_err(|source| DatasetError::Read { path: p.clone(), source })?;
         let text = bytes.trim_ascii();
         let inner = text
@@ -43,7 +43,7 @@ pub fn merge_results(out: &Path, parts: &[PathBuf]) -> Result<usize, DatasetErro
 
 /// Writes `zip` holding `json` as `results.json` (what the YouTube-VIS server expects).
 pub fn write_results_zip(json: &Path, zip: &Path) -> Result<(), DatasetError> {
-    let bytes = crate::fsutil::read_limited(json, 8 << 30, "results")
+    let bytes = crate::fsutil::read_limited(json, crate::fsutil::JSON_LIMIT, "results")
         .map_err(|source| DatasetError::Read { path: json.to_path_buf(), source })?;
     super::write_zip(zip, "results.json", &bytes)
 }

@@ -67,7 +67,7 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn load(path: &Path) -> Result<Self, DatasetError> {
-        let bytes = crate::fsutil::read_limited(path, 1 << 30, "shard manifest")
+        let bytes = crate::fsutil::read_limited(path, crate::fsutil::JSON_LIMIT, "shard manifest")
             .map_err(|source| DatasetError::Read { path: path.to_path_buf(), source })?;
         serde_json::from_slice(&bytes).map_err(|e| DatasetError::Split {
             path: path.to_path_buf(),
@@ -160,7 +160,8 @@ mod tests {
     fn manifest(i: usize, n: usize, v: &[SplitVideo]) -> (PathBuf, Manifest) {
         let spec = ShardSpec { index: i, count: n };
         let ids = spec.select(v).iter().map(|x| x.id).collect();
-        let m = Manifest { shard: [i, n], split: "s.json".into(), videos_in_split: v.len(), videos: ids, failed: vec![] };
+        let m =
+            Manifest { shard: [i, n], split: "s.json".into(), videos_in_split: v.len(), videos: ids, failed: vec![] };
         (PathBuf::from(spec.manifest_name()), m)
     }
 

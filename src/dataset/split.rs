@@ -7,9 +7,6 @@ use serde::Deserialize;
 
 use super::DatasetError;
 
-/// A split's JSON may be large (annotations as RLE); this bounds what is read.
-const SPLIT_LIMIT: u64 = 4 << 30;
-
 /// One video of a split.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SplitVideo {
@@ -75,7 +72,7 @@ impl Split {
     }
 
     pub fn load(path: &Path) -> Result<Self, DatasetError> {
-        let bytes = crate::fsutil::read_limited(path, SPLIT_LIMIT, "split JSON")
+        let bytes = crate::fsutil::read_limited(path, crate::fsutil::JSON_LIMIT, "split JSON")
             .map_err(|source| DatasetError::Read { path: path.to_path_buf(), source })?;
         Self::parse(path, &bytes)
     }

@@ -17,7 +17,8 @@ pub fn write_zip(path: &Path, name: &str, data: &[u8]) -> Result<(), DatasetErro
     };
     let crc = crc32fast::hash(data);
     let packed = miniz_oxide::deflate::compress_to_vec(data, 6);
-    let (size, csize) = (u32::try_from(data.len()).map_err(|_| too_big())?, u32::try_from(packed.len()).map_err(|_| too_big())?);
+    let (size, csize) =
+        (u32::try_from(data.len()).map_err(|_| too_big())?, u32::try_from(packed.len()).map_err(|_| too_big())?);
     let name_len = u16::try_from(name.len()).map_err(|_| too_big())?;
     // Version 2.0, no flags, method 8 (deflate), time 00:00, the fixed date.
     let common = |b: &mut Vec<u8>| {

@@ -21,7 +21,9 @@ pub enum DecodeError {
     OutOfRange { path: PathBuf, frame: usize, count: usize },
     #[error("{path} holds no frames (a frame folder needs .jpg, .jpeg or .png files)")]
     EmptyFolder { path: PathBuf },
-    #[error("{path}: frame {file} is {width}x{height}, but {first} is {first_width}x{first_height}; every frame of a video must have one size")]
+    #[error(
+        "{path}: frame {file} is {width}x{height}, but {first} is {first_width}x{first_height}; every frame of a video must have one size"
+    )]
     MixedSizes {
         path: PathBuf,
         file: PathBuf,

@@ -6,10 +6,10 @@ use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
+use super::DecodeError;
 use super::index::FrameIndex;
 use super::probe::VideoInfo;
 use super::reader::DecodedFrame;
-use super::DecodeError;
 use crate::frame::RgbFrame;
 
 /// The rate a frame folder is shown at unless told otherwise. YouTube-VIS frames are every
@@ -123,11 +123,7 @@ impl FrameFolder {
         let mut size = None;
         let mut codecs: Vec<&'static str> = Vec::new();
         for file in &files {
-            let bad = |message: String| DecodeError::BadFrame {
-                path: name.to_path_buf(),
-                file: file.clone(),
-                message,
-            };
+            let bad = |message: String| DecodeError::BadFrame { path: name.to_path_buf(), file: file.clone(), message };
             if !file.exists() {
                 return Err(bad("the file does not exist".to_owned()));
             }
