@@ -154,7 +154,7 @@ fn a_dataset_run_equals_the_per_video_runs_and_the_shards_merged() {
     }
     assert!(!merged.is_empty(), "the tiny model found nothing: the comparison would be empty");
     let by_hand = d.join("by_hand.json");
-    std::fs::write(&by_hand, serde_json::to_string(&merged).unwrap() + "\n").unwrap();
+    std::fs::write(&by_hand, format!("{}\n", serde_json::to_string(&merged).unwrap())).unwrap();
     assert!(sorted_entries(&results) == sorted_entries(&by_hand), "the entries differ");
     let joined = format!("[{}]\n", texts.join(","));
     assert!(std::fs::read_to_string(&results).unwrap() == joined, "results.json is not the per-video files joined");

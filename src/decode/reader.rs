@@ -31,7 +31,7 @@ pub struct VideoReader {
 
 #[derive(Debug)]
 enum Source {
-    File(Box<FileReader>),
+    File(FileReader),
     Frames(FrameFolder),
 }
 
@@ -58,7 +58,7 @@ impl VideoReader {
         if path.is_dir() {
             return Self::open_folder(path, super::folder_fps());
         }
-        Ok(Self { source: Source::File(Box::new(FileReader::open(path)?)) })
+        Ok(Self { source: Source::File(FileReader::open(path)?) })
     }
 
     /// Opens a folder of JPEG/PNG frames, in name order, shown at `fps`.
