@@ -4,7 +4,7 @@
 //! one of its own layer, never a higher one); `tests/layers.rs` checks this. From the bottom:
 //!
 //! 1. [`frame`], [`fsutil`], [`bundled`], [`rle`]: pictures, atomic files, shipped files, COCO RLE.
-//! 2. [`decode`] (video → frames), [`model`] (the types the network takes and gives),
+//! 2. [`dataset`] (YouTube-VIS splits, shards, merged results), [`decode`] (video → frames), [`model`] (the types the network takes and gives),
 //!    [`eval`] (the YouTube-VIS metric), [`outpath`] (the output-path policy of every command).
 //! 3. [`infer`] (frames → head maps, with the reference memory), [`assemble`] (head maps →
 //!    tracked instances).
@@ -21,6 +21,7 @@ pub mod frame;
 pub mod fsutil;
 pub mod rle;
 // Layer 2
+pub mod dataset;
 pub mod decode;
 pub mod eval;
 pub mod model;

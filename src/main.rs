@@ -17,6 +17,11 @@ enum Command {
     View(cli::view::ViewArgs),
     /// Segment and track a video headless; write YouTube-VIS results and a per-frame CSV.
     Run(cli::run::RunArgs),
+    /// Segment and track every video of a YouTube-VIS-layout data set (or one shard of it) into
+    /// one results.json and results.zip; resumable.
+    Batch(cli::batch::BatchArgs),
+    /// Join the outputs of `ifa batch --shard I/N` runs into one results.json and results.zip.
+    Merge(cli::batch::MergeArgs),
     /// Write an annotated video (and results as data).
     Export(cli::export::ExportArgs),
     /// Render videos of the shapes world in YouTube-VIS layout.
@@ -32,6 +37,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::View(a) => cli::view::run(a),
         Command::Run(a) => cli::run::run(a),
+        Command::Batch(a) => cli::batch::run(a),
+        Command::Merge(a) => cli::batch::merge(a),
         Command::Export(a) => cli::export::run(a),
         Command::Synth(a) => cli::synth::run(a),
         Command::Eval(a) => cli::eval::run(a),

@@ -11,7 +11,7 @@ fn ifa(args: &[&str]) -> Output {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["view", "run", "export", "synth", "eval", "probe"] {
+    for sub in ["view", "run", "export", "synth", "eval", "probe", "batch", "merge"] {
         let out = ifa(&[sub, "--help"]);
         assert!(out.status.success(), "ifa {sub} --help");
         let text = String::from_utf8_lossy(&out.stdout);

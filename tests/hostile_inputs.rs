@@ -664,7 +664,8 @@ fn broken_and_odd_videos_get_clear_errors() {
         ("moov_cut.mp4", "not a video"),
         ("zero.mp4", "no video stream"),
         ("audio_only.m4a", "no video stream"),
-        ("folder.mp4", "not a regular file"),
+        // A folder is read as a frame folder; an empty one says so.
+        ("folder.mp4", "holds no frames"),
     ];
     for (name, problem) in cases {
         let p = fx.p(name);

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// The library's top-level modules, lowest layer first.
 const LAYERS: &[&[&str]] = &[
     &["frame", "fsutil", "bundled", "rle"],
-    &["decode", "model", "eval", "outpath"],
+    &["dataset", "decode", "model", "eval", "outpath"],
     &["infer", "assemble"],
     &["runtime", "overlay"],
     &["export"],

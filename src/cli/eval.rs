@@ -25,7 +25,7 @@ pub struct EvalArgs {
     breakdown: bool,
 }
 
-fn report(ev: &Evaluation) -> String {
+pub fn report(ev: &Evaluation) -> String {
     let mut s = String::new();
     for (name, v) in STAT_NAMES.iter().zip(&ev.stats) {
         s.push_str(&format!("{name:<6} {v:.4}\n"));

@@ -13,6 +13,10 @@ use ifa::runtime::Pipeline;
 pub struct ExportArgs {
     /// The video to segment and annotate.
     pub video: PathBuf,
+    /// Frame rate of a frame folder (ignored for video files). YouTube-VIS frames are every
+    /// fifth frame of 30 fps videos, so their real rate is 6 fps.
+    #[arg(long, default_value_t = ifa::decode::DEFAULT_FOLDER_FPS, value_parser = super::parse_fps)]
+    pub fps: f64,
     /// The annotated video (H.264, yuv420p, MP4 with faststart; the source's timing, audio
     /// and size, an odd width or height rounded up to even by one black column or row, as
     /// yuv420p needs).
@@ -75,6 +79,7 @@ fn bar(done: usize, total: usize, width: usize) -> String {
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    ifa::decode::set_folder_fps(args.fps);
     let layers = parse_layers(&args.layers)?;
     if !(0.0..=1.0).contains(&args.opacity) {
         bail!("--opacity must be between 0 and 1 (got {})", args.opacity);

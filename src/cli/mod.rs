@@ -3,6 +3,7 @@
 // Entry points take their parsed arguments by value, as clap hands them over.
 #![allow(clippy::needless_pass_by_value)]
 
+pub mod batch;
 pub mod eval;
 pub mod export;
 pub mod probe;
@@ -88,4 +89,12 @@ pub struct ResultsArgs {
     /// Write one row per instance and frame here.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+}
+
+/// A frame rate for `--fps`: a finite number above zero.
+pub fn parse_fps(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 && f <= 1000.0 => Ok(f),
+        _ => Err(format!("{s:?} is not a frame rate (a number of frames per second, above 0 and at most 1000)")),
+    }
 }

@@ -7,14 +7,19 @@ use anyhow::Context as _;
 /// Arguments of `ifa probe`.
 #[derive(clap::Args, Debug)]
 pub struct ProbeArgs {
-    /// The video file.
+    /// The video: a file or a folder of JPEG/PNG frames.
     pub video: PathBuf,
+    /// Frame rate of a frame folder (ignored for video files). YouTube-VIS frames are every
+    /// fifth frame of 30 fps videos, so their real rate is 6 fps.
+    #[arg(long, default_value_t = ifa::decode::DEFAULT_FOLDER_FPS, value_parser = super::parse_fps)]
+    pub fps: f64,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: ProbeArgs) -> anyhow::Result<()> {
+    ifa::decode::set_folder_fps(args.fps);
     let info = ifa::decode::probe(&args.video)?;
     if args.json {
         let text = serde_json::to_string_pretty(&info).context("serialising the probe result")?;

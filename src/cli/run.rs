@@ -14,8 +14,12 @@ use ifa::runtime::{Pipeline, PipelineOptions, RunSummary};
 /// Arguments of `ifa run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// The video to segment.
+    /// The video to segment: a video file or a folder of JPEG/PNG frames.
     pub video: PathBuf,
+    /// Frame rate of a frame folder (ignored for video files). YouTube-VIS frames are every
+    /// fifth frame of 30 fps videos, so their real rate is 6 fps.
+    #[arg(long, default_value_t = ifa::decode::DEFAULT_FOLDER_FPS, value_parser = super::parse_fps)]
+    pub fps: f64,
     #[command(flatten)]
     pub runtime: super::ModelArgs,
     #[command(flatten)]
@@ -94,6 +98,7 @@ fn check_coverage(args: &RunArgs, coverage: &Coverage) -> anyhow::Result<()> {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    ifa::decode::set_folder_fps(args.fps);
     let interrupt = super::signals::Interrupt::install()?;
     let model_path = args.runtime.path()?;
     check_paths(&args, &model_path)?;

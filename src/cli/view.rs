@@ -11,6 +11,10 @@ use ifa::present::{ModelSource, ViewerApp, ViewerConfig, recent};
 pub struct ViewArgs {
     /// Video to open (default: the bundled demo, assets/demo.mp4).
     pub video: Option<PathBuf>,
+    /// Frame rate of a frame folder (ignored for video files). YouTube-VIS frames are every
+    /// fifth frame of 30 fps videos, so their real rate is 6 fps.
+    #[arg(long, default_value_t = ifa::decode::DEFAULT_FOLDER_FPS, value_parser = super::parse_fps)]
+    pub fps: f64,
     /// ONNX model (default: the bundled models/ifa-shapes.onnx).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -51,6 +55,7 @@ fn egui_wgpu_config(no_vsync: bool) -> eframe::egui_wgpu::WgpuConfiguration {
 }
 
 pub fn run(args: ViewArgs) -> anyhow::Result<()> {
+    ifa::decode::set_folder_fps(args.fps);
     let bundled = |rel: &str| ifa::bundled::find(rel).unwrap_or_else(|_| PathBuf::from(rel));
     let video = args.video.or_else(|| Some(bundled(ifa::bundled::DEMO_VIDEO)));
     let model = if args.no_model {

@@ -19,6 +19,22 @@ pub enum DecodeError {
     NoFrames { path: PathBuf },
     #[error("{path}: frame {frame} is out of range (the video has {count} frames)")]
     OutOfRange { path: PathBuf, frame: usize, count: usize },
+    #[error("{path} holds no frames (a frame folder needs .jpg, .jpeg or .png files)")]
+    EmptyFolder { path: PathBuf },
+    #[error(
+        "{path}: frame {file} is {width}x{height}, but {first} is {first_width}x{first_height}; every frame of a video must have one size"
+    )]
+    MixedSizes {
+        path: PathBuf,
+        file: PathBuf,
+        width: u32,
+        height: u32,
+        first: PathBuf,
+        first_width: u32,
+        first_height: u32,
+    },
+    #[error("frame {file} of {path} cannot be read: {message}")]
+    BadFrame { path: PathBuf, file: PathBuf, message: String },
     #[error("{path}: decoding failed near frame {frame}: {message}")]
     Corrupt { path: PathBuf, frame: usize, message: String },
 }

@@ -72,6 +72,11 @@ impl FrameIndex {
         Ok(Self { pts, key, unreadable })
     }
 
+    /// `n` frames numbered 0, 1, … in time-base units, each a keyframe (a folder of pictures).
+    pub(super) fn sequential(n: usize) -> Self {
+        Self { pts: (0..n as i64).collect(), key: vec![true; n], unreadable: 0 }
+    }
+
     /// Packets the demuxer could not read while indexing: nonzero for a damaged or cut file,
     /// whose frames then cannot all be decoded.
     pub fn unreadable(&self) -> usize {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use ff::software::scaling;
 use ffmpeg_next as ff;
 
+use super::frames::FrameFolder;
 use super::index::FrameIndex;
 use super::probe::{AudioInfo, VideoInfo, rational, rotation_of};
 use super::rotate::rotate_clockwise;
@@ -21,11 +22,101 @@ pub struct DecodedFrame {
     pub image: RgbFrame,
 }
 
+/// Reads a video's frames in display order, or exactly frame N after [`VideoReader::seek`]:
+/// a video file (through FFmpeg) or a folder of JPEG/PNG frames, behind one API.
+#[derive(Debug)]
+pub struct VideoReader {
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    File(FileReader),
+    Frames(FrameFolder),
+}
+
+/// Forwards a call to whichever source the reader holds.
+macro_rules! each {
+    ($self:expr, $r:ident => $e:expr) => {
+        match &$self.source {
+            Source::File($r) => $e,
+            Source::Frames($r) => $e,
+        }
+    };
+    (mut $self:expr, $r:ident => $e:expr) => {
+        match &mut $self.source {
+            Source::File($r) => $e,
+            Source::Frames($r) => $e,
+        }
+    };
+}
+
+impl VideoReader {
+    /// Opens a video file (building its frame index), or a folder of frames at the process's
+    /// frame-folder rate ([`super::folder_fps`]).
+    pub fn open(path: &Path) -> Result<Self, DecodeError> {
+        if path.is_dir() {
+            return Self::open_folder(path, super::folder_fps());
+        }
+        Ok(Self { source: Source::File(FileReader::open(path)?) })
+    }
+
+    /// Opens a folder of JPEG/PNG frames, in name order, shown at `fps`.
+    pub fn open_folder(folder: &Path, fps: f64) -> Result<Self, DecodeError> {
+        Ok(Self { source: Source::Frames(FrameFolder::open(folder, fps)?) })
+    }
+
+    /// Reads the given frame files, in this order, as one video shown at `fps`; `name` stands
+    /// for the video in errors and in [`VideoInfo::path`].
+    pub fn from_frames(name: &Path, files: Vec<PathBuf>, fps: f64) -> Result<Self, DecodeError> {
+        Ok(Self { source: Source::Frames(FrameFolder::from_files(name, files, fps)?) })
+    }
+
+    pub fn info(&self) -> &VideoInfo {
+        each!(self, r => r.info())
+    }
+
+    pub fn index(&self) -> &FrameIndex {
+        each!(self, r => r.index())
+    }
+
+    pub fn frame_count(&self) -> usize {
+        each!(self, r => r.frame_count())
+    }
+
+    /// The frames a complete file would have: the index's count, or, when the demuxer could
+    /// not read every packet (a cut or damaged file), the count the container declares if it
+    /// is larger (an MP4 lists every sample in its header).
+    pub fn expected_frames(&self) -> usize {
+        each!(self, r => r.expected_frames())
+    }
+
+    /// Presentation time of frame `n` in seconds.
+    pub fn time_of(&self, n: usize) -> Option<f64> {
+        each!(self, r => r.time_of(n))
+    }
+
+    /// Positions the reader so that the next [`VideoReader::next_frame`] returns frame `n`.
+    pub fn seek(&mut self, n: usize) -> Result<(), DecodeError> {
+        each!(mut self, r => r.seek(n))
+    }
+
+    /// Decodes and returns exactly frame `n`.
+    pub fn read_frame(&mut self, n: usize) -> Result<DecodedFrame, DecodeError> {
+        each!(mut self, r => r.read_frame(n))
+    }
+
+    /// The next frame in display order, or `None` at the end.
+    pub fn next_frame(&mut self) -> Result<Option<DecodedFrame>, DecodeError> {
+        each!(mut self, r => r.next_frame())
+    }
+}
+
 /// Frames this close after the read position are reached by decoding forward, not seeking.
 const FORWARD_DECODE_LIMIT: usize = 24;
 
-/// Reads a video's frames in display order, or exactly frame N after [`VideoReader::seek`].
-pub struct VideoReader {
+/// A video file read through FFmpeg (the frame-folder case is [`super::frames::FrameFolder`]).
+pub(super) struct FileReader {
     path: PathBuf,
     input: ff::format::context::Input,
     stream: usize,
@@ -45,9 +136,9 @@ pub struct VideoReader {
     rgb: ff::frame::Video,
 }
 
-impl std::fmt::Debug for VideoReader {
+impl std::fmt::Debug for FileReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VideoReader").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("FileReader").field("info", &self.info).finish_non_exhaustive()
     }
 }
 
@@ -90,7 +181,7 @@ fn open_decoder(
     })
 }
 
-impl VideoReader {
+impl FileReader {
     /// Opens a video and builds its frame index.
     pub fn open(path: &Path) -> Result<Self, DecodeError> {
         let (mut input, stream) = open_input(path)?;
@@ -146,7 +237,7 @@ impl VideoReader {
         self.index.pts(n).map(|ts| ts as f64 * self.time_base)
     }
 
-    /// Positions the reader so that the next [`VideoReader::next_frame`] returns frame `n`.
+    /// Positions the reader so that the next [`FileReader::next_frame`] returns frame `n`.
     pub fn seek(&mut self, n: usize) -> Result<(), DecodeError> {
         let count = self.index.len();
         if n >= count {
