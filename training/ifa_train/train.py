@@ -293,8 +293,11 @@ def main(argv: list[str] | None = None) -> int:
             acc, n_acc, t_data, t_step = {}, 0, 0.0, 0.0
         if it % cfg.ckpt_every == 0 and rank == 0:
             save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, {})
+    prints = dist.fingerprints(net)  # every rank takes part in the gather
+    if rank == 0 and any(p != prints[0] for p in prints):
+        raise SystemExit(f"[train] the {ws} processes ended with different weights: {prints}")
     if rank == 0:
-        info = {"iterations": it, "wall_min": round(elapsed / 60, 2), "world_size": ws, "batch": cfg.batch_size}
+        info = {"iterations": it, "wall_min": round(elapsed / 60, 2), "world_size": ws, "batch": cfg.batch_size, "rank_fingerprints": prints}
         save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, info)
         save_checkpoint(out / "final.pt", net, None, it, elapsed, cfg, sampler, info)
         log(f"[train] done: {it} iterations in {elapsed / 60:.1f} min -> {out / 'final.pt'}")
