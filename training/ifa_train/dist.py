@@ -33,12 +33,15 @@ def barrier() -> None:
 
 
 def fingerprints(module: torch.nn.Module) -> list[list[float]]:
-    """Per rank: (sum, sum of squares, position-weighted sum) of every parameter and buffer.
+    """Per rank: (sum, sum of squares, position-weighted sum) of every parameter.
 
-    DDP keeps the replicas identical by construction; this checks it at the end of a run, so a
-    broken setup (say, a rank that skipped a step) cannot pass unnoticed. One process: one row.
+    DDP keeps the replicas' parameters identical by construction; this checks it at the end of a
+    run, so a broken setup (say, a rank that skipped a step) cannot pass unnoticed. BatchNorm
+    statistics are left out: DDP copies rank 0's into the others before each forward, and each
+    rank then updates its own, so they differ by the last step (rank 0's are the ones saved).
+    One process: one row.
     """
-    flat = torch.cat([t.detach().double().flatten() for t in list(module.parameters()) + list(module.buffers())])
+    flat = torch.cat([t.detach().double().flatten() for t in module.parameters()])
     pos = torch.arange(flat.numel(), dtype=torch.float64) % 9973 + 1
     mine = torch.stack([flat.sum(), (flat * flat).sum(), (flat * pos).sum()])
     if not (tdist.is_available() and tdist.is_initialized()):
