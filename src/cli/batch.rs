@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use crossbeam_channel::RecvTimeoutError;
 use ifa::assemble::AssociationParams;
 use ifa::dataset::{Manifest, ShardSpec, Split, SplitVideo, check_shards, merge_results, video_results_path};
-use ifa::decode::{DecodeError, VideoReader};
+use ifa::decode::VideoReader;
 use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
 use ifa::infer::runtime::{SessionOptions, load_model};
@@ -389,16 +389,9 @@ fn run_video(
         if halted() {
             return Ok(false);
         }
-        let frame = match reader.next_frame() {
-            Ok(Some(frame)) => frame,
-            Ok(None) => break,
-            Err(DecodeError::Corrupt { message, .. }) => {
-                coverage.stopped(message);
-                break;
-            }
-            Err(e) => return Err(e.into()),
+        let Some(frame) = coverage.read_next(&mut reader)? else {
+            break;
         };
-        coverage.saw(frame.index);
         let mut res = pipe.process(&frame.image, frame.pts_seconds)?;
         if !pipe.render_ids(&mut res, &mut ids) {
             bail!("internal: id map of frame {} could not be rendered", frame.index);

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use ifa::assemble::{AssociationParams, StageTimes};
-use ifa::decode::{DecodeError, VideoReader};
+use ifa::decode::VideoReader;
 use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
 use ifa::outpath::{Input, Output};
@@ -126,17 +126,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             return Err(interrupt.error(format!("after {frames} of {total} frames")).into());
         }
         let t0 = Instant::now();
-        let frame = match reader.next_frame() {
-            Ok(Some(frame)) => frame,
-            Ok(None) => break,
-            // Decoding broke down: the coverage check below says where.
-            Err(DecodeError::Corrupt { message, .. }) => {
-                coverage.stopped(message);
-                break;
-            }
-            Err(e) => return Err(e).with_context(|| format!("decoding {}", args.video.display())),
+        // `None` also when decoding broke down: the coverage check below says where.
+        let Some(frame) =
+            coverage.read_next(&mut reader).with_context(|| format!("decoding {}", args.video.display()))?
+        else {
+            break;
         };
-        coverage.saw(frame.index);
         let decode = t0.elapsed();
         let mut res = pipe.process(&frame.image, frame.pts_seconds)?;
         res.times.decode = decode;

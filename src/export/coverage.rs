@@ -40,6 +40,27 @@ impl Coverage {
         self.decoded += 1;
     }
 
+    /// The next frame of `reader`, recorded: `None` at the end, or when decoding broke down for
+    /// good (the message is kept and the rest of the file is not read). Other errors (I/O,
+    /// the decoder's own setup) are returned.
+    pub fn read_next(
+        &mut self,
+        reader: &mut crate::decode::VideoReader,
+    ) -> Result<Option<crate::decode::DecodedFrame>, crate::decode::DecodeError> {
+        match reader.next_frame() {
+            Ok(Some(frame)) => {
+                self.saw(frame.index);
+                Ok(Some(frame))
+            }
+            Ok(None) => Ok(None),
+            Err(crate::decode::DecodeError::Corrupt { message, .. }) => {
+                self.stopped(message);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Decoding failed for good with `message`.
     pub fn stopped(&mut self, message: String) {
         self.error = Some(message);

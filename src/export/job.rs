@@ -271,17 +271,11 @@ pub fn export_video(
                     return Err(ExportError::Cancelled);
                 }
                 let t0 = Instant::now();
-                let frame = match reader.next_frame() {
-                    Ok(Some(frame)) => frame,
-                    Ok(None) => return Ok(()),
-                    // Decoding broke down: what came before is kept, the coverage says where.
-                    Err(DecodeError::Corrupt { message, .. }) => {
-                        coverage.stopped(message);
-                        return Ok(());
-                    }
-                    Err(e) => return Err(e.into()),
+                // `None` also when decoding broke down: what came before is kept, the
+                // coverage says where.
+                let Some(frame) = coverage.read_next(&mut reader)? else {
+                    return Ok(());
                 };
-                coverage.saw(frame.index);
                 let decode = t0.elapsed();
                 let mut res = pipe
                     .process(&frame.image, frame.pts_seconds)
