@@ -1,12 +1,14 @@
 // Instance masks coloured by track, drawn over the video inside an egui paint callback.
 //
-// Input: the stride-4 track-id map (R32Uint, cells_w x cells_h; ids of hidden tracks already
-// zeroed), the letterbox scales, a palette, and the region of the video (in video pixels) that the
+// Input: the stride-4 soft id map (R32Uint, cells_w x cells_h; ids of hidden tracks already
+// zeroed; track id in the low 28 bits, foreground weight as 15 - 15 w in the top 4, as
+// `assemble::edges` packs it), the letterbox scales, a palette, and the region of the video (in video pixels) that the
 // callback's rectangle covers: only the bounding box of the visible masks is shaded, which matters
 // on software rasterisers where every fragment costs CPU time. Each fragment maps its video position to input
 // pixels and from there to fractional cell coordinates (cell (i, j) stands for input
-// (4i + 1.5, 4j + 1.5)); its id is the one with the largest summed bilinear weight among the
-// four surrounding cells (ties: the first tap), as `IdMapper::render` does on CPU.
+// (4i + 1.5, 4j + 1.5)); its id is the one with the largest sum of bilinear weight x soft
+// weight among the four surrounding cells (ties: the first tap), if that reaches 0.5, as
+// `IdMapper::render` does on CPU.
 //
 // Output is premultiplied (colour * a, a) with blend One / OneMinusSrcAlpha, i.e.
 //     out = video + (colour - video) * opacity
@@ -41,21 +43,30 @@ fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
     let last = vec2<f32>(params.cells) - vec2<f32>(1.0, 1.0);
     let tx = tap(p.x, params.scale.x, last.x);
     let ty = tap(p.y, params.scale.y, last.y);
-    let l = array<u32, 4>(
+    let v = array<u32, 4>(
         textureLoad(ids, vec2<i32>(i32(tx.x), i32(ty.x)), 0).r,
         textureLoad(ids, vec2<i32>(i32(tx.y), i32(ty.x)), 0).r,
         textureLoad(ids, vec2<i32>(i32(tx.x), i32(ty.y)), 0).r,
         textureLoad(ids, vec2<i32>(i32(tx.y), i32(ty.y)), 0).r,
     );
-    let w = array<f32, 4>(
+    let bw = array<f32, 4>(
         (1.0 - ty.z) * (1.0 - tx.z),
         (1.0 - ty.z) * tx.z,
         ty.z * (1.0 - tx.z),
         ty.z * tx.z,
     );
-    var best = l[0];
-    var best_w = -1.0;
+    var l: array<u32, 4>;
+    var w: array<f32, 4>;
     for (var k = 0; k < 4; k++) {
+        l[k] = v[k] & 0x0FFFFFFFu;
+        w[k] = bw[k] * f32(15u - (v[k] >> 28u)) / 15.0;
+    }
+    var best = 0u;
+    var best_w = 0.0;
+    for (var k = 0; k < 4; k++) {
+        if (l[k] == 0u) {
+            continue;
+        }
         var sum = 0.0;
         for (var m = 0; m < 4; m++) {
             if (l[m] == l[k]) {
@@ -67,7 +78,7 @@ fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
             best = l[k];
         }
     }
-    if (best == 0u) {
+    if (best == 0u || best_w < 0.5) {
         discard;
     }
     let colour = palette[(best - 1u) % params.palette_len].rgb;

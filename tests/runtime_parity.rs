@@ -98,13 +98,15 @@ fn rust_assembly_matches_the_python_reference_on_20_clips() {
                 assert_eq!(got.hidden_before, u(&want["hidden_before"]), "{ctx}: frames hidden before");
                 n_inst += 1;
             }
-            // The stride-4 id map, cell by cell.
-            let runs = fr["cells_rle"].as_array().expect("rle");
-            let mut expect = Vec::with_capacity(n);
-            for pair in runs.chunks(2) {
-                expect.extend(std::iter::repeat_n(u(&pair[0]) as u32, u(&pair[1])));
+            // The stride-4 id map and the soft id map (halo and weights), cell by cell.
+            for (key, got) in [("cells_rle", &res.cells), ("soft_rle", &res.soft_ids)] {
+                let runs = fr[key].as_array().expect("rle");
+                let mut expect = Vec::with_capacity(n);
+                for pair in runs.chunks(2) {
+                    expect.extend(std::iter::repeat_n(u(&pair[0]) as u32, u(&pair[1])));
+                }
+                assert_eq!(*got, expect, "{ctx}: {key}");
             }
-            assert_eq!(res.cells, expect, "{ctx}: id map");
         }
         let want_tracks = clip["tracks"].as_array().expect("tracks");
         let got: Vec<_> = asm.tracker().tracks().collect();

@@ -2,10 +2,12 @@
 //!
 //! Each video pixel goes through the letterbox to its input position and from there to
 //! fractional cell coordinates (cell `(i, j)` stands for input `(4i + 1.5, 4j + 1.5)`). Its label
-//! is the one with the largest bilinear weight among the four surrounding cells: the same as
-//! upsampling each instance's mask bilinearly and taking the argmax, so edges are smooth
-//! rather than 4/s-pixel blocks as with nearest-cell lookup, at the cost of four reads.
+//! is the one with the largest bilinear sum of soft weights among the four surrounding cells,
+//! if that reaches one half: the same as upsampling each instance's soft mask bilinearly and
+//! thresholding it, so edges fall between cell centres where the network's foreground
+//! probability says, rather than on 4/s-pixel blocks as with nearest-cell lookup.
 
+use super::edges::{soft_id, soft_weight};
 use crate::model::Letterbox;
 
 #[derive(Clone, Copy, Debug)]
@@ -63,45 +65,59 @@ impl IdMapper {
         }
     }
 
-    /// Renders `cells` (`cells_h x cells_w` ids, 0 = none) into `out` (`width x height`,
-    /// row-major), reusing its allocation. Returns `false` if `cells` has the wrong size.
+    /// Renders `cells` (`cells_h x cells_w` soft ids, [`super::edges`]; plain track ids count
+    /// with full weight) into `out` (`width x height`, row-major track ids, 0 = none), reusing
+    /// its allocation: each pixel takes the id with the largest bilinear sum of weights over its
+    /// four surrounding cells if that sum reaches one half, else none. Inside an instance this
+    /// is its id; at a border the edge lies where the interpolated foreground probability
+    /// crosses 0.5. Returns `false` if `cells` has the wrong size.
     pub fn render(&self, cells: &[u32], out: &mut Vec<u32>) -> bool {
         if cells.len() != self.cells_h * self.cells_w {
             return false;
         }
         out.clear();
         out.reserve(self.width as usize * self.height as usize);
-        let cw = self.cells_w;
         for ty in &self.rows {
-            let r0 = &cells[ty.i0 as usize * cw..(ty.i0 as usize + 1) * cw];
-            let r1 = &cells[ty.i1 as usize * cw..(ty.i1 as usize + 1) * cw];
-            let wy1 = ty.w1;
-            let wy0 = 1.0 - wy1;
             for tx in &self.cols {
-                let (a, b) = (tx.i0 as usize, tx.i1 as usize);
-                let (l00, l01, l10, l11) = (r0[a], r0[b], r1[a], r1[b]);
-                if l00 == l01 && l00 == l10 && l00 == l11 {
-                    out.push(l00);
-                    continue;
-                }
-                let wx1 = tx.w1;
-                let wx0 = 1.0 - wx1;
-                let cand = [(l00, wy0 * wx0), (l01, wy0 * wx1), (l10, wy1 * wx0), (l11, wy1 * wx1)];
-                // Sum the weights per distinct label; ties go to the first tap (top-left).
-                let mut best = (l00, -1.0f32);
-                for (k, &(l, _)) in cand.iter().enumerate() {
-                    if cand[..k].iter().any(|&(p, _)| p == l) {
-                        continue;
-                    }
-                    let w: f32 = cand.iter().filter(|&&(p, _)| p == l).map(|&(_, w)| w).sum();
-                    if w > best.1 {
-                        best = (l, w);
-                    }
-                }
-                out.push(best.0);
+                out.push(self.pixel(cells, ty, tx));
             }
         }
         true
+    }
+
+    /// The id [`IdMapper::render`] gives video pixel `(x, y)` (for picking what is drawn);
+    /// `None` outside the video or on a size mismatch.
+    pub fn id_at(&self, cells: &[u32], x: u32, y: u32) -> Option<u32> {
+        let (tx, ty) = (self.cols.get(x as usize)?, self.rows.get(y as usize)?);
+        (cells.len() == self.cells_h * self.cells_w).then(|| self.pixel(cells, ty, tx))
+    }
+
+    #[inline]
+    fn pixel(&self, cells: &[u32], ty: &Tap, tx: &Tap) -> u32 {
+        let cw = self.cells_w;
+        let (o0, o1) = (ty.i0 as usize * cw, ty.i1 as usize * cw);
+        let (a, b) = (tx.i0 as usize, tx.i1 as usize);
+        let v = [cells[o0 + a], cells[o0 + b], cells[o1 + a], cells[o1 + b]];
+        if v[0] == v[1] && v[0] == v[2] && v[0] == v[3] {
+            // Uniform: the common interior and background case.
+            return if soft_weight(v[0]) >= 0.5 { soft_id(v[0]) } else { 0 };
+        }
+        let (wy1, wx1) = (ty.w1, tx.w1);
+        let (wy0, wx0) = (1.0 - wy1, 1.0 - wx1);
+        let tw = [wy0 * wx0, wy0 * wx1, wy1 * wx0, wy1 * wx1];
+        let l = v.map(soft_id);
+        // Sum per distinct non-zero id; ties go to the first tap (top-left).
+        let mut best = (0u32, 0.0f32);
+        for k in 0..4 {
+            if l[k] == 0 || l[..k].contains(&l[k]) {
+                continue;
+            }
+            let s: f32 = (k..4).filter(|&m| l[m] == l[k]).map(|m| tw[m] * soft_weight(v[m])).sum();
+            if s > best.1 {
+                best = (l[k], s);
+            }
+        }
+        if best.1 >= 0.5 { best.0 } else { 0 }
     }
 }
 
@@ -169,5 +185,34 @@ mod tests {
         let area = ext[0].area as i64;
         assert!((area - 80 * 80).abs() < 80 * 8, "area {area}");
         assert!(!m.render(&cells[1..], &mut out));
+    }
+
+    #[test]
+    fn soft_edges_follow_the_foreground_probability_and_halo_alone_draws_nothing() {
+        use crate::assemble::edges::pack;
+        // 80x48 video into 80x48 input: one video pixel per input pixel, cells 12x20.
+        let lb = Letterbox::new(80, 48, 80, 48);
+        let m = IdMapper::new(&lb, 12, 20);
+        let mut out = Vec::new();
+        // Halo everywhere (below one half): nothing, whatever the id.
+        assert!(m.render(&vec![pack(4, 7, false); 240], &mut out));
+        assert!(out.iter().all(|&v| v == 0));
+        // Columns 0..=9 foreground (weight 1), column 10 halo at 0.4, the rest background.
+        // Between cell centres x = 37.5 (col 9) and 41.5 (col 10) the weight falls from 1 to
+        // 0.4: it crosses 0.5 at 37.5 + 4 * 0.5 / 0.6 = 40.8, so pixels up to x = 40 are the
+        // instance; with hard labels the edge would be the midpoint (39.5).
+        let cells: Vec<u32> = (0..240)
+            .map(|k| match k % 20 {
+                0..=9 => pack(4, 15, true),
+                10 => pack(4, 6, false),
+                _ => 0,
+            })
+            .collect();
+        assert!(m.render(&cells, &mut out));
+        let row = &out[20 * 80..21 * 80];
+        assert_eq!(row.iter().rposition(|&v| v == 4), Some(40), "{row:?}");
+        assert_eq!(m.id_at(&cells, 40, 20), Some(4));
+        assert_eq!(m.id_at(&cells, 41, 20), Some(0));
+        assert_eq!(m.id_at(&cells, 80, 20), None);
     }
 }

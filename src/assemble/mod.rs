@@ -1,12 +1,13 @@
 //! From head maps to tracked instances: per-frame post-processing ([`detect`]), identities
 //! across frames by instance flow ([`tracker`]; the comparison and its ablation baselines in
-//! [`association`]), the per-frame result ([`result`]) and instance-id maps at the video's
+//! [`association`]), soft mask edges ([`edges`]), the per-frame result ([`result`]) and instance-id maps at the video's
 //! resolution ([`idmap`]).
 //!
 //! The steps are those of `docs/method.md` §2; "method §2 step N" in comments here refers to it.
 
 pub mod association;
 pub mod detect;
+pub mod edges;
 pub mod idmap;
 pub mod result;
 // `Tracker::step` is older than the line limit and is being split (issue 14, item 2).

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::association::AssociationParams;
 use super::detect::{DetectScratch, detect};
+use super::edges::{SoftCells, soft_cells, soft_ids};
 use super::tracker::{TrackedInstance, Tracker};
 use crate::model::{HeadMaps, PostParams, RefsPolicy};
 
@@ -22,6 +23,9 @@ pub struct FrameResult {
     pub cells: Vec<u32>,
     pub cells_h: usize,
     pub cells_w: usize,
+    /// The same cells as soft ids ([`super::edges`]): halo cells included, each with its
+    /// foreground probability. Masks at the video's resolution are drawn from this map.
+    pub soft_ids: Vec<u32>,
     /// Time per stage; `step` fills post-processing and assembly, the pipeline the rest.
     pub times: StageTimes,
 }
@@ -60,6 +64,7 @@ impl std::ops::AddAssign for StageTimes {
 pub struct Assembler {
     pub params: PostParams,
     scratch: DetectScratch,
+    soft: SoftCells,
     tracker: Tracker,
 }
 
@@ -67,7 +72,7 @@ impl Assembler {
     pub fn new(params: PostParams, refs: RefsPolicy, num_classes: usize) -> Self {
         let mut tracker = Tracker::new(refs, params.match_distance, num_classes);
         tracker.set_keep_alive(params.max_hidden, params.relink_distance);
-        Self { params, scratch: DetectScratch::default(), tracker }
+        Self { params, scratch: DetectScratch::default(), soft: SoftCells::default(), tracker }
     }
 
     /// New post-processing parameters; identities so far are kept.
@@ -96,10 +101,12 @@ impl Assembler {
     pub fn step(&mut self, index: usize, maps: &HeadMaps) -> FrameResult {
         let t0 = Instant::now();
         let detections = detect(maps, &self.params, &mut self.scratch);
+        soft_cells(maps, &detections, &self.scratch.group, &mut self.soft);
         let t1 = Instant::now();
         let instances = self.tracker.step(index, &maps.refs, detections, &self.scratch.group);
         let ids: Vec<u32> = instances.iter().map(|i| i.track_id).collect();
         let cells = self.scratch.group.iter().map(|&g| if g == u16::MAX { 0 } else { ids[g as usize] }).collect();
+        let soft_ids = soft_ids(&self.scratch.group, &self.soft, &ids);
         let t2 = Instant::now();
         FrameResult {
             index,
@@ -109,6 +116,7 @@ impl Assembler {
             cells,
             cells_h: maps.h,
             cells_w: maps.w,
+            soft_ids,
             times: StageTimes { postprocess: t1 - t0, assembly: t2 - t1, ..StageTimes::default() },
         }
     }

@@ -151,18 +151,19 @@ pub struct InstanceRecord {
 pub struct FrameRecord {
     pub index: usize,
     pub pts_seconds: f64,
-    pub cells: CellRuns,
+    /// The stride-4 soft id map (`assemble::edges`), run-length encoded.
+    pub soft_ids: CellRuns,
     pub instances: Vec<InstanceRecord>,
 }
 
 impl FrameRecord {
     /// Converts an assembler result; `mapper` (for the same letterbox) gives exact areas.
     pub fn from_result(r: &FrameResult, lb: &Letterbox, mapper: Option<&IdMapper>) -> Self {
-        let mut areas: Vec<(u32, u64)> = Vec::new();
+        let mut areas: Option<Vec<(u32, u64)>> = None;
         if let Some(m) = mapper {
             let mut ids = Vec::new();
-            if m.render(&r.cells, &mut ids) {
-                areas = crate::assemble::idmap::extents(&ids, m.width).iter().map(|e| (e.id, e.area)).collect();
+            if m.render(&r.soft_ids, &mut ids) {
+                areas = Some(crate::assemble::idmap::extents(&ids, m.width).iter().map(|e| (e.id, e.area)).collect());
             }
         }
         let (sx, sy) = lb.axis_scales();
@@ -176,8 +177,8 @@ impl FrameRecord {
             .map(|t| {
                 let d = &t.detection;
                 let center = video(d.position);
-                let area = match areas.iter().find(|(id, _)| *id == t.track_id) {
-                    Some(&(_, a)) => a,
+                let area = match &areas {
+                    Some(a) => a.iter().find(|(id, _)| *id == t.track_id).map_or(0, |&(_, a)| a),
                     None => (d.cells as f64 * 16.0 / (sx * sy)).round() as u64,
                 };
                 let flows = t
@@ -208,7 +209,7 @@ impl FrameRecord {
         Self {
             index: r.index,
             pts_seconds: r.pts_seconds,
-            cells: CellRuns::encode(&r.cells, r.cells_w, r.cells_h),
+            soft_ids: CellRuns::encode(&r.soft_ids, r.cells_w, r.cells_h),
             instances,
         }
     }
@@ -220,7 +221,7 @@ impl FrameRecord {
     /// Approximate bytes held (for memory budgets).
     pub fn bytes(&self) -> usize {
         size_of::<Self>()
-            + self.cells.bytes()
+            + self.soft_ids.bytes()
             + self.instances.iter().map(|i| size_of::<InstanceRecord>() + i.flows.len() * 48).sum::<usize>()
     }
 }
@@ -402,7 +403,7 @@ mod tests {
     }
 
     fn rec(index: usize, instances: Vec<InstanceRecord>) -> FrameRecord {
-        FrameRecord { index, pts_seconds: 0.0, cells: CellRuns::default(), instances }
+        FrameRecord { index, pts_seconds: 0.0, soft_ids: CellRuns::default(), instances }
     }
 
     #[test]

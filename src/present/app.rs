@@ -699,9 +699,9 @@ impl ViewerApp {
             return;
         }
         let lb = crate::model::Letterbox::new(img.width, img.height, iw, ih);
-        let mapper = crate::assemble::idmap::IdMapper::new(&lb, rec.cells.h, rec.cells.w);
+        let mapper = crate::assemble::idmap::IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w);
         let mut ids = Vec::new();
-        if mapper.render(&rec.cells.decode(), &mut ids) {
+        if mapper.render(&rec.soft_ids.decode(), &mut ids) {
             let visible = |id: u32| rec.instance(id).is_some_and(|i| self.scene.shows(i));
             crate::overlay::scene::blend_masks(img, &ids, &visible, self.scene.opacity);
         }

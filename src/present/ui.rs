@@ -11,6 +11,8 @@ use super::debug_view::{self, DebugMap};
 use super::mask_paint::{MaskCallback, MaskFrame, mask_region};
 use super::stats::{mib, resident_bytes};
 use super::video_paint::VideoCallback;
+use crate::assemble::edges::soft_id;
+use crate::assemble::idmap::IdMapper;
 use crate::assemble::tracker::describe_with_gap;
 use crate::overlay::scene::{Scene, build_scene, track_color};
 use crate::overlay::shapes::color32;
@@ -370,22 +372,22 @@ fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: 
     let (Some(rec), Some((iw, ih))) = (app.shown_record(), app.model_input_size()) else { return };
     let lb = crate::model::Letterbox::new(size.x as u32, size.y as u32, iw, ih);
     let (sx, sy) = lb.axis_scales();
-    let mut cells = rec.cells.decode();
+    let mut cells = rec.soft_ids.decode();
     for c in &mut cells {
-        if *c != 0 && !scene.shows_mask(*c) {
+        if *c != 0 && !scene.shows_mask(soft_id(*c)) {
             *c = 0;
         }
     }
     let scale = [sx as f32, sy as f32];
-    let Some(region) = mask_region(&cells, rec.cells.w, [size.x, size.y], scale) else { return };
+    let Some(region) = mask_region(&cells, rec.soft_ids.w, [size.x, size.y], scale) else { return };
     let k = rect.width() / size.x;
     let screen = Rect::from_min_size(rect.min + vec2(region[0], region[1]) * k, vec2(region[2], region[3]) * k);
     let frame = MaskFrame {
         // Visibility changes the uploaded ids too, so it is part of the generation.
         generation: app.mask_generation.wrapping_mul(1 << 20) ^ hash_ids(&scene.mask_ids),
         cells,
-        cells_w: rec.cells.w as u32,
-        cells_h: rec.cells.h as u32,
+        cells_w: rec.soft_ids.w as u32,
+        cells_h: rec.soft_ids.h as u32,
         region,
         scale,
         opacity: scene.opacity,
@@ -397,20 +399,20 @@ fn hash_ids(ids: &[u32]) -> u64 {
     ids.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &i| (h ^ u64::from(i)).wrapping_mul(0x100_0000_01b3))
 }
 
-/// The track under a video position: the id map cell there, else the nearest center within 20 px.
+/// The track under a video position: the mask drawn there (the rule of `IdMapper::render`),
+/// else the nearest center within 20 px.
 fn pick(app: &ViewerApp, v: [f32; 2]) -> Option<u32> {
     let rec = app.shown_record()?;
     if let Some((iw, ih)) = app.model_input_size()
         && let Some(s) = app.picture_size()
+        && v[0] >= 0.0
+        && v[1] >= 0.0
     {
         let lb = crate::model::Letterbox::new(s[0] as u32, s[1] as u32, iw, ih);
-        let (y, x) = lb.to_input(f64::from(v[1]), f64::from(v[0]));
-        let (i, j) = (((y - 1.5) / 4.0).round(), ((x - 1.5) / 4.0).round());
-        if i >= 0.0 && j >= 0.0 && (i as usize) < rec.cells.h && (j as usize) < rec.cells.w {
-            let id = rec.cells.decode()[i as usize * rec.cells.w + j as usize];
-            if id != 0 && rec.instance(id).is_some_and(|inst| app.scene.shows(inst)) {
-                return Some(id);
-            }
+        let mapper = IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w);
+        let id = mapper.id_at(&rec.soft_ids.decode(), v[0] as u32, v[1] as u32).unwrap_or(0);
+        if id != 0 && rec.instance(id).is_some_and(|inst| app.scene.shows(inst)) {
+            return Some(id);
         }
     }
     rec.instances

@@ -145,7 +145,7 @@ impl Pipeline {
     /// adds the time to `res.times.render`. `false` before the first frame or on a size mismatch.
     pub fn render_ids(&self, res: &mut FrameResult, out: &mut Vec<u32>) -> bool {
         let t0 = Instant::now();
-        let ok = self.mapper.as_ref().is_some_and(|m| m.render(&res.cells, out));
+        let ok = self.mapper.as_ref().is_some_and(|m| m.render(&res.soft_ids, out));
         res.times.render += t0.elapsed();
         ok
     }

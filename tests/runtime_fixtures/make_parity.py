@@ -101,6 +101,19 @@ def make_clip(rng: np.random.Generator):
 CLIP_REFS: list[dict] = []
 
 
+def rle(a: np.ndarray) -> list[int]:
+    flat = a.ravel()
+    runs = []
+    i = 0
+    while i < flat.size:
+        j = i
+        while j < flat.size and flat[j] == flat[i]:
+            j += 1
+        runs += [int(flat[i]), j - i]
+        i = j
+    return runs
+
+
 def main() -> int:
     rng = np.random.default_rng(20240611)
     blob = bytearray()
@@ -126,16 +139,7 @@ def main() -> int:
             center = f["center"].astype(np.float32) / np.float32(255.0)
             off = deq(f["off"], OFF_SCALE)
             inter = deq(f["inter"], OFF_SCALE)
-            inst, cells = asm.step(t, f["refs"], sem, center, off, inter)
-            flat = cells.ravel()
-            runs = []
-            i = 0
-            while i < flat.size:
-                j = i
-                while j < flat.size and flat[j] == flat[i]:
-                    j += 1
-                runs += [int(flat[i]), j - i]
-                i = j
+            inst, cells, soft = asm.step(t, f["refs"], sem, center, off, inter)
             out_frames.append({
                 "offset": start,
                 "refs": f["refs"],
@@ -146,7 +150,8 @@ def main() -> int:
                     "decision": x.decision.kind, "ref_frame": x.decision.ref_frame,
                     "last_seen": x.decision.last_seen, "hidden_before": x.hidden_before,
                 } for x in inst],
-                "cells_rle": runs,
+                "cells_rle": rle(cells),
+                "soft_rle": rle(soft),
             })
         tracks = [{"id": tr.id, "class": tr.class_id(), "score": tr.score(), "frames": tr.frames,
                    "first": tr.first_frame, "last": tr.last_frame} for tr in asm.tracker.tracks.values()]

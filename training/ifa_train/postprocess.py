@@ -1,8 +1,9 @@
 """Reference post-processing and assembly in numpy: the twin of the Rust runtime.
 
 Line-by-line twin of src/assemble/detect.rs (centers, grouping, class, score, instance flow),
-src/assemble/tracker.rs (identities by instance flow), src/model/refs.rs (reference choice)
-and src/assemble/idmap.rs (id maps at the video's resolution). tests/runtime_parity.rs checks
+src/assemble/tracker.rs (identities by instance flow), src/model/refs.rs (reference choice),
+src/assemble/edges.rs (soft ids: halo cells and foreground weights) and src/assemble/idmap.rs
+(id maps at the video's resolution). tests/runtime_parity.rs checks
 that both give the same instances and tracks on the fixtures that
 tests/runtime_fixtures/make_parity.py writes with this module.
 
@@ -155,6 +156,52 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
             )
         )
     return dets, group
+
+
+# --- soft edges (src/assemble/edges.rs) ----------------------------------------------------
+
+HALO_FLOOR = np.float32(0.05)
+ID_BITS = 28
+
+
+def soft_cells(semantic: np.ndarray, offset: np.ndarray, dets: list[Detection], group: np.ndarray):
+    """Per cell: foreground level in fifteenths (best class against background) and the halo's
+    detection index (-1 = none) for background cells with some foreground probability."""
+    k1, h, w = semantic.shape
+    n = h * w
+    sem = semantic.reshape(k1, n).astype(np.float32, copy=False)
+    best = sem[1:].max(axis=0)
+    fg = (np.float32(1.0) / (np.float32(1.0) + np.exp(sem[0] - best))).astype(np.float32)
+    level = np.floor(np.clip(fg, 0, 1) * np.float32(15.0) + np.float32(0.5)).astype(np.uint8)
+    halo = np.full(n, -1, np.int64)
+    cand = np.flatnonzero((group == -1) & (fg >= HALO_FLOOR)) if dets else np.zeros(0, np.int64)
+    if cand.size:
+        oy = offset[0].reshape(n).astype(np.float32, copy=False)
+        ox = offset[1].reshape(n).astype(np.float32, copy=False)
+        pi, pj = cand // w, cand % w
+        qy = ((np.float32(4.0) * pi.astype(np.float32) + np.float32(1.5)) + oy[cand]).astype(np.float64)
+        qx = ((np.float32(4.0) * pj.astype(np.float32) + np.float32(1.5)) + ox[cand]).astype(np.float64)
+        py = np.array([d.position[0] for d in dets], np.float64)
+        px = np.array([d.position[1] for d in dets], np.float64)
+        dy = qy[:, None] - py[None, :]
+        dx = qx[:, None] - px[None, :]
+        halo[cand] = (dy * dy + dx * dx).argmin(axis=1)
+    return level, halo
+
+
+def pack(ids: np.ndarray, level: np.ndarray, foreground: bool) -> np.ndarray:
+    """Soft ids: track id in the low 28 bits, (15 - weight level) in the top four; 0 stays 0."""
+    lv = level.astype(np.uint32)
+    lv = np.maximum(lv, 8) if foreground else np.minimum(lv, 7)
+    out = ((np.uint32(15) - lv) << np.uint32(ID_BITS)) | (ids.astype(np.uint32) & np.uint32((1 << ID_BITS) - 1))
+    return np.where(ids == 0, np.uint32(0), out).astype(np.uint32)
+
+
+def soft_ids(group: np.ndarray, level: np.ndarray, halo: np.ndarray, track_ids: list[int]) -> np.ndarray:
+    ids = np.array([0] + list(track_ids), np.uint32)
+    hard = pack(ids[group + 1], level, True)
+    soft = pack(ids[halo + 1], level, False)
+    return np.where(group >= 0, hard, soft)
 
 
 # --- identities across frames (src/assemble/tracker.rs) ------------------------------------
@@ -338,11 +385,15 @@ class Assembler:
         self.tracker = Tracker(refs, post["match_distance"], num_classes, post.get("max_hidden", 50), post.get("relink_distance", 32.0))
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):
+        """Instances, the stride-4 track-id map and the soft id map of one frame."""
         dets, group = detect(semantic, center, offset, inter if refs else None, self.post)
+        level, halo = soft_cells(semantic, offset, dets, group)
         inst = self.tracker.step(frame, refs, dets)
-        ids = np.array([0] + [i.track_id for i in inst], np.uint32)
+        track_ids = [i.track_id for i in inst]
+        ids = np.array([0] + track_ids, np.uint32)
         cells = ids[group + 1].reshape(semantic.shape[1:])  # group -1 -> 0
-        return inst, cells
+        soft = soft_ids(group, level, halo, track_ids).reshape(semantic.shape[1:])
+        return inst, cells, soft
 
 
 # --- id maps at the video's resolution (src/assemble/idmap.rs) -----------------------------
@@ -357,7 +408,8 @@ def _taps(video_len: int, cells: int, scale: float):
 
 
 class IdMapper:
-    """Label with the largest bilinear weight among the four surrounding cells."""
+    """Soft ids to track ids: the id with the largest bilinear sum of weights over the four
+    surrounding cells, if that reaches one half (plain ids weigh 1)."""
 
     def __init__(self, video_h: int, video_w: int, content_h: int, content_w: int, cells_h: int, cells_w: int):
         self.y0, self.y1, wy = _taps(video_h, cells_h, content_h / video_h)
@@ -367,10 +419,15 @@ class IdMapper:
 
     def render(self, cells: np.ndarray) -> np.ndarray:
         y0, y1, x0, x1 = self.y0[:, None], self.y1[:, None], self.x0[None, :], self.x1[None, :]
-        labs = np.stack([cells[y0, x0], cells[y0, x1], cells[y1, x0], cells[y1, x1]])  # [4, H, W]
+        v = np.stack([cells[y0, x0], cells[y0, x1], cells[y1, x0], cells[y1, x1]]).astype(np.uint32)
+        labs = v & np.uint32((1 << ID_BITS) - 1)
+        wts = self.w * ((15 - (v >> np.uint32(ID_BITS))).astype(np.float32) / np.float32(15.0))
         score = np.zeros_like(self.w)
         for a in range(4):
             for b in range(4):
-                score[a] += np.where(labs[a] == labs[b], self.w[b], 0.0)
+                score[a] += np.where(labs[a] == labs[b], wts[b], 0.0)
+        score = np.where(labs == 0, -1.0, score)
         best = score.argmax(axis=0)  # first tap wins ties, like the Rust side
-        return np.take_along_axis(labs, best[None], axis=0)[0]
+        lab = np.take_along_axis(labs, best[None], axis=0)[0]
+        top = np.take_along_axis(score, best[None], axis=0)[0]
+        return np.where(top >= 0.5, lab, 0)

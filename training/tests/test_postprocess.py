@@ -1,0 +1,24 @@
+"""The numpy twin's id maps at video resolution follow the soft-edge rule of src/assemble/idmap.rs."""
+
+import numpy as np
+
+from ifa_train import postprocess as pp
+
+
+def test_soft_edge_lies_where_the_weight_crosses_one_half():
+    # 80x48 video, 80x48 input, cells 12x20: the case of the Rust unit test of the same rule.
+    m = pp.IdMapper(48, 80, 48, 80, 12, 20)
+    ids = np.zeros((12, 20), np.uint32)
+    ids[:, :10] = 4
+    ids[:, 10] = 4
+    level = np.zeros((12, 20), np.uint8)
+    level[:, :10] = 15
+    level[:, 10] = 6
+    hard = pp.pack(np.where(level == 15, ids, 0), level, True)
+    halo = pp.pack(np.where(level == 6, ids, 0), level, False)
+    out = m.render(np.where(level == 15, hard, halo))
+    row = out[20]
+    assert np.flatnonzero(row == 4).max() == 40
+    # Halo alone draws nothing, plain ids draw themselves.
+    assert not m.render(pp.pack(np.full((12, 20), 4, np.uint32), np.full((12, 20), 7, np.uint8), False)).any()
+    assert (m.render(np.full((12, 20), 9, np.uint32)) == 9).all()
