@@ -12,10 +12,14 @@ import json
 import sys
 
 
+# Keys the contract makes optional (docs/model-contract.md): a model may lack them.
+OPTIONAL = {"max_hidden", "relink_distance", "min_track_frames", "match_first_frame"}
+
+
 def patched_post(current: str, patch: dict) -> str:
-    """The `ifa.post` JSON with `patch`'s keys replaced; unknown keys are refused."""
+    """The `ifa.post` JSON with `patch`'s keys replaced or, for optional ones, added; unknown keys are refused."""
     post = json.loads(current)
-    unknown = sorted(set(patch) - set(post))
+    unknown = sorted(set(patch) - set(post) - OPTIONAL)
     if unknown:
         raise SystemExit(f"set_post.py: ifa.post has no {', '.join(unknown)} (it has {', '.join(sorted(post))})")
     post.update(patch)

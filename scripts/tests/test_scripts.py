@@ -46,6 +46,8 @@ def test_post_patch_replaces_known_keys_only():
     assert json.loads(set_post.patched_post(post, {"nms_kernel": 5})) == {"center_threshold": 0.1, "nms_kernel": 5, "top_k": 32}
     with pytest.raises(SystemExit, match="no nms"):
         set_post.patched_post(post, {"nms": 5})
+    # Keys the contract makes optional may be added.
+    assert json.loads(set_post.patched_post(post, {"match_first_frame": False}))["match_first_frame"] is False
 
 
 def test_frame_log_table_phases():

@@ -72,6 +72,7 @@ impl Assembler {
     pub fn new(params: PostParams, refs: RefsPolicy, num_classes: usize) -> Self {
         let mut tracker = Tracker::new(refs, params.match_distance, num_classes);
         tracker.set_keep_alive(params.max_hidden, params.relink_distance);
+        tracker.set_match_first_frame(params.match_first_frame);
         Self { params, scratch: DetectScratch::default(), soft: SoftCells::default(), tracker }
     }
 
@@ -80,6 +81,7 @@ impl Assembler {
         self.params = params;
         self.tracker.set_match_distance(params.match_distance);
         self.tracker.set_keep_alive(params.max_hidden, params.relink_distance);
+        self.tracker.set_match_first_frame(params.match_first_frame);
     }
 
     /// Changes how detections are compared with the references (the ablation baselines);

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use super::association::{Association, AssociationParams, mask_ious};
 use super::detect::Detection;
 use crate::model::RefsPolicy;
-use crate::model::refs::retain_from;
+use crate::model::refs::{recent_reach, retain_from};
 
 /// What the detection met in one reference.
 #[derive(Clone, Debug, PartialEq)]
@@ -228,6 +228,8 @@ pub struct Tracker {
     memory: BTreeMap<usize, RefFrame>,
     tracks: BTreeMap<u32, TrackInfo>,
     next_id: u32,
+    /// Whether the first frame, as a reference of its own, gives identities (`ifa.post`).
+    match_first_frame: bool,
 }
 
 /// A (detection, track) pair that passes the gate in one reference.
@@ -251,6 +253,7 @@ impl Tracker {
             memory: BTreeMap::new(),
             tracks: BTreeMap::new(),
             next_id: 1,
+            match_first_frame: true,
         }
     }
 
@@ -263,6 +266,11 @@ impl Tracker {
     pub fn set_keep_alive(&mut self, max_hidden: usize, relink_distance: f32) {
         self.max_hidden = max_hidden;
         self.relink_distance = f64::from(relink_distance);
+    }
+
+    /// Whether the first frame, as a reference of its own, gives identities; next frame on.
+    pub fn set_match_first_frame(&mut self, on: bool) {
+        self.match_first_frame = on;
     }
 
     /// Changes the comparison; takes effect next frame.
@@ -356,59 +364,18 @@ impl Tracker {
             })
             .collect();
 
-        let mut assigned: Vec<Option<(u32, Decision)>> = vec![None; m];
-        let mut taken: Vec<u32> = Vec::new();
-        let mut had_candidate = vec![false; m];
+        let mut st = MatchState { assigned: vec![None; m], taken: Vec::new(), had_candidate: vec![false; m] };
         for (slot, &rf) in refs.iter().enumerate() {
-            let mut pairs: Vec<Candidate> = Vec::new();
-            let mut consider = |c: Candidate| {
-                had_candidate[c.det] = true;
-                if !taken.contains(&c.track) {
-                    pairs.push(c);
-                }
-            };
-            match mode {
-                Association::Flow | Association::Center => {
-                    for (k, (v, d)) in votes.iter().zip(&detections).enumerate() {
-                        if assigned[k].is_some() {
-                            continue;
-                        }
-                        let probe = if mode == Association::Center { d.position } else { v[slot].warped };
-                        for &(t, c) in &ref_sets[slot].centers {
-                            let dist = distance(probe, c);
-                            if dist <= thr {
-                                consider(Candidate { value: dist, det: k, track: t });
-                            }
-                        }
-                    }
-                    pairs.sort_by(|a, b| {
-                        a.value.total_cmp(&b.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track))
-                    });
-                }
-                Association::Iou => {
-                    for &(k, t, iou) in &ious[slot] {
-                        if assigned[k].is_none() && iou >= thr {
-                            consider(Candidate { value: iou, det: k, track: t });
-                        }
-                    }
-                    pairs.sort_by(|a, b| {
-                        b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track))
-                    });
-                }
+            // The first frame as a reference of its own (not also a recent frame) gives
+            // identities only when `match_first_frame` says so: its flow spans the whole video.
+            let first_only = rf == 0 && self.policy.first_frame && frame > recent_reach(&self.policy);
+            if first_only && !self.match_first_frame {
+                continue;
             }
-            for c in pairs {
-                if assigned[c.det].is_some() || taken.contains(&c.track) {
-                    continue;
-                }
-                taken.push(c.track);
-                assigned[c.det] = Some((
-                    c.track,
-                    Decision::Matched { ref_frame: rf, ref_slot: slot, by: mode, value: c.value, threshold: thr },
-                ));
-            }
+            match_slot(slot, rf, mode, thr, &detections, &votes, &ref_sets, &ious, &mut st);
         }
-
-        self.relink(frame, refs, &detections, &votes, &mut assigned, &mut taken);
+        self.relink(frame, refs, &detections, &votes, &mut st.assigned, &mut st.taken);
+        let MatchState { mut assigned, had_candidate, .. } = st;
 
         let mut out = Vec::with_capacity(m);
         for (k, (det, v)) in detections.into_iter().zip(votes).enumerate() {
@@ -520,6 +487,71 @@ impl Tracker {
     }
 }
 
+/// Identities given so far in one frame.
+struct MatchState {
+    assigned: Vec<Option<(u32, Decision)>>,
+    taken: Vec<u32>,
+    had_candidate: Vec<bool>,
+}
+
+/// One reference's candidates for the detections still without identity, taken greedily
+/// (nearest or most overlapping first), one-to-one.
+#[allow(clippy::too_many_arguments)]
+fn match_slot(
+    slot: usize,
+    rf: usize,
+    mode: Association,
+    thr: f64,
+    detections: &[Detection],
+    votes: &[Vec<RefVote>],
+    ref_sets: &[&RefFrame],
+    ious: &[Vec<(usize, u32, f64)>],
+    st: &mut MatchState,
+) {
+    let mut pairs: Vec<Candidate> = Vec::new();
+    let mut consider = |c: Candidate| {
+        st.had_candidate[c.det] = true;
+        if !st.taken.contains(&c.track) {
+            pairs.push(c);
+        }
+    };
+    match mode {
+        Association::Flow | Association::Center => {
+            for (k, (v, d)) in votes.iter().zip(detections).enumerate() {
+                if st.assigned[k].is_some() {
+                    continue;
+                }
+                let probe = if mode == Association::Center { d.position } else { v[slot].warped };
+                for &(t, c) in &ref_sets[slot].centers {
+                    let dist = distance(probe, c);
+                    if dist <= thr {
+                        consider(Candidate { value: dist, det: k, track: t });
+                    }
+                }
+            }
+            pairs.sort_by(|a, b| a.value.total_cmp(&b.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+        }
+        Association::Iou => {
+            for &(k, t, iou) in &ious[slot] {
+                if st.assigned[k].is_none() && iou >= thr {
+                    consider(Candidate { value: iou, det: k, track: t });
+                }
+            }
+            pairs.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+        }
+    }
+    for c in pairs {
+        if st.assigned[c.det].is_some() || st.taken.contains(&c.track) {
+            continue;
+        }
+        st.taken.push(c.track);
+        st.assigned[c.det] = Some((
+            c.track,
+            Decision::Matched { ref_frame: rf, ref_slot: slot, by: mode, value: c.value, threshold: thr },
+        ));
+    }
+}
+
 /// The best (ref frame, track, value) a detection saw over its references: the nearest center
 /// for `flow`/`center`, the largest overlap for `iou`.
 fn best_seen(votes: &[RefVote], mode: Association) -> Option<(usize, u32, f64)> {
@@ -604,6 +636,33 @@ mod tests {
         assert_eq!((tr.frames, tr.first_frame, tr.last_frame, tr.class_id()), (4, 0, 3, 1));
         // Memory is bounded: frames 0 (first) and the 2 most recent.
         assert_eq!(t.memory_frames(), vec![0, 2, 3]);
+    }
+
+    #[test]
+    fn the_first_frame_gives_identities_only_when_asked() {
+        // Two references: the most recent frame and the first. Frame 1 sees nothing; in frame 2
+        // only the first frame's flow explains the detection.
+        let p = RefsPolicy { count: 2, first_frame: true, step: 1 };
+        for on in [true, false] {
+            let mut t = Tracker::new(p, 10.0, 3);
+            t.set_keep_alive(0, 0.0);
+            t.set_match_first_frame(on);
+            t.step(0, &[], vec![det(10.0, 10.0, vec![])], &[]);
+            assert!(t.step(1, &[0], vec![], &[]).is_empty());
+            let c = t.step(2, &[1, 0], vec![det(50.0, 50.0, vec![[0.0, 0.0], [-40.0, -40.0]])], &[]);
+            if on {
+                assert_eq!(c[0].track_id, 1);
+                assert!(matches!(c[0].decision, Decision::Matched { ref_frame: 0, ref_slot: 1, .. }));
+            } else {
+                assert_eq!(c[0].track_id, 2, "{:?}", c[0].decision);
+            }
+        }
+        // While frame 0 is also one of the recent frames it counts as one of them.
+        let mut t = Tracker::new(p, 10.0, 3);
+        t.set_match_first_frame(false);
+        t.step(0, &[], vec![det(10.0, 10.0, vec![])], &[]);
+        let b = t.step(1, &[0], vec![det(12.0, 10.0, vec![[-2.0, 0.0]])], &[]);
+        assert_eq!(b[0].track_id, 1);
     }
 
     /// A 1 x `len` cell map in which detection `k` owns the cells `spans[k].0..spans[k].1`.

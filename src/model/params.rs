@@ -36,6 +36,14 @@ pub struct PostParams {
     /// Tracks seen in fewer frames are left out of the results (1: every track is reported).
     #[serde(default = "default_min_track_frames")]
     pub min_track_frames: usize,
+    /// Whether the video's first frame, where it is a reference of its own (not one of the
+    /// recent frames), gives identities by flow. The memory and the fusion use it either way.
+    #[serde(default = "default_match_first_frame")]
+    pub match_first_frame: bool,
+}
+
+fn default_match_first_frame() -> bool {
+    true
 }
 
 fn default_max_hidden() -> usize {
@@ -61,6 +69,7 @@ impl Default for PostParams {
             max_hidden: 50,
             relink_distance: 32.0,
             min_track_frames: 1,
+            match_first_frame: true,
         }
     }
 }

@@ -53,6 +53,13 @@ pub fn reference_frames(t: usize, p: &RefsPolicy) -> Vec<usize> {
     out
 }
 
+/// How far back the recent references of a frame reach: frame 0 is one of the recent
+/// references of frame `t` exactly when `t <= recent_reach(p)`; later, it is a reference only
+/// as the first frame.
+pub fn recent_reach(p: &RefsPolicy) -> usize {
+    recent_slots(p) * p.step
+}
+
 /// After frame `t`, no later frame needs a recent reference older than this (the first frame
 /// aside, which the policy may keep for the whole video).
 pub fn retain_from(t: usize, p: &RefsPolicy) -> usize {
@@ -77,6 +84,11 @@ mod tests {
         let p = RefsPolicy { count: 2, first_frame: false, step: 1 };
         assert_eq!(reference_frames(1, &p), vec![0]);
         assert_eq!(reference_frames(5, &p), vec![4, 3]);
+        // Frame 0 is a recent reference up to t = 3 under (4, first, 1): [2, 1, 0] at t = 3.
+        let p4 = RefsPolicy { count: 4, first_frame: true, step: 1 };
+        assert_eq!(recent_reach(&p4), 3);
+        assert_eq!(reference_frames(3, &p4), vec![2, 1, 0]);
+        assert_eq!(reference_frames(4, &p4), vec![3, 2, 1, 0]);
         let p = RefsPolicy { count: 1, first_frame: true, step: 1 };
         assert_eq!(reference_frames(7, &p), vec![0]);
     }

@@ -127,7 +127,8 @@ def main() -> int:
         CLIP_REFS.append(refs)
         post = dict(pp.DEFAULT_POST, nms_kernel=[5, 7, 3][ci % 3], min_pixels=[4, 3, 1][ci % 3],
                     match_distance=[24.0, 16.0, 10.0][(ci // 3) % 3], top_k=[32, 3][ci % 2],
-                    max_hidden=[50, 0, 2, 3][ci % 4], relink_distance=[32.0, 12.0, 20.0][(ci // 2) % 3])
+                    max_hidden=[50, 0, 2, 3][ci % 4], relink_distance=[32.0, 12.0, 20.0][(ci // 2) % 3],
+                    match_first_frame=ci % 5 != 4)
         frames = make_clip(rng)
         asm = pp.Assembler(post, refs, K)
         out_frames = []

@@ -31,6 +31,7 @@ DEFAULT_POST = {
     "max_hidden": 50,
     "relink_distance": 32.0,
     "min_track_frames": 1,
+    "match_first_frame": True,
 }
 
 
@@ -273,8 +274,17 @@ def _dist(a, b) -> float:
 class Tracker:
     """Nearest-in-time reference with a match wins; greedy by distance within a reference."""
 
-    def __init__(self, refs: dict, match_distance: float, num_classes: int, max_hidden: int = 0, relink_distance: float = 0.0):
+    def __init__(
+        self,
+        refs: dict,
+        match_distance: float,
+        num_classes: int,
+        max_hidden: int = 0,
+        relink_distance: float = 0.0,
+        match_first_frame: bool = True,
+    ):
         self.refs = refs
+        self.match_first_frame = bool(match_first_frame)
         self.thr = float(np.float32(match_distance))  # the Rust side reads it as f32
         self.max_hidden = int(max_hidden)
         self.relink_distance = float(np.float32(relink_distance))
@@ -290,7 +300,11 @@ class Tracker:
         assigned: list[tuple[int, Decision] | None] = [None] * len(dets)
         taken: set[int] = set()
         had_candidate = [False] * len(dets)
+        reach = _recent_slots(self.refs) * self.refs["step"]
         for slot, rf in enumerate(refs):
+            # The first frame as a reference of its own gives identities only when asked to.
+            if rf == 0 and self.refs["first_frame"] and frame > reach and not self.match_first_frame:
+                continue
             pairs = []
             for k in range(len(dets)):
                 if assigned[k] is not None:
@@ -382,7 +396,14 @@ class Assembler:
 
     def __init__(self, post: dict, refs: dict, num_classes: int):
         self.post = post
-        self.tracker = Tracker(refs, post["match_distance"], num_classes, post.get("max_hidden", 50), post.get("relink_distance", 32.0))
+        self.tracker = Tracker(
+            refs,
+            post["match_distance"],
+            num_classes,
+            post.get("max_hidden", 50),
+            post.get("relink_distance", 32.0),
+            post.get("match_first_frame", True),
+        )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):
         """Instances, the stride-4 track-id map and the soft id map of one frame."""
