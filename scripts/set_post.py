@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sys
 
-
 # Keys the contract makes optional (docs/model-contract.md): a model may lack them.
 OPTIONAL = {"max_hidden", "relink_distance", "min_track_frames", "match_first_frame"}
 

@@ -3,7 +3,8 @@
 //!
 //! `training/ifa_train/postprocess.py` is the line-by-line numpy twin of this file; the parity
 //! test (`tests/runtime_parity.rs`) holds them together. Float rules both sides follow: grouping
-//! distances in f32 (no fused multiply-add), sums for means in f64, ties go to the lower index.
+//! distances in f32 (no fused multiply-add), sums for means and flow votes in f64, ties go to the
+//! lower index, medians are the upper median.
 
 use crate::model::HeadMaps;
 use crate::model::PostParams;
@@ -178,7 +179,9 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
 
     let nref = maps.refs.len();
     let mut prob_sum = vec![0f64; m];
-    let mut flow_sum = vec![[0f64; 2]; m * nref];
+    // Per instance and reference: the cells' flow votes `Or(p) − Ot(p)`, y and x.
+    let mut votes_y: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); nref]; m];
+    let mut votes_x: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); nref]; m];
     let mut cells = vec![0usize; m];
     for idx in 0..n {
         let g = scratch.group[idx];
@@ -200,12 +203,26 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
         let (ty, tx) = (f64::from(oy[idx]), f64::from(ox[idx]));
         for r in 0..nref {
             let base = r * 2 * n;
-            let f = &mut flow_sum[g * nref + r];
-            f[0] += f64::from(maps.inter_offset[base + idx]) - ty;
-            f[1] += f64::from(maps.inter_offset[base + n + idx]) - tx;
+            votes_y[g][r].push(f64::from(maps.inter_offset[base + idx]) - ty);
+            votes_x[g][r].push(f64::from(maps.inter_offset[base + n + idx]) - tx);
         }
     }
 
+    // Instance flow: the per-component median of the cells' votes (upper median for an even
+    // count), so that cells grouped into the wrong instance cannot drag it.
+    let mut flows = vec![[0f64; 2]; m * nref];
+    for (g, members) in votes_y.iter_mut().enumerate() {
+        let members_x = &mut votes_x[g];
+        for r in 0..nref {
+            let (ys, xs) = (&mut members[r], &mut members_x[r]);
+            if ys.is_empty() {
+                continue;
+            }
+            let mid = ys.len() / 2;
+            flows[g * nref + r] =
+                [*ys.select_nth_unstable_by(mid, f64::total_cmp).1, *xs.select_nth_unstable_by(mid, f64::total_cmp).1];
+        }
+    }
     let mut out = Vec::with_capacity(m);
     for (k, c) in centers.iter().enumerate() {
         let g = remap[k];
@@ -221,12 +238,7 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
             class_id: classes[g] as u32,
             score: prob_sum[g] / nc * f64::from(c.heat),
             cells: cells[g],
-            flows: (0..nref)
-                .map(|r| {
-                    let f = flow_sum[g * nref + r];
-                    [f[0] / nc, f[1] / nc]
-                })
-                .collect(),
+            flows: flows[g * nref..(g + 1) * nref].to_vec(),
         });
     }
     out

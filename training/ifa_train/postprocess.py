@@ -141,9 +141,10 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
         ty = oy[cells].astype(np.float64)
         tx = ox[cells].astype(np.float64)
         flows = []
+        mid = cells.size // 2  # upper median for an even count, as the Rust side
         for r in range(n_ref):
-            fy = (inter[r, 0].reshape(n)[cells].astype(np.float64) - ty).sum() / nc
-            fx = (inter[r, 1].reshape(n)[cells].astype(np.float64) - tx).sum() / nc
+            fy = np.sort(inter[r, 0].reshape(n)[cells].astype(np.float64) - ty)[mid]
+            fx = np.sort(inter[r, 1].reshape(n)[cells].astype(np.float64) - tx)[mid]
             flows.append((float(fy), float(fx)))
         dets.append(
             Detection(
