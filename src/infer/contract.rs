@@ -92,6 +92,13 @@ impl ModelContract {
         if classes.is_empty() {
             return Err(fail("`ifa.classes` lists no class".into()));
         }
+        // The per-cell class argmax is kept in a byte (background + K classes).
+        if classes.len() > MAX_CLASSES {
+            return Err(fail(format!(
+                "`ifa.classes` lists {} classes; at most {MAX_CLASSES} are supported",
+                classes.len()
+            )));
+        }
         let [input_h, input_w]: [usize; 2] = meta_json(metadata, "ifa.input_size").map_err(fail)?;
         if input_h == 0 || input_w == 0 || input_h % 32 != 0 || input_w % 32 != 0 {
             return Err(fail(format!("`ifa.input_size` [{input_h}, {input_w}] must be positive multiples of 32")));
@@ -176,6 +183,11 @@ fn meta_json<T: serde::de::DeserializeOwned>(metadata: &BTreeMap<String, String>
     serde_json::from_str(raw).map_err(|e| format!("metadata `{key}` = `{raw}` is not valid: {e}"))
 }
 
+/// Most classes a model may have: the per-cell argmax (background included) is a `u8`.
+pub const MAX_CLASSES: usize = u8::MAX as usize;
+/// Most centers per frame: a cell's detection index is a `u16`, with `u16::MAX` for none.
+pub const MAX_TOP_K: usize = u16::MAX as usize - 1;
+
 fn check_post(p: &PostParams) -> Result<(), String> {
     if !(0.0..=1.0).contains(&p.center_threshold) {
         return Err(format!("`ifa.post.center_threshold` {} must be in [0, 1]", p.center_threshold));
@@ -183,8 +195,8 @@ fn check_post(p: &PostParams) -> Result<(), String> {
     if p.nms_kernel == 0 || p.nms_kernel.is_multiple_of(2) {
         return Err(format!("`ifa.post.nms_kernel` {} must be odd", p.nms_kernel));
     }
-    if p.top_k == 0 {
-        return Err("`ifa.post.top_k` must be at least 1".into());
+    if p.top_k == 0 || p.top_k > MAX_TOP_K {
+        return Err(format!("`ifa.post.top_k` {} must be in 1..={MAX_TOP_K}", p.top_k));
     }
     if !(p.match_distance.is_finite() && p.match_distance >= 0.0) {
         return Err(format!("`ifa.post.match_distance` {} must be a non-negative number", p.match_distance));
@@ -318,5 +330,20 @@ pub(crate) mod tests {
         let mut m = metadata();
         m.insert("ifa.input_size".into(), "[60, 96]".into());
         assert!(ModelContract::from_parts(Path::new("bad.onnx"), &m, &i, &io().1).is_err());
+
+        // Sizes the runtime's types cannot carry.
+        let mut m = metadata();
+        let many: Vec<String> = (0..300).map(|k| format!("c{k}")).collect();
+        m.insert("ifa.classes".into(), serde_json::to_string(&many).expect("json"));
+        let e = ModelContract::from_parts(Path::new("bad.onnx"), &m, &i, &io().1).expect_err("classes");
+        assert!(e.to_string().contains("at most 255"), "{e}");
+        let mut m = metadata();
+        m.insert(
+            "ifa.post".into(),
+            r#"{"center_threshold": 0.1, "nms_kernel": 7, "top_k": 70000, "match_distance": 24.0, "min_pixels": 4}"#
+                .into(),
+        );
+        let e = ModelContract::from_parts(Path::new("bad.onnx"), &m, &i, &io().1).expect_err("top_k");
+        assert!(e.to_string().contains("top_k` 70000"), "{e}");
     }
 }
