@@ -10,8 +10,6 @@ pub mod detect;
 pub mod edges;
 pub mod idmap;
 pub mod result;
-// `Tracker::step` is older than the line limit and is being split (issue 14, item 2).
-#[allow(clippy::too_many_lines)]
 pub mod tracker;
 
 pub use association::{Association, AssociationParams};
