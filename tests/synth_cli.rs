@@ -36,4 +36,18 @@ fn cli_writes_the_youtube_vis_layout() {
         .expect("run ifa");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("preset"));
+
+    // Encoder settings out of range are refused before anything is written.
+    for (flag, value) in [("--crf", "100"), ("--jpeg-quality", "0"), ("--fps", "0")] {
+        let dir = tmp.path().join(format!("bad{}", flag.trim_start_matches('-')));
+        let out = Command::new(env!("CARGO_BIN_EXE_ifa"))
+            .args(["synth", "--out"])
+            .arg(&dir)
+            .args([flag, value])
+            .output()
+            .expect("run ifa");
+        assert!(!out.status.success(), "{flag} {value} accepted");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(flag), "{flag}");
+        assert!(!dir.exists(), "{flag}: nothing written");
+    }
 }

@@ -28,13 +28,13 @@ pub struct SynthArgs {
     #[arg(long, default_value = "640x360", value_parser = parse_size)]
     pub size: (u32, u32),
     /// Frames per second.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub fps: u32,
     /// x264 constant rate factor of the MP4s (0-51, lower is better).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=51))]
     pub crf: u8,
     /// JPEG quality of the frame files (1-100).
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub jpeg_quality: u8,
     /// Appearance families: all; train (no checkerboard or radial fills, no tiled backgrounds,
     /// six of the eight photographs); heldout (only those), to measure generalisation to styles
