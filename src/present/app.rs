@@ -249,38 +249,44 @@ impl ViewerApp {
             }
             ModelSource::File { path, device } => {
                 let (tx, rx) = crossbeam_channel::bounded(1);
+                let fail_tx = tx.clone();
                 let slot2 = slot.clone();
                 let repaint2 = repaint.clone();
                 let p = path.clone();
-                std::thread::Builder::new()
-                    .name("ifa-model-load".into())
-                    .spawn(move || {
-                        // ONNX Runtime's pool threads start here and inherit the lower priority.
-                        super::priority::lower_current_thread(super::priority::WORKER_NICE);
-                        let r = load_model(&p, &SessionOptions { device, threads })
-                            .map_err(|e| e.to_string())
-                            .and_then(|m| ModelProcessor::new(m).map_err(|e| e.to_string()));
-                        let msg = match r {
-                            Ok(proc_) => {
-                                let info = proc_.info();
-                                if let Ok(mut s) = slot2.lock() {
-                                    *s = SlotState::Ready(Box::new(proc_));
-                                }
-                                Ok(info)
+                let spawned = std::thread::Builder::new().name("ifa-model-load".into()).spawn(move || {
+                    // ONNX Runtime's pool threads start here and inherit the lower priority.
+                    super::priority::lower_current_thread(super::priority::WORKER_NICE);
+                    let r = load_model(&p, &SessionOptions { device, threads })
+                        .map_err(|e| e.to_string())
+                        .and_then(|m| ModelProcessor::new(m).map_err(|e| e.to_string()));
+                    let msg = match r {
+                        Ok(proc_) => {
+                            let info = proc_.info();
+                            if let Ok(mut s) = slot2.lock() {
+                                *s = SlotState::Ready(Box::new(proc_));
                             }
-                            Err(e) => {
-                                if let Ok(mut s) = slot2.lock() {
-                                    *s = SlotState::Absent;
-                                }
-                                Err(e)
-                            }
-                        };
-                        tx.send(msg).ok();
-                        if let Some(r) = repaint2 {
-                            r();
+                            Ok(info)
                         }
-                    })
-                    .ok();
+                        Err(e) => {
+                            if let Ok(mut s) = slot2.lock() {
+                                *s = SlotState::Absent;
+                            }
+                            Err(e)
+                        }
+                    };
+                    tx.send(msg).ok();
+                    if let Some(r) = repaint2 {
+                        r();
+                    }
+                });
+                if let Err(e) = spawned {
+                    // The load never starts: the status line says why instead of "loading", and
+                    // processing stops waiting for a model.
+                    if let Ok(mut s) = slot.lock() {
+                        *s = SlotState::Absent;
+                    }
+                    fail_tx.send(Err(format!("cannot start the model-load thread: {e}"))).ok();
+                }
                 model_rx = Some(rx);
                 ModelStatus::Loading(path.display().to_string())
             }

@@ -150,17 +150,26 @@ impl VideoSession {
         let stop = Arc::new(AtomicBool::new(false));
         {
             let (path, tx, repaint, stop) = (path.to_path_buf(), ev_tx.clone(), repaint.clone(), stop.clone());
-            std::thread::Builder::new()
+            let (fail_tx, fail_repaint) = (tx.clone(), repaint.clone());
+            if let Err(e) = std::thread::Builder::new()
                 .name("ifa-display".into())
                 .spawn(move || display_thread(&path, &cmd_rx, &tx, &*repaint, &stop))
-                .ok();
+            {
+                // Without its decoder the video cannot be shown: say so instead of waiting.
+                fail_tx.send(Event::OpenFailed(format!("cannot start the display thread: {e}"))).ok();
+                fail_repaint();
+            }
         }
         {
             let (path, stop) = (path.to_path_buf(), stop.clone());
-            std::thread::Builder::new()
+            let (fail_tx, fail_repaint) = (ev_tx.clone(), repaint.clone());
+            if let Err(e) = std::thread::Builder::new()
                 .name("ifa-process".into())
                 .spawn(move || processing_thread(&path, &slot, &ev_tx, &repaint, &stop))
-                .ok();
+            {
+                fail_tx.send(Event::ProcessingFailed(format!("cannot start the processing thread: {e}"))).ok();
+                fail_repaint();
+            }
         }
         Self { path: path.to_path_buf(), events, display, stop }
     }
@@ -285,38 +294,41 @@ fn processing_thread(
     tx.send(Event::ProcessingStarted(proc_.info())).ok();
     let (ftx, frx) = bounded::<(DecodedFrame, Vec<u8>, Duration)>(4);
     {
+        let (fail_tx, fail_repaint) = (tx.clone(), repaint.clone());
         let (path, stop, tx, repaint) = (path.to_path_buf(), stop.clone(), tx.clone(), repaint.clone());
-        std::thread::Builder::new()
-            .name("ifa-decode".into())
-            .spawn(move || {
-                super::priority::lower_current_thread(super::priority::WORKER_NICE);
-                let mut reader = match VideoReader::open(&path) {
-                    Ok(r) => r,
+        let spawned = std::thread::Builder::new().name("ifa-decode".into()).spawn(move || {
+            super::priority::lower_current_thread(super::priority::WORKER_NICE);
+            let mut reader = match VideoReader::open(&path) {
+                Ok(r) => r,
+                Err(e) => {
+                    tx.send(Event::ProcessingFailed(e.to_string())).ok();
+                    repaint();
+                    return;
+                }
+            };
+            while !stop.load(Ordering::Relaxed) {
+                let t0 = Instant::now();
+                match reader.next_frame() {
+                    Ok(Some(f)) => {
+                        let jpeg = encode_jpeg(&f.image).unwrap_or_default();
+                        if ftx.send((f, jpeg, t0.elapsed())).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
                     Err(e) => {
                         tx.send(Event::ProcessingFailed(e.to_string())).ok();
                         repaint();
                         return;
                     }
-                };
-                while !stop.load(Ordering::Relaxed) {
-                    let t0 = Instant::now();
-                    match reader.next_frame() {
-                        Ok(Some(f)) => {
-                            let jpeg = encode_jpeg(&f.image).unwrap_or_default();
-                            if ftx.send((f, jpeg, t0.elapsed())).is_err() {
-                                return;
-                            }
-                        }
-                        Ok(None) => return,
-                        Err(e) => {
-                            tx.send(Event::ProcessingFailed(e.to_string())).ok();
-                            repaint();
-                            return;
-                        }
-                    }
                 }
-            })
-            .ok();
+            }
+        });
+        if let Err(e) = spawned {
+            fail_tx.send(Event::ProcessingFailed(format!("cannot start the decode thread: {e}"))).ok();
+            fail_repaint();
+            return;
+        }
     }
     let mut failed = false;
     let mut last_repaint: Option<Instant> = None;
