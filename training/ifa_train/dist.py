@@ -53,4 +53,7 @@ def fingerprints(module: torch.nn.Module) -> list[list[float]]:
 
 def cleanup() -> None:
     if tdist.is_available() and tdist.is_initialized():
+        # Every rank waits for the others (rank 0 writes the checkpoints first): a rank that tore
+        # its group down while a peer still used it was seen to abort in gloo's threads.
+        tdist.barrier()
         tdist.destroy_process_group()
