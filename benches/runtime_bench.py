@@ -81,9 +81,9 @@ def main() -> int:
         keep = pp.retain_from(n, refs)
         memory = {f: v for f, v in memory.items() if f >= keep or (refs["first_frame"] and f == 0)}
         t3 = time.perf_counter()
-        _, cells = asm.step(n, rf, sem[0], cen[0, 0], off[0], inter)
+        _, _, soft = asm.step(n, rf, sem[0], cen[0, 0], off[0], inter)
         t4 = time.perf_counter()
-        mapper.render(cells)
+        mapper.render(soft)
         t5 = time.perf_counter()
         for k, a, b in (("decode", t0, t1), ("preprocess", t1, t2), ("inference", t2, t3), ("postprocess", t3, t4), ("render", t4, t5)):
             times[k] += b - a
