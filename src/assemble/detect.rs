@@ -41,6 +41,7 @@ pub struct DetectScratch {
     /// Per cell: index of the detection it belongs to, or `u16::MAX`.
     pub group: Vec<u16>,
     class_votes: Vec<u32>,
+    flow_votes: Vec<Vec<f64>>,
 }
 
 /// Heatmap peaks: above `threshold`, equal to the max of their `k x k` window, the `top_k`
@@ -180,8 +181,13 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
     let nref = maps.refs.len();
     let mut prob_sum = vec![0f64; m];
     // Per instance and reference: the cells' flow votes `Or(p) − Ot(p)`, y and x.
-    let mut votes_y: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); nref]; m];
-    let mut votes_x: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); nref]; m];
+    // `flow_votes[(g * nref + r) * 2 + c]`: instance g's votes towards reference r, component
+    // c (y, x). The buffers keep their capacity from frame to frame.
+    let votes = &mut scratch.flow_votes;
+    if votes.len() < m * nref * 2 {
+        votes.resize_with(m * nref * 2, Vec::new);
+    }
+    votes.iter_mut().for_each(Vec::clear);
     let mut cells = vec![0usize; m];
     for idx in 0..n {
         let g = scratch.group[idx];
@@ -203,26 +209,20 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
         let (ty, tx) = (f64::from(oy[idx]), f64::from(ox[idx]));
         for r in 0..nref {
             let base = r * 2 * n;
-            votes_y[g][r].push(f64::from(maps.inter_offset[base + idx]) - ty);
-            votes_x[g][r].push(f64::from(maps.inter_offset[base + n + idx]) - tx);
+            let v = (g * nref + r) * 2;
+            votes[v].push(f64::from(maps.inter_offset[base + idx]) - ty);
+            votes[v + 1].push(f64::from(maps.inter_offset[base + n + idx]) - tx);
         }
     }
 
     // Instance flow: the per-component median of the cells' votes (upper median for an even
     // count), so that cells grouped into the wrong instance cannot drag it.
-    let mut flows = vec![[0f64; 2]; m * nref];
-    for (g, members) in votes_y.iter_mut().enumerate() {
-        let members_x = &mut votes_x[g];
-        for r in 0..nref {
-            let (ys, xs) = (&mut members[r], &mut members_x[r]);
-            if ys.is_empty() {
-                continue;
-            }
-            let mid = ys.len() / 2;
-            flows[g * nref + r] =
-                [*ys.select_nth_unstable_by(mid, f64::total_cmp).1, *xs.select_nth_unstable_by(mid, f64::total_cmp).1];
-        }
-    }
+    let median = |v: &mut Vec<f64>| {
+        let mid = v.len() / 2;
+        if v.is_empty() { 0.0 } else { *v.select_nth_unstable_by(mid, f64::total_cmp).1 }
+    };
+    let flows: Vec<[f64; 2]> =
+        (0..m * nref).map(|k| [median(&mut votes[2 * k]), median(&mut votes[2 * k + 1])]).collect();
     let mut out = Vec::with_capacity(m);
     for (k, c) in centers.iter().enumerate() {
         let g = remap[k];
