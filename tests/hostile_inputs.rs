@@ -733,6 +733,72 @@ fn broken_and_foreign_models_are_refused() {
     fx.unchanged_since(&before);
 }
 
+/// A model that follows the contract but computes NaN (a broken export or diverged weights)
+/// fails on the first frame, naming the output, the frame and the model; nothing is written.
+#[test]
+fn a_model_that_outputs_nan_fails_clearly() {
+    let fx = Fx::new();
+    let nan = fx.p("nan.onnx");
+    std::fs::copy(common::root().join("tests/runtime_fixtures/nan.onnx"), &nan).unwrap();
+    let before = fx.snapshot();
+    let (clip, m) = (Fx::s(&fx.clip), Fx::s(&nan));
+    let json = Fx::s(&fx.p("out.json")).to_owned();
+    ifa(&["run", clip, "--model", m, "--device", "cpu", "--json", &json])
+        .fails(&["nan.onnx", "`semantic`", "NaN", "frame 0"]);
+    let o = Fx::s(&fx.p("out.mp4")).to_owned();
+    ifa(&["export", clip, "--model", m, "--device", "cpu", "-o", &o]).fails(&["nan.onnx", "NaN"]);
+    fx.unchanged_since(&before);
+}
+
+/// Frames above 8192 pixels a side (or 36 megapixels) are refused when the video is opened,
+/// with the size in the message, before anything is decoded; 8K UHD still runs.
+#[test]
+fn huge_frames_are_refused_up_front_and_8k_runs() {
+    let fx = Fx::new();
+    let folder = fx.p("frames");
+    std::fs::create_dir(&folder).unwrap();
+    // 9000x8 pixels: tiny on disk, too wide to be a frame.
+    image::RgbImage::new(9000, 8).save(folder.join("0001.png")).unwrap();
+    let wide = fx.p("wide.mkv");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=gray:size=8192x4608:rate=10",
+        "-frames:v",
+        "1",
+        "-c:v",
+        "ffv1",
+        Fx::s(&wide),
+    ]);
+    let uhd = fx.p("uhd.mp4");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=7680x4320:rate=10",
+        "-frames:v",
+        "2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        Fx::s(&uhd),
+    ]);
+    let before = fx.snapshot();
+    let json = Fx::s(&fx.p("out.json")).to_owned();
+    fx.run(&folder, &["--json", &json]).fails(&["frames", "9000x8", "8192"]);
+    fx.run(&wide, &["--json", &json]).fails(&["wide.mkv", "8192x4608", "36 megapixels"]);
+    ifa(&["probe", Fx::s(&wide)]).fails(&["wide.mkv", "8192x4608"]);
+    fx.unchanged_since(&before);
+    let out = fx.p("uhd.json");
+    fx.run(&uhd, &["--json", Fx::s(&out)]).succeeds();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with('['), "{text}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Flags.
 

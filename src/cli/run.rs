@@ -151,7 +151,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     if frames == 0 {
-        bail!("video {} has no decodable frames", args.video.display());
+        bail!("video {} has no decodable frames: {coverage}", args.video.display());
     }
     check_coverage(&args, &coverage)?;
     let wall = start.elapsed();

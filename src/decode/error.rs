@@ -35,6 +35,10 @@ pub enum DecodeError {
     },
     #[error("frame {file} of {path} cannot be read: {message}")]
     BadFrame { path: PathBuf, file: PathBuf, message: String },
+    #[error(
+        "{path} is {width}x{height}; ifa reads videos of at most {max_side} pixels a side and {max_mpx} megapixels (scale it down first, e.g. with ffmpeg -vf scale=-2:2160)"
+    )]
+    TooLarge { path: PathBuf, width: u32, height: u32, max_side: u32, max_mpx: u32 },
     #[error("{path}: decoding failed near frame {frame}: {message}")]
     Corrupt { path: PathBuf, frame: usize, message: String },
 }

@@ -51,6 +51,12 @@ macro_rules! each {
     };
 }
 
+/// The largest frame side ifa opens: 8K DCI width with room, within what H.264/HEVC levels allow.
+pub const MAX_SIDE: u32 = 8192;
+/// The largest frame area ifa opens (8192x4320 and a bit more). One RGB frame is then at most
+/// about 110 MB, and the viewer and exporter hold a few of them at a time.
+pub const MAX_PIXELS: u64 = 36_000_000;
+
 impl VideoReader {
     /// Opens a video file (building its frame index), or a folder of frames at the process's
     /// frame-folder rate ([`super::folder_fps`]).
@@ -58,18 +64,34 @@ impl VideoReader {
         if path.is_dir() {
             return Self::open_folder(path, super::folder_fps());
         }
-        Ok(Self { source: Source::File(FileReader::open(path)?) })
+        Self { source: Source::File(FileReader::open(path)?) }.checked_size()
     }
 
     /// Opens a folder of JPEG/PNG frames, in name order, shown at `fps`.
     pub fn open_folder(folder: &Path, fps: f64) -> Result<Self, DecodeError> {
-        Ok(Self { source: Source::Frames(FrameFolder::open(folder, fps)?) })
+        Self { source: Source::Frames(FrameFolder::open(folder, fps)?) }.checked_size()
     }
 
     /// Reads the given frame files, in this order, as one video shown at `fps`; `name` stands
     /// for the video in errors and in [`VideoInfo::path`].
     pub fn from_frames(name: &Path, files: Vec<PathBuf>, fps: f64) -> Result<Self, DecodeError> {
-        Ok(Self { source: Source::Frames(FrameFolder::from_files(name, files, fps)?) })
+        Self { source: Source::Frames(FrameFolder::from_files(name, files, fps)?) }.checked_size()
+    }
+
+    /// Refuses frames too large to hold a few of in memory (see [`MAX_SIDE`]).
+    fn checked_size(self) -> Result<Self, DecodeError> {
+        let info = self.info();
+        let (w, h) = (info.width, info.height);
+        if w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS {
+            return Err(DecodeError::TooLarge {
+                path: info.path.clone(),
+                width: w,
+                height: h,
+                max_side: MAX_SIDE,
+                max_mpx: (MAX_PIXELS / 1_000_000) as u32,
+            });
+        }
+        Ok(self)
     }
 
     pub fn info(&self) -> &VideoInfo {

@@ -70,8 +70,8 @@ pub enum ExportError {
     Meta { path: PathBuf, source: std::io::Error },
     #[error("internal: the id map of frame {frame} could not be rendered")]
     IdMap { frame: usize },
-    #[error("{path} has no decodable frames")]
-    NoFrames { path: PathBuf },
+    #[error("{path} has no decodable frames: {coverage}")]
+    NoFrames { path: PathBuf, coverage: Coverage },
     #[error("export cancelled")]
     Cancelled,
     #[error("internal: the encoder thread stopped")]
@@ -329,7 +329,7 @@ pub fn export_video(
                 return Err(ExportError::EncoderPanicked);
             }
             return Err(if sum.frames == 0 {
-                ExportError::NoFrames { path: job.video.clone() }
+                ExportError::NoFrames { path: job.video.clone(), coverage: coverage.clone() }
             } else if cancel.load(Ordering::Relaxed) {
                 ExportError::Cancelled
             } else {

@@ -25,6 +25,8 @@ pub enum InferError {
     Run { path: String, index: usize, message: String },
     #[error("model {path}: output `{name}` has shape {got:?} at run time, expected {want:?}")]
     OutputShape { path: String, name: String, got: Vec<i64>, want: Vec<i64> },
+    #[error("model {path}: output `{name}` holds {value} on frame {index}; the model is broken (its weights or export)")]
+    NonFinite { path: String, name: String, index: usize, value: f32 },
 }
 
 /// Time spent in each stage of one frame.
@@ -118,10 +120,22 @@ impl StreamEngine {
     }
 
     /// Runs one frame; returns its head maps (valid until the next call) and stage times.
-    #[allow(clippy::too_many_lines)] // older than the limit; to be split (issue 14, item 2)
     pub fn infer(&mut self, frame: &RgbFrame) -> Result<(&HeadMaps, InferTimes), InferError> {
         let index = self.next_frame;
         let t0 = Instant::now();
+        self.preprocess(frame, index)?;
+        let t1 = Instant::now();
+        let refs = reference_frames(index, &self.contract.refs);
+        self.gather_refs(index, &refs)?;
+        self.run_graph(index, refs)?;
+        self.forget_old(index);
+        self.next_frame += 1;
+        let t2 = Instant::now();
+        Ok((&self.maps, InferTimes { preprocess: t1 - t0, inference: t2 - t1 }))
+    }
+
+    /// Letterboxes and normalises `frame` into the input tensor's buffer.
+    fn preprocess(&mut self, frame: &RgbFrame, index: usize) -> Result<(), InferError> {
         if frame.width == 0 || frame.height == 0 || frame.data.len() != frame.width as usize * frame.height as usize * 3
         {
             return Err(InferError::EmptyFrame);
@@ -141,19 +155,20 @@ impl StreamEngine {
                 want_h: lb.video_h,
             });
         }
-        let t1 = Instant::now();
+        Ok(())
+    }
 
-        // The reference batch, most recent first; one zero reference for the first frame.
-        let refs = reference_frames(index, &c.refs);
+    /// The reference batch, most recent first; one zero reference for the first frame.
+    fn gather_refs(&mut self, index: usize, refs: &[usize]) -> Result<(), InferError> {
+        let c = &self.contract;
         let (n16, n32) = (c.c16 * (c.input_h / 16) * (c.input_w / 16), c.c32 * (c.input_h / 32) * (c.input_w / 32));
-        let l = refs.len().max(1);
         self.ref16.clear();
         self.ref32.clear();
         if refs.is_empty() {
             self.ref16.resize(n16, 0.0);
             self.ref32.resize(n32, 0.0);
         }
-        for r in &refs {
+        for r in refs {
             // The policy and the retention rule agree, so a missing entry means a bug; fail loudly.
             let Some(e) = self.memory.iter().find(|e| e.frame == *r) else {
                 return Err(self.run_err(index, format!("reference frame {r} is not in memory")));
@@ -161,11 +176,17 @@ impl StreamEngine {
             self.ref16.extend_from_slice(&e.feat16);
             self.ref32.extend_from_slice(&e.feat32);
         }
+        Ok(())
+    }
 
+    /// One session run: the head maps into `self.maps`, this frame's features into the memory.
+    fn run_graph(&mut self, index: usize, refs: Vec<usize>) -> Result<(), InferError> {
+        let c = &self.contract;
         let (ih, iw) = (c.input_h, c.input_w);
         let (h16, w16, h32, w32) = (ih / 16, iw / 16, ih / 32, iw / 32);
         let (c16, c32, k1) = (c.c16, c.c32, c.num_classes() + 1);
         let (h4, w4) = c.head_size();
+        let l = refs.len().max(1);
         let path = self.model.path.display().to_string();
         let run_err = |message: String| InferError::Run { path: path.clone(), index, message };
         let image =
@@ -192,6 +213,11 @@ impl StreamEngine {
                     want,
                 });
             }
+            // A NaN or infinity would flow silently into peaks, argmaxes and the memory of
+            // later frames; a model that produces one is broken, so say so.
+            if let Some(v) = data.iter().find(|v| !v.is_finite()) {
+                return Err(InferError::NonFinite { path: path.clone(), name: name.to_owned(), index, value: *v });
+            }
             Ok(data)
         };
         let maps = &mut self.maps;
@@ -215,6 +241,11 @@ impl StreamEngine {
         copy_into(&mut entry.feat32, f32_);
         drop(outputs);
         self.memory.push(entry);
+        Ok(())
+    }
+
+    /// Drops the memory entries no later frame can use (the retention rule of `model::refs`).
+    fn forget_old(&mut self, index: usize) {
         let keep_from = retain_from(index, &self.contract.refs);
         let first = self.contract.refs.first_frame;
         let mut i = 0;
@@ -227,9 +258,6 @@ impl StreamEngine {
             }
         }
         self.spare.truncate(2);
-        self.next_frame += 1;
-        let t2 = Instant::now();
-        Ok((&self.maps, InferTimes { preprocess: t1 - t0, inference: t2 - t1 }))
     }
 
     fn run_err(&self, index: usize, message: String) -> InferError {

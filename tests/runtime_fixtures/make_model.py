@@ -1,11 +1,13 @@
 """Writes a small random-weight model that follows docs/model-contract.md, for the runtime's
 tests and benchmark when no trained model is at hand.
 
-    .venv/bin/python tests/runtime_fixtures/make_model.py OUT.onnx [--size H W] [--seed N]
+    .venv/bin/python tests/runtime_fixtures/make_model.py OUT.onnx [--size H W] [--seed N] [--nan]
 
 It is the training package's IFANet (narrow MobileNet backbone) with random weights and the
 training package's exporter; the center head's bias is raised so that a random network
 still produces peaks above the default threshold (otherwise nothing downstream would run).
+`--nan` writes a broken model for the hostile-input tests (nan.onnx): it follows the contract,
+but its semantic head outputs NaN.
 """
 
 from __future__ import annotations
@@ -54,12 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out")
     ap.add_argument("--size", nargs=2, type=int, default=[64, 96])
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--nan", action="store_true", help="a contract-following model whose semantic output is NaN")
     a = ap.parse_args(argv)
     torch.manual_seed(a.seed)
-    cfg = ModelConfig(classes=CLASSES, width=0.25, aspp_ch=16, dec_ch=(16, 16, 16), head_ch=8, attn_dim=16)
+    cfg = ModelConfig(classes=CLASSES, backbone="mobilenet", width=0.25, aspp_ch=16, dec_ch=(16, 16, 16), head_ch=8, attn_dim=16)
     net = IFANet(cfg).eval()
     h, w = a.size
     calibrate(net, h, w)
+    if a.nan:
+        with torch.no_grad():
+            net.sem_head[-1].bias[0] = float("nan")
     out = Path(a.out)
     tmp = out.with_suffix(".tmp.onnx")
     with torch.no_grad():
