@@ -14,7 +14,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use ifa::infer::runtime::Device;
 use ifa::present::app::ModelStatus;
 use ifa::present::dialog::ScriptedDialog;
-use ifa::present::export_task::ExportOutcome;
+use ifa::present::export_task::{ExportOutcome, OutputKind};
 use ifa::present::{ModelSource, ViewerApp, ViewerConfig};
 
 fn tiny() -> PathBuf {
@@ -180,4 +180,75 @@ fn export_needs_a_model_file() {
     h.step();
     assert!(has_label(&h, "Export video and results…"));
     assert!(has_label(&h, "Ctrl+E"));
+}
+
+/// A video that breaks off: the export fails naming what was decoded and writes nothing, until
+/// the user ticks the checkbox that accepts the decoded frames (the CLI's `--allow-partial`).
+#[test]
+fn a_video_that_breaks_off_exports_only_when_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.mp4");
+    let p = whole.to_str().unwrap();
+    // The index at the front, so that the cut keeps every frame's entry but loses the tail.
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x96:rate=10",
+        "-t",
+        "3",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        p,
+    ]);
+    let bytes = std::fs::read(&whole).unwrap();
+    let video = dir.path().join("cut.mp4");
+    std::fs::write(&video, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    std::fs::remove_file(&whole).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let mp4 = out.join("annotated.mp4");
+    let model = ModelSource::File { path: tiny(), device: Device::Cpu };
+    let mut h = harness(video, model, vec![mp4.clone()]);
+    wait_for(&mut h, "the clip and the model", Duration::from_secs(60), |a| {
+        a.frame_count() > 0 && matches!(a.model_status, ModelStatus::Ready(_))
+    });
+    h.state_mut().apply(ifa::present::commands::UiCommand::Export);
+    h.step();
+    h.step();
+    click(&mut h, Role::Button, "Browse video…");
+    // Only the video: the other outputs off, whatever their defaults.
+    for c in &mut h.state_mut().export.outputs.as_mut().unwrap().choices {
+        c.enabled = c.kind == OutputKind::Video;
+    }
+    h.step();
+    let before = files_in(dir.path());
+
+    click(&mut h, Role::Button, "Start export");
+    wait_for(&mut h, "the failed export", Duration::from_secs(120), |a| a.export.outcome.is_some());
+    let Some(ExportOutcome::Failed(why)) = &h.state().export.outcome else {
+        panic!("a partial video must fail the export: {:?}", h.state().export.outcome)
+    };
+    assert!(why.contains("cut.mp4") && why.contains("of 30 frames"), "{why}");
+    assert!(why.contains(ifa::present::export_task::PARTIAL_LABEL), "the message names the checkbox: {why}");
+    assert!(has_label(&h, "Nothing was written."));
+    assert_eq!(files_in(&out), Vec::<String>::new());
+    assert_eq!(files_in(dir.path()), before);
+
+    click(&mut h, Role::CheckBox, ifa::present::export_task::PARTIAL_LABEL);
+    click(&mut h, Role::Button, "Start export");
+    wait_for(&mut h, "the partial export", Duration::from_secs(120), |a| {
+        a.export.outcome.is_some() && !a.export.running()
+    });
+    let Some(ExportOutcome::Done(summary)) = &h.state().export.outcome else {
+        panic!("accepted, the export writes the decoded frames: {:?}", h.state().export.outcome)
+    };
+    assert!(summary.frames > 0 && summary.frames < 30, "{} frames", summary.frames);
+    assert!(summary.written.contains(&mp4));
+    let info = ifa::decode::probe(&mp4).expect("the annotated video opens");
+    assert_eq!(info.frame_count, summary.frames);
 }

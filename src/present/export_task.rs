@@ -87,6 +87,9 @@ pub struct OutputChoice {
 pub struct ExportOutputs {
     pub video: PathBuf,
     pub choices: Vec<OutputChoice>,
+    /// Write the outputs for the decoded frames when the video cannot be decoded to its end
+    /// (the CLI's `--allow-partial`); off, such an export fails and writes nothing.
+    pub allow_partial: bool,
 }
 
 impl ExportOutputs {
@@ -95,7 +98,7 @@ impl ExportOutputs {
             .iter()
             .map(|&kind| OutputChoice { kind, enabled: kind.on_by_default(), path: beside(video, kind.suffix()) })
             .collect();
-        Self { video: video.to_path_buf(), choices }
+        Self { video: video.to_path_buf(), choices, allow_partial: false }
     }
 
     pub fn get(&self, kind: OutputKind) -> Option<&OutputChoice> {
@@ -132,10 +135,14 @@ impl ExportOutputs {
             json: path(OutputKind::Json),
             csv: path(OutputKind::Csv),
             masks: path(OutputKind::Masks),
+            allow_partial: self.allow_partial,
             ..ExportJob::new(self.video.clone())
         }
     }
 }
+
+/// The checkbox that accepts a partly decodable video (the CLI's `--allow-partial`).
+pub const PARTIAL_LABEL: &str = "Write the decoded frames if the video breaks off";
 
 /// How an export ended.
 #[derive(Clone, Debug)]
@@ -247,6 +254,9 @@ fn run(
     match result {
         Ok(summary) => ExportOutcome::Done(Box::new(summary)),
         Err(ExportError::Cancelled) => ExportOutcome::Cancelled,
+        Err(e @ ExportError::Partial { .. }) => {
+            ExportOutcome::Failed(format!("{e} (tick \"{PARTIAL_LABEL}\" to write the outputs for the decoded frames)"))
+        }
         Err(e) => ExportOutcome::Failed(e.to_string()),
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use egui::Color32;
 
 use super::app::{ModelStatus, ViewerApp};
-use super::export_task::{ExportOutcome, ExportOutputs, ExportTask, OutputKind};
+use super::export_task::{ExportOutcome, ExportOutputs, ExportTask, OutputKind, PARTIAL_LABEL};
 use crate::infer::runtime::SessionOptions;
 
 /// The export's part of the viewer state.
@@ -164,6 +164,10 @@ fn contents(app: &mut ViewerApp, ui: &mut egui::Ui) {
                 }
             }
         });
+        if let Some(outputs) = &mut app.export.outputs {
+            ui.checkbox(&mut outputs.allow_partial, PARTIAL_LABEL)
+                .on_hover_text("Off: a video that cannot be decoded to its end fails the export and nothing is written.");
+        }
     });
     if let Some(kind) = browse {
         app.choose_export_path(kind);
