@@ -743,8 +743,12 @@ fn a_model_that_outputs_nan_fails_clearly() {
     let before = fx.snapshot();
     let (clip, m) = (Fx::s(&fx.clip), Fx::s(&nan));
     let json = Fx::s(&fx.p("out.json")).to_owned();
-    ifa(&["run", clip, "--model", m, "--device", "cpu", "--json", &json])
-        .fails(&["nan.onnx", "`semantic`", "NaN", "frame 0"]);
+    ifa(&["run", clip, "--model", m, "--device", "cpu", "--json", &json]).fails(&[
+        "nan.onnx",
+        "`semantic`",
+        "NaN",
+        "frame 0",
+    ]);
     let o = Fx::s(&fx.p("out.mp4")).to_owned();
     ifa(&["export", clip, "--model", m, "--device", "cpu", "-o", &o]).fails(&["nan.onnx", "NaN"]);
     fx.unchanged_since(&before);

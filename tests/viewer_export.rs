@@ -64,7 +64,7 @@ fn click(h: &mut Harness<'static, ViewerApp>, role: Role, label: &str) {
 
 fn open_with_model(h: &mut Harness<'static, ViewerApp>, frames: usize) {
     wait_for(h, "the clip and the model", Duration::from_secs(60), |a| {
-        a.frame_count() == frames && matches!(a.model_status, ModelStatus::Ready(_))
+        a.frame_count() == frames && matches!(a.model.status(), ModelStatus::Ready(_))
     });
 }
 
@@ -215,7 +215,7 @@ fn a_video_that_breaks_off_exports_only_when_accepted() {
     let model = ModelSource::File { path: tiny(), device: Device::Cpu };
     let mut h = harness(video, model, vec![mp4.clone()]);
     wait_for(&mut h, "the clip and the model", Duration::from_secs(60), |a| {
-        a.frame_count() > 0 && matches!(a.model_status, ModelStatus::Ready(_))
+        a.frame_count() > 0 && matches!(a.model.status(), ModelStatus::Ready(_))
     });
     h.state_mut().apply(ifa::present::commands::UiCommand::Export);
     h.step();

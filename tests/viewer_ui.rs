@@ -158,12 +158,12 @@ fn open_process_step_seek_select_and_toggle() {
     let video = clip(dir.path());
     let mut h = harness(video, egui::vec2(1100.0, 700.0));
     wait_for(&mut h, "the whole clip processed", |a| {
-        a.frame_count() == 50 && a.processing == ifa::present::app::ProcessingState::Done
+        a.frame_count() == 50 && a.data.processing == ifa::present::app::ProcessingState::Done
     });
     wait_for(&mut h, "frame 0 on screen", |a| a.shown == Some(0));
     assert!(has_label(&h, "Frame 0 / 49"));
     assert!(has_label(&h, "processed all 50"));
-    assert_eq!(h.state().lanes.len(), 1, "one square, one track: {:?}", h.state().lanes.keys());
+    assert_eq!(h.state().data.lanes().len(), 1, "one square, one track: {:?}", h.state().data.lanes().keys());
 
     // Step and seek with the keyboard.
     h.key_press(egui::Key::ArrowRight);
@@ -177,7 +177,7 @@ fn open_process_step_seek_select_and_toggle() {
     h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowLeft);
     wait_for(&mut h, "frame 39", |a| a.shown == Some(39));
     // A processed frame is on screen in the frame the seek happened.
-    assert!(h.state().last_seek_ms.is_some());
+    assert!(h.state().playback.last_seek_ms().is_some());
 
     // Select the track by its lane: selection, jump and inspector.
     h.get_by_role_and_label(Role::Button, "track 1").click();

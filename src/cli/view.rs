@@ -91,7 +91,7 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let mut app = ViewerApp::new(cc, config);
-            app.looping = looping;
+            app.playback.set_looping(looping);
             Ok(Box::new(app))
         }),
     )

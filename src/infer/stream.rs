@@ -25,7 +25,9 @@ pub enum InferError {
     Run { path: String, index: usize, message: String },
     #[error("model {path}: output `{name}` has shape {got:?} at run time, expected {want:?}")]
     OutputShape { path: String, name: String, got: Vec<i64>, want: Vec<i64> },
-    #[error("model {path}: output `{name}` holds {value} on frame {index}; the model is broken (its weights or export)")]
+    #[error(
+        "model {path}: output `{name}` holds {value} on frame {index}; the model is broken (its weights or export)"
+    )]
     NonFinite { path: String, name: String, index: usize, value: f32 },
 }
 

@@ -1,26 +1,25 @@
-//! The viewer application: state, event intake from the threads, playback and the window.
+//! The viewer application: its parts (model, video data, playback, panels), event intake from
+//! the threads, and the window's frame loop.
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{ColorImage, TextureHandle, TextureOptions};
 
-use super::cache::{CacheCost, FrameCache};
 use super::commands::UiCommand;
 use super::debug_view::DebugMap;
 use super::dialog::FileDialog;
-use super::pipeline::{
-    Event, FrameProcessor, ModelProcessor, ProcessorInfo, ProcessorSlot, SlotState, VideoSession, decode_jpeg,
-};
+use super::model_state::ModelState;
+pub use super::model_state::{ModelSource, ModelStatus};
+use super::pipeline::{Event, VideoSession, decode_jpeg};
+use super::playback::Playback;
 use super::recent::RecentFiles;
 use super::stats::RateMeter;
+pub use super::video_data::{ProcessingState, TrackLane, VideoData};
 use crate::decode::VideoInfo;
 use crate::frame::RgbFrame;
-use crate::infer::runtime::{Device, SessionOptions, load_model};
-use crate::model::HeadMaps;
 use crate::overlay::scene::{FrameRecord, SceneOptions};
 
 /// Intra-op threads for an inference session that shares the machine with the UI: `requested`
@@ -31,25 +30,6 @@ pub fn inference_threads(requested: usize) -> usize {
         return requested;
     }
     std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
-}
-
-impl CacheCost for HeadMaps {
-    fn bytes(&self) -> usize {
-        4 * (self.semantic.len() + self.center.len() + self.offset.len() + self.inter_offset.len())
-    }
-}
-
-/// Where the model comes from.
-pub enum ModelSource {
-    None {
-        reason: String,
-    },
-    File {
-        path: PathBuf,
-        device: Device,
-    },
-    /// A ready processor (tests, or callers that build their own).
-    Processor(Box<dyn FrameProcessor>),
 }
 
 pub struct ViewerConfig {
@@ -87,54 +67,6 @@ impl Default for ViewerConfig {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum ModelStatus {
-    Absent(String),
-    Loading(String),
-    Ready(ProcessorInfo),
-    Failed(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProcessingState {
-    Idle,
-    Running,
-    Done,
-    Failed(String),
-}
-
-/// Where one track is present.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TrackLane {
-    pub id: u32,
-    pub class_id: u32,
-    /// Inclusive frame ranges.
-    pub spans: Vec<(usize, usize)>,
-}
-
-impl TrackLane {
-    fn add(&mut self, f: usize) {
-        match self.spans.last_mut() {
-            Some((_, e)) if *e + 1 == f => *e = f,
-            Some((_, e)) if *e >= f => {}
-            _ => self.spans.push((f, f)),
-        }
-    }
-
-    pub fn first(&self) -> Option<usize> {
-        self.spans.first().map(|s| s.0)
-    }
-
-    pub fn frames(&self) -> usize {
-        self.spans.iter().map(|(a, b)| b - a + 1).sum()
-    }
-
-    /// The frame of this track nearest to `f`.
-    pub fn nearest(&self, f: usize) -> Option<usize> {
-        self.spans.iter().map(|&(a, b)| f.clamp(a, b)).min_by_key(|&g| g.abs_diff(f))
-    }
-}
-
 /// The opened video.
 pub struct VideoState {
     pub path: PathBuf,
@@ -142,6 +74,7 @@ pub struct VideoState {
     pub frames: usize,
 }
 
+#[derive(Default)]
 pub struct Stats {
     pub decode: RateMeter,
     pub inference: RateMeter,
@@ -151,30 +84,35 @@ pub struct Stats {
     last_processed_at: Option<Instant>,
 }
 
+/// Which windows and panels are open, and their own state.
+#[derive(Default)]
+pub struct Panels {
+    pub show_help: bool,
+    pub show_debug: bool,
+    pub debug_map: DebugMap,
+    pub(super) debug_texture: Option<(usize, DebugMap, TextureHandle)>,
+    pub goto_open: bool,
+    pub goto_text: String,
+}
+
+/// The optional per-UI-frame log of `ViewerConfig::frame_log`.
+struct FrameLog {
+    file: Option<std::fs::File>,
+    started: Instant,
+    last_frame: Option<Instant>,
+}
+
 pub struct ViewerApp {
     pub(super) dialog: Box<dyn FileDialog>,
     pub recent: RecentFiles,
-    slot: ProcessorSlot,
-    model_rx: Option<crossbeam_channel::Receiver<Result<ProcessorInfo, String>>>,
-    pub model_status: ModelStatus,
+    pub model: ModelState,
     pub(super) session: Option<VideoSession>,
     pub video: Option<VideoState>,
     /// Messages shown in the window (errors the user must see).
     pub messages: Vec<String>,
-    pub records: BTreeMap<usize, FrameRecord>,
-    pub pictures: FrameCache<Vec<u8>>,
-    pub maps: FrameCache<HeadMaps>,
-    /// Frames 0..processed are processed.
-    pub processed: usize,
-    pub processing: ProcessingState,
-    pub lanes: BTreeMap<u32, TrackLane>,
-    // Playback.
-    pub current: usize,
-    pub playing: bool,
-    pub speed: f32,
-    pub looping: bool,
-    play_accum: f64,
-    /// The frame whose picture is in the texture, and whether it came from the processed cache.
+    pub data: VideoData,
+    pub playback: Playback,
+    /// The frame whose picture is on screen.
     pub shown: Option<usize>,
     /// The shown picture for egui's image drawing (renderers without wgpu).
     pub(super) texture: Option<TextureHandle>,
@@ -183,12 +121,7 @@ pub struct ViewerApp {
     pub(super) shown_image: Option<RgbFrame>,
     requested: Option<usize>,
     pub scene: SceneOptions,
-    pub show_help: bool,
-    pub show_debug: bool,
-    pub debug_map: DebugMap,
-    pub(super) debug_texture: Option<(usize, DebugMap, TextureHandle)>,
-    pub goto_open: bool,
-    pub goto_text: String,
+    pub panels: Panels,
     pub stats: Stats,
     /// Where the video was last drawn: top-left corner and screen points per video pixel.
     pub video_rect: Option<(egui::Pos2, f32)>,
@@ -196,16 +129,9 @@ pub struct ViewerApp {
     /// Whether the wgpu video and mask pipelines are installed (else egui draws the picture and
     /// masks are blended into it on CPU).
     pub gpu_masks: bool,
-    last_frame: Option<Instant>,
-    started: Instant,
-    frame_log: Option<std::fs::File>,
-    /// Time from a seek to the frame being on screen (ms), for the status bar and the log.
-    pub last_seek_ms: Option<f64>,
-    seek_started: Option<(usize, Instant)>,
+    frame_log: FrameLog,
     pub(super) repaint: Option<Arc<dyn Fn() + Send + Sync>>,
     pending_open: Option<PathBuf>,
-    /// The model file, for the export's own session (`None` when given as a processor).
-    pub(super) model_file: Option<(PathBuf, Device)>,
     /// Intra-op threads of inference sessions (resolved from the config).
     pub(super) inference_threads: usize,
     pub export: super::export_window::ExportState,
@@ -228,122 +154,34 @@ impl ViewerApp {
     }
 
     /// The app without a window context (threads cannot ask for repaints).
-    #[allow(clippy::too_many_lines)] // older than the limit; the viewer state split (issue 14, item 2) shortens it
     pub fn headless(config: ViewerConfig, repaint: Option<Arc<dyn Fn() + Send + Sync>>) -> Self {
-        let slot: ProcessorSlot = Arc::new(Mutex::new(SlotState::Loading));
-        let mut model_rx = None;
         let threads = inference_threads(config.inference_threads);
-        let model_file = match &config.model {
-            ModelSource::File { path, device } => Some((path.clone(), *device)),
-            _ => None,
-        };
-        let model_status = match config.model {
-            ModelSource::None { reason } => {
-                *slot.lock().expect("fresh lock") = SlotState::Absent;
-                ModelStatus::Absent(reason)
-            }
-            ModelSource::Processor(p) => {
-                let info = p.info();
-                *slot.lock().expect("fresh lock") = SlotState::Ready(p);
-                ModelStatus::Ready(info)
-            }
-            ModelSource::File { path, device } => {
-                let (tx, rx) = crossbeam_channel::bounded(1);
-                let fail_tx = tx.clone();
-                let slot2 = slot.clone();
-                let repaint2 = repaint.clone();
-                let p = path.clone();
-                let spawned = std::thread::Builder::new().name("ifa-model-load".into()).spawn(move || {
-                    // ONNX Runtime's pool threads start here and inherit the lower priority.
-                    super::priority::lower_current_thread(super::priority::WORKER_NICE);
-                    let r = load_model(&p, &SessionOptions { device, threads })
-                        .map_err(|e| e.to_string())
-                        .and_then(|m| ModelProcessor::new(m).map_err(|e| e.to_string()));
-                    let msg = match r {
-                        Ok(proc_) => {
-                            let info = proc_.info();
-                            if let Ok(mut s) = slot2.lock() {
-                                *s = SlotState::Ready(Box::new(proc_));
-                            }
-                            Ok(info)
-                        }
-                        Err(e) => {
-                            if let Ok(mut s) = slot2.lock() {
-                                *s = SlotState::Absent;
-                            }
-                            Err(e)
-                        }
-                    };
-                    tx.send(msg).ok();
-                    if let Some(r) = repaint2 {
-                        r();
-                    }
-                });
-                if let Err(e) = spawned {
-                    // The load never starts: the status line says why instead of "loading", and
-                    // processing stops waiting for a model.
-                    if let Ok(mut s) = slot.lock() {
-                        *s = SlotState::Absent;
-                    }
-                    fail_tx.send(Err(format!("cannot start the model-load thread: {e}"))).ok();
-                }
-                model_rx = Some(rx);
-                ModelStatus::Loading(path.display().to_string())
-            }
-        };
-        let frame_log = config.frame_log.as_ref().and_then(|p| std::fs::File::create(p).ok());
+        let model = ModelState::start(config.model, threads, repaint.clone());
+        let file = config.frame_log.as_ref().and_then(|p| std::fs::File::create(p).ok());
         Self {
             dialog: config.dialog,
             recent: RecentFiles::load(config.recent_file),
-            slot,
-            model_rx,
-            model_status,
+            model,
             session: None,
             video: None,
             messages: Vec::new(),
-            records: BTreeMap::new(),
-            pictures: FrameCache::new(config.picture_budget),
-            maps: FrameCache::new(config.maps_budget),
-            processed: 0,
-            processing: ProcessingState::Idle,
-            lanes: BTreeMap::new(),
-            current: 0,
-            playing: false,
-            speed: 1.0,
-            looping: false,
-            play_accum: 0.0,
+            data: VideoData::new(config.picture_budget, config.maps_budget),
+            playback: Playback::default(),
             shown: None,
             texture: None,
             video_frame: None,
             shown_image: None,
             requested: None,
             scene: SceneOptions::default(),
-            show_help: false,
-            show_debug: false,
-            debug_map: DebugMap::Center,
-            debug_texture: None,
-            goto_open: false,
-            goto_text: String::new(),
-            stats: Stats {
-                decode: RateMeter::default(),
-                inference: RateMeter::default(),
-                assembly: RateMeter::default(),
-                display: RateMeter::default(),
-                processed_per_frame: RateMeter::default(),
-                last_processed_at: None,
-            },
+            panels: Panels::default(),
+            stats: Stats::default(),
             video_rect: None,
             mask_generation: 0,
             gpu_masks: false,
-            last_frame: None,
-            started: Instant::now(),
-            frame_log,
-            last_seek_ms: None,
-            seek_started: None,
+            frame_log: FrameLog { file, started: Instant::now(), last_frame: None },
             repaint,
             pending_open: config.video,
             autoplay: config.autoplay,
-            model_file,
             inference_threads: threads,
             export: super::export_window::ExportState::default(),
         }
@@ -352,13 +190,8 @@ impl ViewerApp {
     /// Opens a video (the threads report success or failure as events).
     pub fn open(&mut self, path: &Path) {
         self.session = None; // stops the previous video's threads
-        self.records.clear();
-        self.pictures.clear();
-        self.maps.clear();
-        self.lanes.clear();
-        self.processed = 0;
-        self.processing = ProcessingState::Idle;
-        self.current = 0;
+        self.data.clear();
+        self.playback.reset();
         self.shown = None;
         self.shown_image = None;
         self.requested = None;
@@ -366,7 +199,7 @@ impl ViewerApp {
         self.messages.clear();
         self.video = Some(VideoState { path: path.to_path_buf(), info: None, frames: 0 });
         let repaint = self.repaint.clone().unwrap_or_else(|| Arc::new(|| {}));
-        self.session = Some(VideoSession::start(path, self.slot.clone(), repaint));
+        self.session = Some(VideoSession::start(path, self.model.slot(), repaint));
         if let Err(e) = self.recent.push(path) {
             self.messages.push(e.to_string());
         }
@@ -388,55 +221,39 @@ impl ViewerApp {
 
     /// Moves the playhead (clamped).
     pub fn seek(&mut self, frame: usize) {
-        let n = self.frame_count();
-        if n == 0 {
-            return;
-        }
-        let f = frame.min(n - 1);
-        if f != self.current {
-            self.seek_started = Some((f, Instant::now()));
-        }
-        self.current = f;
-        self.play_accum = 0.0;
+        self.playback.seek(frame, self.frame_count());
     }
 
+    /// Steps by `delta` frames and pauses.
     pub fn step(&mut self, delta: i64) {
-        let f = (self.current as i64 + delta).max(0) as usize;
-        self.playing = false;
-        self.seek(f);
+        self.playback.step(delta, self.frame_count());
+    }
+
+    /// The frame under the playhead.
+    pub fn current(&self) -> usize {
+        self.playback.current()
     }
 
     pub fn select_track(&mut self, id: u32, jump: bool) {
         self.scene.selected = Some(id);
-        if jump && let Some(f) = self.lanes.get(&id).and_then(|l| l.nearest(self.current)) {
+        if jump && let Some(f) = self.data.lanes().get(&id).and_then(|l| l.nearest(self.current())) {
             self.seek(f);
         }
     }
 
     pub fn class_names(&self) -> Vec<String> {
-        match &self.model_status {
-            ModelStatus::Ready(i) => i.class_names.clone(),
-            _ => Vec::new(),
-        }
+        self.model.class_names()
     }
 
     pub fn model_input_size(&self) -> Option<(usize, usize)> {
-        match &self.model_status {
-            ModelStatus::Ready(i) if i.input_w > 0 => Some((i.input_w, i.input_h)),
-            _ => None,
-        }
+        self.model.input_size()
     }
 
     pub fn apply(&mut self, cmd: UiCommand) {
         let l = &mut self.scene.layers;
         match cmd {
             UiCommand::Open => self.open_dialog(),
-            UiCommand::PlayPause => {
-                if !self.playing && self.current + 1 >= self.frame_count() {
-                    self.seek(0);
-                }
-                self.playing = !self.playing;
-            }
+            UiCommand::PlayPause => self.playback.toggle(self.frame_count()),
             UiCommand::StepBack => self.step(-1),
             UiCommand::StepForward => self.step(1),
             UiCommand::JumpBack => self.step(-10),
@@ -444,37 +261,28 @@ impl ViewerApp {
             UiCommand::First => self.seek(0),
             UiCommand::Last => self.seek(self.frame_count().saturating_sub(1)),
             UiCommand::GoToFrame => {
-                self.goto_open = true;
-                self.goto_text = self.current.to_string();
+                self.panels.goto_open = true;
+                self.panels.goto_text = self.current().to_string();
             }
-            UiCommand::ToggleLoop => self.looping = !self.looping,
-            UiCommand::SpeedDown => self.speed = (self.speed / 2.0).max(0.125),
-            UiCommand::SpeedUp => self.speed = (self.speed * 2.0).min(8.0),
+            UiCommand::ToggleLoop => self.playback.set_looping(!self.playback.looping()),
+            UiCommand::SpeedDown => self.playback.slower(),
+            UiCommand::SpeedUp => self.playback.faster(),
             UiCommand::ToggleMasks => l.masks = !l.masks,
             UiCommand::ToggleCenters => l.centers = !l.centers,
             UiCommand::ToggleFlows => l.flows = !l.flows,
             UiCommand::ToggleLabels => l.labels = !l.labels,
             UiCommand::ToggleTrails => l.trails = !l.trails,
-            UiCommand::ToggleDebug => self.show_debug = !self.show_debug,
+            UiCommand::ToggleDebug => self.panels.show_debug = !self.panels.show_debug,
             UiCommand::Deselect => self.scene.selected = None,
-            UiCommand::ToggleHelp => self.show_help = !self.show_help,
+            UiCommand::ToggleHelp => self.panels.show_help = !self.panels.show_help,
             UiCommand::Export => self.open_export(),
         }
     }
 
     /// Takes in everything the threads sent.
     pub fn drain_events(&mut self) {
-        if let Some(rx) = &self.model_rx
-            && let Ok(r) = rx.try_recv()
-        {
-            self.model_status = match r {
-                Ok(info) => ModelStatus::Ready(info),
-                Err(e) => {
-                    self.messages.push(format!("Model not usable, showing video only: {e}"));
-                    ModelStatus::Failed(e)
-                }
-            };
-            self.model_rx = None;
+        if let Some(msg) = self.model.poll() {
+            self.messages.push(msg);
         }
         let Some(session) = &self.session else { return };
         let events: Vec<Event> = session.events.try_iter().collect();
@@ -486,7 +294,7 @@ impl ViewerApp {
                         v.frames = frames;
                     }
                     if self.autoplay {
-                        self.playing = true;
+                        self.playback.play();
                     }
                 }
                 Event::OpenFailed(e) => {
@@ -498,8 +306,9 @@ impl ViewerApp {
                 Event::Shown { index, image } => {
                     self.requested = None;
                     // Keep a late answer only if it is what we still want (or closer to it).
-                    let better = self.shown.is_none_or(|s| index.abs_diff(self.current) < s.abs_diff(self.current));
-                    if index == self.current || (better && !self.pictures.contains(self.current)) {
+                    let current = self.current();
+                    let better = self.shown.is_none_or(|s| index.abs_diff(current) < s.abs_diff(current));
+                    if index == current || (better && !self.data.pictures.contains(current)) {
                         self.set_picture(index, image);
                     }
                 }
@@ -507,12 +316,12 @@ impl ViewerApp {
                     self.requested = None;
                     self.messages.push(e);
                 }
-                Event::ProcessingStarted(_) => self.processing = ProcessingState::Running,
+                Event::ProcessingStarted(_) => self.data.processing = ProcessingState::Running,
                 Event::Processed { jpeg, processed } => self.take_processed(jpeg, *processed),
-                Event::ProcessingDone => self.processing = ProcessingState::Done,
+                Event::ProcessingDone => self.data.processing = ProcessingState::Done,
                 Event::ProcessingFailed(e) => {
                     self.messages.push(format!("Processing stopped: {e}"));
-                    self.processing = ProcessingState::Failed(e);
+                    self.data.processing = ProcessingState::Failed(e);
                 }
             }
         }
@@ -528,24 +337,8 @@ impl ViewerApp {
         self.stats.decode.push(p.times.decode);
         self.stats.inference.push(p.times.preprocess + p.times.inference);
         self.stats.assembly.push(p.times.postprocess + p.times.assembly);
-        for inst in &p.record.instances {
-            let lane = self.lanes.entry(inst.track_id).or_insert_with(|| TrackLane {
-                id: inst.track_id,
-                class_id: inst.class_id,
-                spans: Vec::new(),
-            });
-            lane.add(i);
-        }
-        if i == self.processed {
-            self.processed += 1;
-        }
-        if !jpeg.is_empty() {
-            self.pictures.insert(i, jpeg, self.current);
-        }
-        if let Some(m) = p.maps {
-            self.maps.insert(i, m, self.current);
-        }
-        self.records.insert(i, p.record);
+        let current = self.current();
+        self.data.add(jpeg, p, current);
         // A processed picture replaces an unannotated one of the same frame.
         if self.shown == Some(i) {
             self.shown = None;
@@ -556,12 +349,7 @@ impl ViewerApp {
         self.shown = Some(index);
         self.shown_image = Some(image);
         self.mask_generation += 1;
-        if let Some((f, t)) = self.seek_started
-            && f == index
-        {
-            self.last_seek_ms = Some(t.elapsed().as_secs_f64() * 1000.0);
-            self.seek_started = None;
-        }
+        self.playback.shown(index);
     }
 
     /// Advances playback by `dt` and makes sure the playhead's picture is (being) fetched.
@@ -571,45 +359,31 @@ impl ViewerApp {
         }
         self.poll_export();
         self.drain_events();
-        let n = self.frame_count();
-        if self.playing && n > 0 {
-            self.play_accum += dt.as_secs_f64() * self.fps() * f64::from(self.speed);
-            while self.play_accum >= 1.0 {
-                self.play_accum -= 1.0;
-                if self.current + 1 < n {
-                    self.current += 1;
-                } else if self.looping {
-                    self.current = 0;
-                } else {
-                    self.playing = false;
-                    break;
-                }
-            }
-            // Never run more than a frame ahead of what can be shown.
-            self.play_accum = self.play_accum.min(1.0);
-        }
+        let (fps, n) = (self.fps(), self.frame_count());
+        self.playback.advance(dt, fps, n);
         self.ensure_picture();
     }
 
     fn ensure_picture(&mut self) {
-        if self.shown == Some(self.current) || self.video.is_none() {
+        let current = self.current();
+        if self.shown == Some(current) || self.video.is_none() {
             return;
         }
-        if let Some(jpeg) = self.pictures.get(self.current) {
+        if let Some(jpeg) = self.data.pictures.get(current) {
             match decode_jpeg(jpeg) {
                 Ok(img) => {
-                    self.set_picture(self.current, img);
+                    self.set_picture(current, img);
                     return;
                 }
-                Err(e) => self.messages.push(format!("cached picture of frame {}: {e}", self.current)),
+                Err(e) => self.messages.push(format!("cached picture of frame {current}: {e}")),
             }
         }
-        if self.requested != Some(self.current)
+        if self.requested != Some(current)
             && let Some(s) = &self.session
             && self.frame_count() > 0
         {
-            s.request(self.current);
-            self.requested = Some(self.current);
+            s.request(current);
+            self.requested = Some(current);
         }
     }
 
@@ -624,19 +398,19 @@ impl ViewerApp {
 
     /// The record drawn with the current picture.
     pub fn shown_record(&self) -> Option<&FrameRecord> {
-        self.shown.and_then(|i| self.records.get(&i))
+        self.shown.and_then(|i| self.data.record(i))
     }
 
     fn log_frame(&mut self, dt: Duration, cpu: Option<f32>) {
-        if let Some(f) = &mut self.frame_log {
+        if let Some(f) = &mut self.frame_log.file {
             writeln!(
                 f,
                 "{:.4} {:.3} {} {} {} {:.3}",
-                self.started.elapsed().as_secs_f64(),
+                self.frame_log.started.elapsed().as_secs_f64(),
                 dt.as_secs_f64() * 1000.0,
-                self.current,
-                self.processed,
-                self.last_seek_ms.map_or(-1.0, |v| v),
+                self.playback.current(),
+                self.data.processed(),
+                self.playback.last_seek_ms().map_or(-1.0, |v| v),
                 cpu.map_or(-1.0, |c| c * 1000.0)
             )
             .ok();
@@ -652,8 +426,8 @@ impl eframe::App for ViewerApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let now = Instant::now();
-        let dt = self.last_frame.map_or(Duration::ZERO, |t| now - t);
-        self.last_frame = Some(now);
+        let dt = self.frame_log.last_frame.map_or(Duration::ZERO, |t| now - t);
+        self.frame_log.last_frame = Some(now);
         if dt > Duration::ZERO {
             self.stats.display.push(dt);
         }
@@ -671,9 +445,9 @@ impl eframe::App for ViewerApp {
         self.tick(dt);
         self.upload_texture(&ctx);
         super::ui::draw(self, ui);
-        if self.playing {
+        if self.playback.playing() {
             ctx.request_repaint();
-        } else if matches!(self.processing, ProcessingState::Running) || self.session.is_some() {
+        } else if matches!(self.data.processing, ProcessingState::Running) || self.session.is_some() {
             // Threads repaint on news; this only keeps rates fresh.
             ctx.request_repaint_after(Duration::from_millis(250));
         }

@@ -4,8 +4,9 @@ use crate::model::HeadMaps;
 
 use crate::overlay::scene::PALETTE;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DebugMap {
+    #[default]
     Center,
     Semantic,
     IntraOffset,

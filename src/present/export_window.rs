@@ -43,10 +43,10 @@ impl ViewerApp {
         let Some(outputs) = &self.export.outputs else {
             return Some("Open a video first.".to_owned());
         };
-        if self.model_file.is_none() {
+        if self.model.file().is_none() {
             return Some("Export needs a model file, and the viewer was started without one.".to_owned());
         }
-        match &self.model_status {
+        match self.model.status() {
             ModelStatus::Failed(e) => return Some(format!("The model failed to load: {e}")),
             ModelStatus::Absent(r) => return Some(format!("No model ({r}).")),
             _ => {}
@@ -63,7 +63,7 @@ impl ViewerApp {
             self.export.outcome = Some(ExportOutcome::Failed(why));
             return;
         }
-        let (Some(outputs), Some((model, device))) = (&self.export.outputs, &self.model_file) else { return };
+        let (Some(outputs), Some((model, device))) = (&self.export.outputs, self.model.file()) else { return };
         let mut job = outputs.job();
         // Layers, opacity and filters as on screen; the selection is not part of the overlay.
         job.scene = self.scene.clone();
@@ -165,8 +165,9 @@ fn contents(app: &mut ViewerApp, ui: &mut egui::Ui) {
             }
         });
         if let Some(outputs) = &mut app.export.outputs {
-            ui.checkbox(&mut outputs.allow_partial, PARTIAL_LABEL)
-                .on_hover_text("Off: a video that cannot be decoded to its end fails the export and nothing is written.");
+            ui.checkbox(&mut outputs.allow_partial, PARTIAL_LABEL).on_hover_text(
+                "Off: a video that cannot be decoded to its end fails the export and nothing is written.",
+            );
         }
     });
     if let Some(kind) = browse {

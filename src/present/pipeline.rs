@@ -9,6 +9,9 @@
 //!   processor (inference + assembly). Decode → processing goes through a bounded channel so
 //!   decoding runs at most a few frames ahead of inference.
 //!
+//!
+//! Per viewer: a **model-load** thread ([`load_model_in_background`]) fills the processor slot.
+//!
 //! Every thread holds a clone of the `egui::Context` and asks for a repaint after each message.
 
 use std::path::{Path, PathBuf};
@@ -21,7 +24,7 @@ use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 pub use crate::assemble::StageTimes;
 use crate::decode::{DecodedFrame, VideoInfo, VideoReader};
 use crate::frame::RgbFrame;
-use crate::infer::runtime::LoadedModel;
+use crate::infer::runtime::{LoadedModel, SessionOptions, load_model};
 use crate::model::HeadMaps;
 use crate::overlay::scene::FrameRecord;
 use crate::runtime::Pipeline;
@@ -240,6 +243,53 @@ fn display_thread(
 
 /// JPEG quality of the picture cache: visually clean, ~15–40 KB for 640x360.
 const JPEG_QUALITY: u8 = 85;
+
+/// Loads a model on its own thread into `slot` (where the processing thread picks it up) and
+/// answers on the returned channel with the model's info or why it cannot be used. A thread
+/// that cannot be started answers at once, so the status never stays at "loading".
+pub fn load_model_in_background(
+    path: PathBuf,
+    session: SessionOptions,
+    slot: &ProcessorSlot,
+    repaint: Option<Arc<dyn Fn() + Send + Sync>>,
+) -> Receiver<Result<ProcessorInfo, String>> {
+    let (tx, rx) = bounded(1);
+    let fail_tx = tx.clone();
+    let slot2 = slot.clone();
+    let spawned = std::thread::Builder::new().name("ifa-model-load".into()).spawn(move || {
+        // ONNX Runtime's pool threads start here and inherit the lower priority.
+        super::priority::lower_current_thread(super::priority::WORKER_NICE);
+        let r = load_model(&path, &session)
+            .map_err(|e| e.to_string())
+            .and_then(|m| ModelProcessor::new(m).map_err(|e| e.to_string()));
+        let msg = match r {
+            Ok(proc_) => {
+                let info = proc_.info();
+                if let Ok(mut s) = slot2.lock() {
+                    *s = SlotState::Ready(Box::new(proc_));
+                }
+                Ok(info)
+            }
+            Err(e) => {
+                if let Ok(mut s) = slot2.lock() {
+                    *s = SlotState::Absent;
+                }
+                Err(e)
+            }
+        };
+        tx.send(msg).ok();
+        if let Some(r) = repaint {
+            r();
+        }
+    });
+    if let Err(e) = spawned {
+        if let Ok(mut s) = slot.lock() {
+            *s = SlotState::Absent;
+        }
+        fail_tx.send(Err(format!("cannot start the model-load thread: {e}"))).ok();
+    }
+    rx
+}
 
 pub fn encode_jpeg(img: &RgbFrame) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();

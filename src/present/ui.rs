@@ -9,6 +9,7 @@ use super::app::{ModelStatus, ProcessingState, ViewerApp};
 use super::commands::UiCommand;
 use super::debug_view::{self, DebugMap};
 use super::mask_paint::{MaskCallback, MaskFrame, mask_region};
+use super::playback::SPEEDS;
 use super::stats::{mib, resident_bytes};
 use super::video_paint::VideoCallback;
 use crate::assemble::edges::soft_id;
@@ -94,14 +95,14 @@ fn menu_bar(app: &mut ViewerApp, ui: &mut egui::Ui) {
             }
         });
         if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
-            app.show_help = !app.show_help;
+            app.panels.show_help = !app.panels.show_help;
         }
     });
 }
 
 fn status_bar(app: &ViewerApp, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
-        match &app.model_status {
+        match app.model.status() {
             ModelStatus::Ready(i) => {
                 ui.label(format!("Model: {} on {}", i.name, i.provider));
                 for w in &i.warnings {
@@ -131,11 +132,11 @@ fn status_bar(app: &ViewerApp, ui: &mut egui::Ui) {
         let rss = resident_bytes().map_or("?".to_owned(), |b| format!("{:.0} MiB", mib(b)));
         ui.label(format!(
             "memory {rss} (pictures {:.1} MiB in {} frames, maps {:.1} MiB)",
-            mib(app.pictures.bytes() as u64),
-            app.pictures.len(),
-            mib(app.maps.bytes() as u64)
+            mib(app.data.pictures.bytes() as u64),
+            app.data.pictures.len(),
+            mib(app.data.maps.bytes() as u64)
         ));
-        if let Some(ms) = app.last_seek_ms {
+        if let Some(ms) = app.playback.last_seek_ms() {
             ui.separator();
             ui.label(format!("last seek {ms:.1} ms"));
         }
@@ -145,7 +146,7 @@ fn status_bar(app: &ViewerApp, ui: &mut egui::Ui) {
 fn timeline(app: &mut ViewerApp, ui: &mut egui::Ui) {
     let n = app.frame_count();
     ui.horizontal(|ui| {
-        let play = if app.playing { "Pause" } else { "Play" };
+        let play = if app.playback.playing() { "Pause" } else { "Play" };
         if ui.button(play).clicked() {
             app.apply(UiCommand::PlayPause);
         }
@@ -161,19 +162,24 @@ fn timeline(app: &mut ViewerApp, ui: &mut egui::Ui) {
         if ui.button(">|").on_hover_text(UiCommand::Last.label()).clicked() {
             app.apply(UiCommand::Last);
         }
-        ui.checkbox(&mut app.looping, "loop");
-        egui::ComboBox::from_label("speed").selected_text(format!("{}×", app.speed)).show_ui(ui, |ui| {
-            for s in [0.25f32, 0.5, 1.0, 2.0, 4.0] {
-                ui.selectable_value(&mut app.speed, s, format!("{s}×"));
+        let mut looping = app.playback.looping();
+        if ui.checkbox(&mut looping, "loop").changed() {
+            app.playback.set_looping(looping);
+        }
+        let mut speed = app.playback.speed();
+        egui::ComboBox::from_label("speed").selected_text(format!("{speed}×")).show_ui(ui, |ui| {
+            for s in SPEEDS {
+                ui.selectable_value(&mut speed, s, format!("{s}×"));
             }
         });
+        app.playback.set_speed(speed);
         let t = app.fps();
-        ui.label(format!("Frame {} / {}  ({:.2} s)", app.current, n.saturating_sub(1), app.current as f64 / t));
-        let processed_text = match &app.processing {
+        ui.label(format!("Frame {} / {}  ({:.2} s)", app.current(), n.saturating_sub(1), app.current() as f64 / t));
+        let processed_text = match &app.data.processing {
             ProcessingState::Idle => "processing: not started".to_owned(),
-            ProcessingState::Running => format!("processed {} / {n}", app.processed),
-            ProcessingState::Done => format!("processed all {}", app.processed),
-            ProcessingState::Failed(_) => format!("processing stopped at {}", app.processed),
+            ProcessingState::Running => format!("processed {} / {n}", app.data.processed()),
+            ProcessingState::Done => format!("processed all {}", app.data.processed()),
+            ProcessingState::Failed(_) => format!("processing stopped at {}", app.data.processed()),
         };
         ui.label(processed_text);
     });
@@ -188,24 +194,24 @@ fn timeline(app: &mut ViewerApp, ui: &mut egui::Ui) {
     if n > 0 {
         let done = Rect::from_min_max(
             rect.min,
-            pos2(rect.left() + rect.width() * app.processed as f32 / n as f32, rect.max.y),
+            pos2(rect.left() + rect.width() * app.data.processed() as f32 / n as f32, rect.max.y),
         );
         painter.rect_filled(done, 3.0, Color32::from_rgb(40, 110, 60));
         painter.line_segment(
-            [pos2(x_of(app.current), rect.top()), pos2(x_of(app.current), rect.bottom())],
+            [pos2(x_of(app.current()), rect.top()), pos2(x_of(app.current()), rect.bottom())],
             Stroke::new(2.0, Color32::WHITE),
         );
         if let Some(p) = resp.interact_pointer_pos()
             && (resp.dragged() || resp.clicked())
         {
             let f = ((p.x - rect.left()) / rect.width() * n as f32).floor().max(0.0) as usize;
-            app.playing = false;
+            app.playback.pause();
             app.seek(f);
         }
     }
 
     // One lane per track.
-    let lanes: Vec<_> = app.lanes.values().cloned().collect();
+    let lanes: Vec<_> = app.data.lanes().values().cloned().collect();
     egui::ScrollArea::vertical().max_height(120.0).show(ui, |ui| {
         for lane in lanes {
             let (r, resp) = ui.allocate_exact_size(vec2(width, 9.0), Sense::click());
@@ -240,7 +246,7 @@ fn inspector(app: &mut ViewerApp, ui: &mut egui::Ui) {
     };
     ui.label(format!("Selected track: #{id}"));
     let names = app.class_names();
-    if let Some(lane) = app.lanes.get(&id) {
+    if let Some(lane) = app.data.lanes().get(&id) {
         ui.label(format!("present in {} frames, first {}", lane.frames(), lane.first().unwrap_or(0)));
     }
     let Some(rec) = app.shown_record() else {
@@ -297,7 +303,7 @@ fn layer_controls(app: &mut ViewerApp, ui: &mut egui::Ui) {
             }
         }
     }
-    ui.checkbox(&mut app.show_debug, "debug views");
+    ui.checkbox(&mut app.panels.show_debug, "debug views");
 }
 
 /// Where the video sits on screen and how video pixels map there.
@@ -348,7 +354,7 @@ fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
 
     let names = app.class_names();
     let scene = app.shown_record().map(|rec| {
-        let records = &app.records;
+        let records = &app.data.records();
         build_scene(rec, &|i| records.get(&i), &app.scene, &names)
     });
     let Some(scene) = scene else { return };
@@ -432,7 +438,7 @@ fn paint_scene(scene: &Scene, p: &egui::Painter, vr: &VideoRect) {
 }
 
 fn windows(app: &mut ViewerApp, ctx: &egui::Context) {
-    let mut open = app.show_help;
+    let mut open = app.panels.show_help;
     egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).show(ctx, |ui| {
         egui::Grid::new("help").striped(true).show(ui, |ui| {
             for c in UiCommand::ALL {
@@ -445,35 +451,35 @@ fn windows(app: &mut ViewerApp, ctx: &egui::Context) {
             "Click an instance or a track lane to select it; drag the timeline to scrub; drop a video file to open it.",
         );
     });
-    app.show_help = open;
+    app.panels.show_help = open;
 
-    if app.goto_open {
+    if app.panels.goto_open {
         let mut open = true;
         let mut go = false;
         egui::Window::new("Go to frame").open(&mut open).collapsible(false).show(ctx, |ui| {
-            let r = ui.text_edit_singleline(&mut app.goto_text);
+            let r = ui.text_edit_singleline(&mut app.panels.goto_text);
             r.request_focus();
             go = ui.button("Go").clicked() || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
         });
         if go {
-            match app.goto_text.trim().parse::<usize>() {
+            match app.panels.goto_text.trim().parse::<usize>() {
                 Ok(f) => {
-                    app.playing = false;
+                    app.playback.pause();
                     app.seek(f);
                     open = false;
                 }
-                Err(_) => app.messages.push(format!("not a frame number: {}", app.goto_text)),
+                Err(_) => app.messages.push(format!("not a frame number: {}", app.panels.goto_text)),
             }
         }
-        app.goto_open = open;
+        app.panels.goto_open = open;
     }
 
-    if app.show_debug {
+    if app.panels.show_debug {
         let mut open = true;
         egui::Window::new("Debug: raw network outputs").open(&mut open).default_size([420.0, 300.0]).show(ctx, |ui| {
             debug_window(app, ui);
         });
-        app.show_debug = open;
+        app.panels.show_debug = open;
     }
 }
 
@@ -482,34 +488,34 @@ fn debug_window(app: &mut ViewerApp, ui: &mut egui::Ui) {
         ui.label("No frame shown.");
         return;
     };
-    let refs = app.maps.get(frame).map_or(0, |m| m.refs.len());
+    let refs = app.data.maps.get(frame).map_or(0, |m| m.refs.len());
     ui.horizontal_wrapped(|ui| {
         let mut choices = vec![DebugMap::Center, DebugMap::Semantic, DebugMap::IntraOffset];
         choices.extend((0..refs).map(DebugMap::InterOffset));
         for c in choices {
-            ui.selectable_value(&mut app.debug_map, c, c.name());
+            ui.selectable_value(&mut app.panels.debug_map, c, c.name());
         }
     });
-    let Some(maps) = app.maps.get(frame) else {
+    let Some(maps) = app.data.maps.get(frame) else {
         ui.label(format!(
             "Raw maps of frame {frame} are not kept (only {} frames near the playhead are; pause near the processing head to see them).",
-            app.maps.len()
+            app.data.maps.len()
         ));
         return;
     };
-    if let Some(DebugMap::InterOffset(k)) = Some(app.debug_map)
+    if let Some(DebugMap::InterOffset(k)) = Some(app.panels.debug_map)
         && k >= maps.refs.len()
     {
-        app.debug_map = DebugMap::Center;
+        app.panels.debug_map = DebugMap::Center;
     }
-    let which = app.debug_map;
-    let fresh = matches!(&app.debug_texture, Some((f, w, _)) if *f == frame && *w == which);
+    let which = app.panels.debug_map;
+    let fresh = matches!(&app.panels.debug_texture, Some((f, w, _)) if *f == frame && *w == which);
     if !fresh {
         match debug_view::render(maps, which) {
             Some((w, h, rgb)) => {
                 let img = egui::ColorImage::from_rgb([w, h], &rgb);
                 let tex = ui.ctx().load_texture("ifa-debug", img, egui::TextureOptions::NEAREST);
-                app.debug_texture = Some((frame, which, tex));
+                app.panels.debug_texture = Some((frame, which, tex));
             }
             None => {
                 ui.label("This map is not available for this frame.");
@@ -523,7 +529,7 @@ fn debug_window(app: &mut ViewerApp, ui: &mut egui::Ui) {
             maps.refs.get(k).copied().unwrap_or(0)
         ));
     }
-    if let Some((_, _, tex)) = &app.debug_texture {
+    if let Some((_, _, tex)) = &app.panels.debug_texture {
         let size = tex.size_vec2();
         let k = (ui.available_width() / size.x).max(1.0);
         ui.image((tex.id(), size * k));
