@@ -172,37 +172,6 @@ impl TrackInfo {
     pub fn score(&self) -> f64 {
         if self.frames == 0 { 0.0 } else { self.score_sum / self.frames as f64 }
     }
-
-    /// Where its center is expected in `frame` (after its last frame): the last center moved at
-    /// the recent velocity for at most [`VELOCITY_HORIZON`] frames, since a straight line is a
-    /// poor guess for longer (paths curve and bounce).
-    pub fn predict(&self, frame: usize) -> [f64; 2] {
-        let k = frame.saturating_sub(self.last_frame).min(VELOCITY_HORIZON) as f64;
-        [self.last_center[0] + self.velocity[0] * k, self.last_center[1] + self.velocity[1] * k]
-    }
-
-    /// Records a sighting at `frame` with center `c`.
-    fn observe(&mut self, frame: usize, c: [f64; 2]) {
-        if self.frames > 0 && frame > self.last_frame {
-            let dt = (frame - self.last_frame) as f64;
-            let v = [(c[0] - self.last_center[0]) / dt, (c[1] - self.last_center[1]) / dt];
-            // The first displacement sets the velocity; later ones are averaged in.
-            let a = if self.frames == 1 { 1.0 } else { 0.5 };
-            self.velocity =
-                [self.velocity[0] + a * (v[0] - self.velocity[0]), self.velocity[1] + a * (v[1] - self.velocity[1])];
-        }
-        self.last_frame = frame;
-        self.last_center = c;
-    }
-}
-
-/// Frames over which a hidden track's velocity is extrapolated.
-pub const VELOCITY_HORIZON: usize = 8;
-
-/// Gate of the re-link after `hidden` unseen frames: `base` up to one frame, widening with the
-/// square root of the time hidden (the uncertainty of a random walk) up to 3x `base`.
-pub fn relink_gate(base: f64, hidden: usize) -> f64 {
-    base * (1.0 + 0.5 * ((hidden as f64).sqrt() - 1.0).max(0.0)).min(3.0)
 }
 
 /// What the tracker keeps of a frame that a later frame may use as reference.
@@ -230,14 +199,6 @@ pub struct Tracker {
     next_id: u32,
     /// Whether the first frame, as a reference of its own, gives identities (`ifa.post`).
     match_first_frame: bool,
-}
-
-/// A (detection, track) pair that passes the gate in one reference.
-#[derive(Clone, Copy, Debug)]
-struct Candidate {
-    value: f64,
-    det: usize,
-    track: u32,
 }
 
 impl Tracker {
@@ -425,160 +386,18 @@ impl Tracker {
     }
 }
 
-impl Tracker {
-    /// Keep-alive: detections that no reference explained against the tracks not seen in this
-    /// frame and last seen at most `max_hidden` frames ago, nearest prediction first, one-to-one.
-    /// A track that a reference holds but whose flow gate failed is a candidate too: the motion
-    /// prediction is a second opinion when the flow misses.
-    fn relink(
-        &self,
-        frame: usize,
-        refs: &[usize],
-        detections: &[Detection],
-        votes: &[Vec<RefVote>],
-        assigned: &mut [Option<(u32, Decision)>],
-        taken: &mut Vec<u32>,
-    ) {
-        if self.max_hidden == 0 || refs.is_empty() {
-            return;
-        }
-        let lost: Vec<&TrackInfo> = self
-            .tracks
-            .values()
-            .filter(|t| t.last_frame < frame && frame - t.last_frame - 1 <= self.max_hidden && !taken.contains(&t.id))
-            .collect();
-        if lost.is_empty() {
-            return;
-        }
-        // (distance, detection, track, via reference, gate)
-        let mut pairs: Vec<(f64, usize, u32, Option<usize>, f64)> = Vec::new();
-        for (k, d) in detections.iter().enumerate() {
-            if assigned[k].is_some() {
-                continue;
-            }
-            for t in &lost {
-                let gate = relink_gate(self.relink_distance, frame - t.last_frame - 1);
-                let mut best = (distance(d.position, t.predict(frame)), None);
-                for (slot, &rf) in refs.iter().enumerate() {
-                    // Flow into a reference after the track's last sighting, where it was unseen:
-                    // compare with where it was expected there.
-                    if rf > t.last_frame {
-                        let dist = distance(votes[k][slot].warped, t.predict(rf));
-                        if dist < best.0 {
-                            best = (dist, Some(rf));
-                        }
-                    }
-                }
-                if best.0 <= gate {
-                    pairs.push((best.0, k, t.id, best.1, gate));
-                }
-            }
-        }
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        for (value, k, id, via_ref, threshold) in pairs {
-            if assigned[k].is_some() || taken.contains(&id) {
-                continue;
-            }
-            let last_seen = self.tracks[&id].last_frame;
-            taken.push(id);
-            assigned[k] =
-                Some((id, Decision::Relinked { hidden: frame - last_seen - 1, last_seen, via_ref, value, threshold }));
-        }
-    }
-}
+mod keep_alive;
+mod slot_match;
 
-/// Identities given so far in one frame.
-struct MatchState {
-    assigned: Vec<Option<(u32, Decision)>>,
-    taken: Vec<u32>,
-    had_candidate: Vec<bool>,
-}
-
-/// One reference's candidates for the detections still without identity, taken greedily
-/// (nearest or most overlapping first), one-to-one.
-#[allow(clippy::too_many_arguments)]
-fn match_slot(
-    slot: usize,
-    rf: usize,
-    mode: Association,
-    thr: f64,
-    detections: &[Detection],
-    votes: &[Vec<RefVote>],
-    ref_sets: &[&RefFrame],
-    ious: &[Vec<(usize, u32, f64)>],
-    st: &mut MatchState,
-) {
-    let mut pairs: Vec<Candidate> = Vec::new();
-    let mut consider = |c: Candidate| {
-        st.had_candidate[c.det] = true;
-        if !st.taken.contains(&c.track) {
-            pairs.push(c);
-        }
-    };
-    match mode {
-        Association::Flow | Association::Center => {
-            for (k, (v, d)) in votes.iter().zip(detections).enumerate() {
-                if st.assigned[k].is_some() {
-                    continue;
-                }
-                let probe = if mode == Association::Center { d.position } else { v[slot].warped };
-                for &(t, c) in &ref_sets[slot].centers {
-                    let dist = distance(probe, c);
-                    if dist <= thr {
-                        consider(Candidate { value: dist, det: k, track: t });
-                    }
-                }
-            }
-            pairs.sort_by(|a, b| a.value.total_cmp(&b.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
-        }
-        Association::Iou => {
-            for &(k, t, iou) in &ious[slot] {
-                if st.assigned[k].is_none() && iou >= thr {
-                    consider(Candidate { value: iou, det: k, track: t });
-                }
-            }
-            pairs.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
-        }
-    }
-    for c in pairs {
-        if st.assigned[c.det].is_some() || st.taken.contains(&c.track) {
-            continue;
-        }
-        st.taken.push(c.track);
-        st.assigned[c.det] = Some((
-            c.track,
-            Decision::Matched { ref_frame: rf, ref_slot: slot, by: mode, value: c.value, threshold: thr },
-        ));
-    }
-}
-
-/// The best (ref frame, track, value) a detection saw over its references: the nearest center
-/// for `flow`/`center`, the largest overlap for `iou`.
-fn best_seen(votes: &[RefVote], mode: Association) -> Option<(usize, u32, f64)> {
-    match mode {
-        Association::Iou => votes
-            .iter()
-            .filter_map(|rv| rv.overlap.map(|(t, o)| (rv.ref_frame, t, o)))
-            .max_by(|a, b| a.2.total_cmp(&b.2)),
-        Association::Flow | Association::Center => votes
-            .iter()
-            .filter_map(|rv| rv.nearest.map(|(t, d)| (rv.ref_frame, t, d)))
-            .min_by(|a, b| a.2.total_cmp(&b.2)),
-    }
-}
-
-fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
-    let dy = a[0] - b[0];
-    let dx = a[1] - b[1];
-    (dy * dy + dx * dx).sqrt()
-}
+pub use keep_alive::{VELOCITY_HORIZON, relink_gate};
+use slot_match::{MatchState, best_seen, distance, match_slot};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::assemble::detect::Center;
 
-    fn det(y: f64, x: f64, flows: Vec<[f64; 2]>) -> Detection {
+    pub(super) fn det(y: f64, x: f64, flows: Vec<[f64; 2]>) -> Detection {
         Detection {
             center: Center { cell: (0, 0), heat: 1.0 },
             position: [y, x],
@@ -589,7 +408,7 @@ mod tests {
         }
     }
 
-    fn policy() -> RefsPolicy {
+    pub(super) fn policy() -> RefsPolicy {
         RefsPolicy { count: 3, first_frame: true, step: 1 }
     }
 
@@ -732,95 +551,6 @@ mod tests {
         assert_eq!(c[0].decision.describe(), "new: no identified mask in the references overlaps it");
         let d = t.step(3, &[2, 1, 0], vec![det(0.0, 7.0, vec![[0.0; 2]; 3])], &[]);
         assert!(matches!(d[0].decision, Decision::NewNothingNear { nearest: None, .. }));
-    }
-
-    /// References: the 2 most recent frames, no first frame (so only the keep-alive can bridge).
-    fn recent_only(t: &Tracker, frame: usize) -> Vec<usize> {
-        let p = t.policy();
-        crate::model::refs::reference_frames(frame, &p)
-    }
-
-    #[test]
-    fn a_hidden_track_is_relinked_along_its_path_within_max_hidden() {
-        let policy = RefsPolicy { count: 2, first_frame: false, step: 1 };
-        let mut t = Tracker::new(policy, 10.0, 3);
-        t.set_keep_alive(20, 12.0);
-        // Moves +5 px/frame in x for frames 0..=3, hidden for frames 4..=9, back at frame 10.
-        for f in 0..=3 {
-            let refs = recent_only(&t, f);
-            let flows = vec![[0.0, -5.0]; refs.len()];
-            let out = t.step(f, &refs, vec![det(20.0, 10.0 + 5.0 * f as f64, flows)], &[]);
-            assert_eq!(out[0].track_id, 1);
-        }
-        for f in 4..=9 {
-            let refs = recent_only(&t, f);
-            assert!(t.step(f, &refs, vec![], &[]).is_empty());
-        }
-        let refs = recent_only(&t, 10);
-        // Its flow into frames 9 and 8 (where it was hidden) is meaningless: point it far away.
-        let out = t.step(10, &refs, vec![det(20.0, 60.0, vec![[90.0, 90.0]; 2])], &[]);
-        assert_eq!(out[0].track_id, 1, "{:?}", out[0].decision);
-        // Predicted: 25 + 5 * min(7, 8) = 60.
-        assert_eq!(
-            out[0].decision,
-            Decision::Relinked { hidden: 6, last_seen: 3, via_ref: None, value: 0.0, threshold: relink_gate(12.0, 6) }
-        );
-        assert_eq!(out[0].hidden_before, 6);
-        assert!(out[0].describe().starts_with("re-linked after 6 hidden frames (last seen in frame 3) by position"));
-        let tr = t.track(1).expect("track 1");
-        assert_eq!((tr.frames, tr.first_frame, tr.last_frame), (5, 0, 10));
-
-        // Far from the prediction: a new track, and the old one is still waiting.
-        let refs = recent_only(&t, 11);
-        let out = t.step(11, &refs, vec![det(200.0, 200.0, vec![[0.0; 2]; 2])], &[]);
-        assert_eq!(out[0].track_id, 2);
-        assert!(matches!(out[0].decision, Decision::NewNothingNear { .. }));
-    }
-
-    #[test]
-    fn keep_alive_is_bounded_and_off_when_zero() {
-        let policy = RefsPolicy { count: 1, first_frame: false, step: 1 };
-        for (max_hidden, gap, want) in [(5, 5, 1), (5, 6, 2), (0, 2, 2)] {
-            let mut t = Tracker::new(policy, 10.0, 3);
-            t.set_keep_alive(max_hidden, 12.0);
-            t.step(0, &[], vec![det(20.0, 20.0, vec![])], &[]);
-            for f in 1..=gap {
-                t.step(f, &[f - 1], vec![], &[]);
-            }
-            let f = gap + 1;
-            let out = t.step(f, &[f - 1], vec![det(21.0, 20.0, vec![[0.0; 2]])], &[]);
-            assert_eq!(out[0].track_id, want, "max_hidden {max_hidden}, hidden {gap}");
-        }
-    }
-
-    #[test]
-    fn a_track_matched_after_a_gap_says_how_long_it_was_kept_alive() {
-        let mut t = Tracker::new(policy(), 10.0, 3);
-        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(40.0, 40.0, vec![])], &[]);
-        for f in 1..=4 {
-            t.step(
-                f,
-                &crate::model::refs::reference_frames(f, &policy()),
-                vec![det(10.0, 10.0, vec![[0.0; 2]; 3])],
-                &[],
-            );
-        }
-        // Track 2 comes back at frame 5, matched through the first frame.
-        let out =
-            t.step(5, &[4, 3, 0], vec![det(10.0, 10.0, vec![[0.0; 2]; 3]), det(40.0, 41.0, vec![[0.0, -1.0]; 3])], &[]);
-        assert_eq!(out[1].track_id, 2);
-        assert!(matches!(out[1].decision, Decision::Matched { ref_frame: 0, .. }));
-        assert_eq!(out[1].hidden_before, 4);
-        assert_eq!(out[1].describe(), "matched via frame 0: 0.00 px <= 10.0 (kept alive 4 hidden frames)");
-        assert_eq!(out[0].hidden_before, 0);
-    }
-
-    #[test]
-    fn the_relink_gate_widens_with_time_hidden_up_to_three_times() {
-        assert_eq!(relink_gate(10.0, 0), 10.0);
-        assert_eq!(relink_gate(10.0, 1), 10.0);
-        assert_eq!(relink_gate(10.0, 9), 20.0);
-        assert_eq!(relink_gate(10.0, 10_000), 30.0);
     }
 
     #[test]

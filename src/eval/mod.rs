@@ -22,6 +22,7 @@
 //!   (the official C code would read them anyway, with undefined results).
 
 mod accumulate;
+mod assign;
 pub mod breakdown;
 mod error;
 mod load;

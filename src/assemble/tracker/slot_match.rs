@@ -1,0 +1,99 @@
+//! One reference's matching: the candidate (detection, track) pairs that pass the gate,
+//! taken greedily, best first, one-to-one.
+
+use super::super::association::Association;
+use super::{Decision, Detection, RefFrame, RefVote};
+
+/// A (detection, track) pair that passes the gate in one reference.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    value: f64,
+    det: usize,
+    track: u32,
+}
+
+/// Identities given so far in one frame.
+pub(super) struct MatchState {
+    pub(super) assigned: Vec<Option<(u32, Decision)>>,
+    pub(super) taken: Vec<u32>,
+    pub(super) had_candidate: Vec<bool>,
+}
+
+/// One reference's candidates for the detections still without identity, taken greedily
+/// (nearest or most overlapping first), one-to-one.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn match_slot(
+    slot: usize,
+    rf: usize,
+    mode: Association,
+    thr: f64,
+    detections: &[Detection],
+    votes: &[Vec<RefVote>],
+    ref_sets: &[&RefFrame],
+    ious: &[Vec<(usize, u32, f64)>],
+    st: &mut MatchState,
+) {
+    let mut pairs: Vec<Candidate> = Vec::new();
+    let mut consider = |c: Candidate| {
+        st.had_candidate[c.det] = true;
+        if !st.taken.contains(&c.track) {
+            pairs.push(c);
+        }
+    };
+    match mode {
+        Association::Flow | Association::Center => {
+            for (k, (v, d)) in votes.iter().zip(detections).enumerate() {
+                if st.assigned[k].is_some() {
+                    continue;
+                }
+                let probe = if mode == Association::Center { d.position } else { v[slot].warped };
+                for &(t, c) in &ref_sets[slot].centers {
+                    let dist = distance(probe, c);
+                    if dist <= thr {
+                        consider(Candidate { value: dist, det: k, track: t });
+                    }
+                }
+            }
+            pairs.sort_by(|a, b| a.value.total_cmp(&b.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+        }
+        Association::Iou => {
+            for &(k, t, iou) in &ious[slot] {
+                if st.assigned[k].is_none() && iou >= thr {
+                    consider(Candidate { value: iou, det: k, track: t });
+                }
+            }
+            pairs.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+        }
+    }
+    for c in pairs {
+        if st.assigned[c.det].is_some() || st.taken.contains(&c.track) {
+            continue;
+        }
+        st.taken.push(c.track);
+        st.assigned[c.det] = Some((
+            c.track,
+            Decision::Matched { ref_frame: rf, ref_slot: slot, by: mode, value: c.value, threshold: thr },
+        ));
+    }
+}
+
+/// The best (ref frame, track, value) a detection saw over its references: the nearest center
+/// for `flow`/`center`, the largest overlap for `iou`.
+pub(super) fn best_seen(votes: &[RefVote], mode: Association) -> Option<(usize, u32, f64)> {
+    match mode {
+        Association::Iou => votes
+            .iter()
+            .filter_map(|rv| rv.overlap.map(|(t, o)| (rv.ref_frame, t, o)))
+            .max_by(|a, b| a.2.total_cmp(&b.2)),
+        Association::Flow | Association::Center => votes
+            .iter()
+            .filter_map(|rv| rv.nearest.map(|(t, d)| (rv.ref_frame, t, d)))
+            .min_by(|a, b| a.2.total_cmp(&b.2)),
+    }
+}
+
+pub(super) fn distance(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let dy = a[0] - b[0];
+    let dx = a[1] - b[1];
+    (dy * dy + dx * dx).sqrt()
+}

@@ -1,0 +1,201 @@
+//! The per-frame assignment behind `ifa eval --breakdown` (rules in `docs/evaluation.md`
+//! section 10): every predicted mask of a frame against that frame's ground-truth instances,
+//! best IoU first, and the perfect-tracking ("oracle") results built from that assignment.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::breakdown::{MATCH_IOU, OracleClass};
+use super::load::{GroundTruth, ResultTrack};
+use super::params::numpy_mean;
+use crate::rle::Rle;
+
+/// A ground-truth track that took predicted masks, keyed like the script by (video, annotation id).
+pub(super) struct Merged<'a> {
+    pub(super) gt_category: i64,
+    pub(super) segmentations: Vec<Option<&'a Rle>>,
+    /// (result index, frame) of every mask that claimed a frame, for vote, score and order.
+    pub(super) contributions: Vec<(usize, usize)>,
+}
+
+/// What one pass over every (video, frame) gathers.
+#[derive(Default)]
+pub(super) struct Pass<'a> {
+    /// (ground-truth track index, frame, best IoU, area) per present ground-truth instance-frame.
+    pub(super) best: Vec<(usize, usize, f64, u64)>,
+    /// In no particular order; sorted by first contribution when the results are built.
+    pub(super) merged: HashMap<(i64, i64), Merged<'a>>,
+    /// Result index → its frames that matched nothing.
+    pub(super) leftovers: BTreeMap<usize, Vec<Option<&'a Rle>>>,
+    /// (ground-truth track index, result index) pairs that matched in some frame.
+    pub(super) pairs: HashSet<(usize, usize)>,
+    pub(super) result_matched: Vec<bool>,
+    pub(super) id_switches: usize,
+}
+
+/// Bounding boxes `[x0, y0, x1, y1)` overlap.
+fn boxes_overlap(a: [u32; 4], b: [u32; 4]) -> bool {
+    a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3]
+}
+
+/// IoU of two masks with a bounding-box shortcut (as pycocotools); 0 for different sizes.
+fn mask_iou(a: &Rle, abox: Option<[u32; 4]>, b: &Rle, bbox: Option<[u32; 4]>) -> f64 {
+    match (abox, bbox) {
+        (Some(x), Some(y)) if boxes_overlap(x, y) => a.iou(b).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> Pass<'a> {
+    let mut gts_of: BTreeMap<i64, Vec<usize>> = gt.videos.keys().map(|&v| (v, Vec::new())).collect();
+    for (i, t) in gt.tracks.iter().enumerate() {
+        if let Some(list) = gts_of.get_mut(&t.video_id) {
+            list.push(i);
+        }
+    }
+    let mut res_of: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, r) in results.iter().enumerate() {
+        res_of.entry(r.video_id).or_default().push(i);
+    }
+    let mut pass = Pass { result_matched: vec![false; results.len()], ..Pass::default() };
+    let mut last_match: Vec<Option<usize>> = vec![None; gt.tracks.len()];
+    for (&video, g_idx) in &gts_of {
+        let r_idx = res_of.get(&video).map(Vec::as_slice).unwrap_or_default();
+        // The official files' `length`; the loaders do not keep it and every track has it.
+        let length = g_idx
+            .iter()
+            .map(|&g| gt.tracks[g].frames.len())
+            .chain(r_idx.iter().map(|&r| results[r].segmentations.len()))
+            .max()
+            .unwrap_or(0);
+        for f in 0..length {
+            let gs: Vec<(usize, &Rle, Option<[u32; 4]>)> =
+                g_idx.iter().filter_map(|&g| gt.tracks[g].frames.get(f)?.as_ref().map(|m| (g, m, m.bbox()))).collect();
+            let ps: Vec<(usize, &Rle, Option<[u32; 4]>)> = r_idx
+                .iter()
+                .filter_map(|&r| results[r].segmentations.get(f)?.as_ref().map(|m| (r, m, m.bbox())))
+                .collect();
+            let ious: Vec<f64> = ps.iter().flat_map(|p| gs.iter().map(move |g| mask_iou(p.1, p.2, g.1, g.2))).collect();
+            let iou = |p: usize, g: usize| ious[p * gs.len() + g];
+            for (j, &(g, m, _)) in gs.iter().enumerate() {
+                let best = (0..ps.len()).map(|p| iou(p, j)).fold(0.0, f64::max);
+                pass.best.push((g, f, best, m.area()));
+            }
+            // Each predicted mask goes to the ground truth it overlaps most (strictly more wins,
+            // so the first in file order keeps a tie), if that IoU reaches 0.5.
+            let mut claims: Vec<Vec<(usize, f64)>> = vec![Vec::new(); gs.len()];
+            for (p, &(r, seg, _)) in ps.iter().enumerate() {
+                let mut hit: Option<(usize, f64)> = None;
+                for j in 0..gs.len() {
+                    if iou(p, j) > hit.map_or(0.0, |h| h.1) {
+                        hit = Some((j, iou(p, j)));
+                    }
+                }
+                match hit {
+                    Some((j, v)) if v >= MATCH_IOU => {
+                        let t = &gt.tracks[gs[j].0];
+                        let e = pass.merged.entry((video, t.id)).or_insert_with(|| Merged {
+                            gt_category: t.category_id,
+                            segmentations: vec![None; length],
+                            contributions: Vec::new(),
+                        });
+                        if e.segmentations[f].is_none() {
+                            e.segmentations[f] = Some(seg);
+                            e.contributions.push((r, f));
+                        }
+                        claims[j].push((r, v));
+                        pass.pairs.insert((gs[j].0, r));
+                        pass.result_matched[r] = true;
+                    }
+                    _ => {
+                        pass.leftovers.entry(r).or_insert_with(|| vec![None; length])[f] = Some(seg);
+                    }
+                }
+            }
+            for (j, c) in claims.iter().enumerate() {
+                let g = gs[j].0;
+                let keep = last_match[g].filter(|l| c.iter().any(|&(r, _)| r == *l));
+                // Otherwise the highest IoU, the first in file order on a tie.
+                let pick = keep.or_else(|| {
+                    c.iter()
+                        .fold(
+                            None,
+                            |b: Option<(usize, f64)>, &(r, v)| if b.is_none_or(|b| v > b.1) { Some((r, v)) } else { b },
+                        )
+                        .map(|b| b.0)
+                });
+                if let Some(p) = pick {
+                    if last_match[g].is_some_and(|l| l != p) {
+                        pass.id_switches += 1;
+                    }
+                    last_match[g] = Some(p);
+                }
+            }
+        }
+    }
+    pass
+}
+
+/// Python's `Counter(xs).most_common(1)[0][0]`: the most frequent, the first seen on a tie.
+fn majority(xs: &[i64]) -> Option<i64> {
+    let mut counts: Vec<(i64, usize)> = Vec::new();
+    for &x in xs {
+        match counts.iter_mut().find(|c| c.0 == x) {
+            Some(c) => c.1 += 1,
+            None => counts.push((x, 1)),
+        }
+    }
+    counts
+        .iter()
+        .fold(None, |b: Option<(i64, usize)>, &c| if b.is_none_or(|b| c.1 > b.1) { Some(c) } else { b })
+        .map(|c| c.0)
+}
+
+/// The edited results, in the script's order: ground-truth identities in the order they were
+/// first claimed (by result, then frame), then the leftover tracks by result index.
+pub(super) fn build_oracle(pass: &Pass<'_>, results: &[ResultTrack], class: OracleClass) -> (Vec<ResultTrack>, usize) {
+    let mut merged: Vec<&Merged<'_>> = pass.merged.values().collect();
+    merged.sort_by_key(|m| m.contributions.iter().min().copied());
+    let mut out = Vec::with_capacity(merged.len() + pass.leftovers.len());
+    for m in &merged {
+        let mut contrib = m.contributions.clone();
+        contrib.sort_unstable();
+        let cats: Vec<i64> = contrib.iter().map(|&(r, _)| results[r].category_id).collect();
+        let scores: Vec<f64> = contrib.iter().map(|&(r, _)| results[r].score).collect();
+        let category_id = match class {
+            OracleClass::GroundTruth => m.gt_category,
+            OracleClass::Vote => majority(&cats).unwrap_or(m.gt_category),
+        };
+        let Some(&(first, _)) = contrib.first() else {
+            continue; // cannot happen: an entry is made by its first contribution
+        };
+        out.push(ResultTrack {
+            video_id: results[first].video_id,
+            category_id,
+            score: numpy_mean(&scores).unwrap_or(0.0),
+            segmentations: m.segmentations.iter().map(|s| s.cloned()).collect(),
+        });
+    }
+    let matched = out.len();
+    for (&r, segs) in &pass.leftovers {
+        let t = &results[r];
+        out.push(ResultTrack {
+            video_id: t.video_id,
+            category_id: t.category_id,
+            score: t.score,
+            segmentations: segs.iter().map(|s| s.cloned()).collect(),
+        });
+    }
+    (out, matched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn majority_is_the_most_frequent_and_the_first_seen_on_a_tie() {
+        assert_eq!(majority(&[3, 1, 1, 3]), Some(3));
+        assert_eq!(majority(&[2, 1, 1]), Some(1));
+        assert_eq!(majority(&[]), None);
+    }
+}
