@@ -38,8 +38,8 @@ use super::encode::{EncodeError, EncodeOptions, VideoWriter};
 use super::meta::{SourceMeta, sidecar_path};
 use super::mots::{self, MotsError, MotsWriter};
 use super::results::{ResultsCollector, ResultsError};
-use crate::assemble::StageTimes;
-use crate::decode::{DecodeError, VideoReader};
+use crate::assemble::{FrameResult, StageTimes};
+use crate::decode::{DecodeError, VideoInfo, VideoReader};
 use crate::frame::RgbFrame;
 use crate::infer::stream::InferError;
 use crate::outpath::{Checked, Input, Output, OutputError, Role};
@@ -196,7 +196,6 @@ pub fn check_outputs(job: &ExportJob, model: Option<&Path>) -> Result<Checked, E
 /// Runs `job` with `pipe` (reset first: the export is a new stream). Checks `cancel` before
 /// every frame and returns [`ExportError::Cancelled`] once it is set; calls `progress` after
 /// every frame. Nothing is left at any output path unless the whole export succeeds.
-#[allow(clippy::too_many_lines)] // older than the limit; to be split (issue 14, item 2)
 pub fn export_video(
     job: &ExportJob,
     pipe: &mut Pipeline,
@@ -204,35 +203,16 @@ pub fn export_video(
     progress: &mut dyn FnMut(&ExportProgress),
 ) -> Result<ExportSummary, ExportError> {
     let start = Instant::now();
-    let outputs: Vec<&PathBuf> = [&job.output, &job.json, &job.csv, &job.masks].into_iter().flatten().collect();
-    if outputs.is_empty() {
-        return Err(ExportError::NothingToWrite);
-    }
-    let model = pipe.contract().path.clone();
-    check_outputs(job, Some(&model))?;
-
-    let mut reader = VideoReader::open(&job.video)?;
+    let mut reader = open_checked(job, pipe)?;
     let info = reader.info().clone();
     let (w, h) = (info.width, info.height);
     let total = reader.frame_count();
     let mut coverage = Coverage::for_reader(&reader);
     pipe.reset();
 
-    let mut mots = job.masks.as_deref().map(|d| MotsWriter::create(d, w, h)).transpose()?;
-    let encode = job.output.as_ref().map(|out| {
-        let opts = EncodeOptions {
-            frame_rate: info.frame_rate,
-            time_base: Some(info.time_base),
-            audio_from: info.audio.is_some().then(|| job.video.clone()),
-            ..job.encode.clone()
-        };
-        (out.clone(), opts)
-    });
-    let mut results = (job.json.is_some() || job.csv.is_some()).then(|| {
-        ResultsCollector::new(job.video_id, w, h, job.csv.is_some())
-            .with_min_track_frames(pipe.assembler().params.min_track_frames)
-    });
-    let need_ids = results.is_some() || mots.is_some() || (encode.is_some() && job.scene.layers.masks);
+    let mut sinks = DataSinks::open(job, pipe, w, h)?;
+    let encode = job.output.as_ref().map(|out| (out.clone(), encode_options(job, &info)));
+    let need_ids = sinks.need_ids() || (encode.is_some() && job.scene.layers.masks);
     let class_names = pipe.contract().classes.clone();
 
     let mut sum = ExportSummary::default();
@@ -242,25 +222,23 @@ pub fn export_video(
     std::thread::scope(|scope| -> Result<(), ExportError> {
         let (tx, rx) = crossbeam_channel::bounded::<ToEncoder>(4);
         let (ready_tx, ready_rx) = crossbeam_channel::bounded::<Result<(), ExportError>>(1);
-        let worker = encode.map(|(out, opts)| {
-            let (scene, names) = (&job.scene, &class_names[..]);
-            std::thread::Builder::new()
-                .name("ifa-encode".into())
-                .spawn_scoped(scope, move || encode_frames(&out, w, h, &opts, &rx, &ready_tx, scene, names))
-                .map_err(ExportError::Thread)
-        });
-        let worker = worker.transpose()?;
+        let (scene, names) = (&job.scene, &class_names[..]);
+        let worker = encode
+            .map(|(out, opts)| {
+                let work = move || encode_frames(&out, w, h, &opts, &rx, &ready_tx, scene, names);
+                std::thread::Builder::new().name("ifa-encode".into()).spawn_scoped(scope, work)
+            })
+            .transpose()
+            .map_err(ExportError::Thread)?;
         let finish_worker = |worker: Option<std::thread::ScopedJoinHandle<'_, _>>| match worker {
             Some(h) => h.join().map_err(|_| ExportError::EncoderPanicked)?,
             None => Ok(EncoderReport::default()),
         };
-        if worker.is_some() {
-            // Creating the video fails early (no encoder, unreadable audio) or not at all.
-            match ready_rx.recv() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return finish_worker(worker).map(drop),
-            }
+        // Creating the video fails early (no encoder, unreadable audio) or not at all.
+        match worker.as_ref().map(|_| ready_rx.recv()) {
+            Some(Ok(Err(e))) => return Err(e),
+            Some(Err(_)) => return finish_worker(worker).map(drop),
+            Some(Ok(Ok(()))) | None => {}
         }
         let mut ids = Vec::new();
         let mut last_pts: Option<i64> = None;
@@ -287,31 +265,19 @@ pub fn export_video(
                 sum.times += res.times;
 
                 let t_data = Instant::now();
-                if let Some(r) = results.as_mut() {
-                    r.add_frame(frame.index, &res, &ids, pipe)?;
-                }
-                if let Some(m) = mots.as_mut() {
-                    let class_of =
-                        |id: u32| res.instances.iter().find(|i| i.track_id == id).map(|i| i.detection.class_id);
-                    m.write_frame(frame.index, &ids, &class_of)?;
-                }
+                sinks.add(frame.index, &res, &ids, pipe)?;
                 sum.data += t_data.elapsed();
 
                 // Timestamps from the source, kept strictly increasing for the encoder.
                 let pts = reader.index().pts(frame.index).unwrap_or(frame.index as i64);
-                let pts = match last_pts {
-                    Some(l) if pts <= l => l + 1,
-                    _ => pts,
-                };
+                let pts = last_pts.map_or(pts, |l: i64| pts.max(l + 1));
                 last_pts = Some(pts);
                 frame_pts.push(pts);
 
                 if worker.is_some() {
-                    let record = pipe.engine().letterbox().map(|lb| FrameRecord::from_result(&res, lb, None));
                     let ids = (need_ids && job.scene.layers.masks).then(|| ids.clone());
-                    let work = Work { image: frame.image, ids, record, pts };
                     // A closed channel means the encoder failed: its error is reported below.
-                    if tx.send(ToEncoder::Frame(Box::new(work))).is_err() {
+                    if tx.send(ToEncoder::Frame(Box::new(Work::new(pipe, &res, frame.image, ids, pts)))).is_err() {
                         encoder_gone = true;
                         return Ok(());
                     }
@@ -328,40 +294,14 @@ pub fn export_video(
             if encoder_gone {
                 return Err(ExportError::EncoderPanicked);
             }
-            return Err(if sum.frames == 0 {
-                ExportError::NoFrames { path: job.video.clone(), coverage: coverage.clone() }
-            } else if cancel.load(Ordering::Relaxed) {
-                ExportError::Cancelled
-            } else {
-                ExportError::Partial { path: job.video.clone(), coverage: coverage.clone() }
-            });
+            return Err(stopped(job, sum.frames, cancel.load(Ordering::Relaxed), &coverage));
         }
 
         // Everything is done: move the outputs into place, the video last.
         sum.tracks = pipe.tracks().count();
         let length = total.max(frame_pts.len());
         let meta = |content: &str| SourceMeta::new(&info, frame_pts.clone(), content);
-        let write_meta = |data: &Path, content: &str| {
-            let p = sidecar_path(data);
-            meta(content).write(&p).map_err(|source| ExportError::Meta { path: p, source })
-        };
-        let data = (|| -> Result<Vec<PathBuf>, ExportError> {
-            let mut written = Vec::new();
-            if let (Some(r), Some(p)) = (results.as_ref(), job.json.as_ref()) {
-                r.write_json(p, pipe.tracks(), length)?;
-                write_meta(p, "YouTube-VIS results: a list of tracks, segmentations[i] is frame i (compressed RLE)")?;
-                written.push(p.clone());
-            }
-            if let (Some(r), Some(p)) = (results.as_ref(), job.csv.as_ref()) {
-                r.write_csv(p)?;
-                write_meta(p, "one row per instance and frame; `time` is the frame's presentation time in seconds")?;
-                written.push(p.clone());
-            }
-            if let Some(m) = mots.take() {
-                written.push(m.commit(&meta(mots::CONTENT))?);
-            }
-            Ok(written)
-        })();
+        let data = sinks.commit(job, pipe, &meta, length);
         if data.is_ok() {
             tx.send(ToEncoder::Finish).ok();
         }
@@ -373,11 +313,102 @@ pub fn export_video(
         sum.encode = report.encode;
         Ok(())
     })?;
-    sum.elapsed = start.elapsed();
-    sum.coverage = coverage;
-    sum.source_size = (w, h);
-    sum.video_size = job.output.as_ref().map(|_| (w + w % 2, h + h % 2));
-    Ok(sum)
+    let video_size = job.output.as_ref().map(|_| (w + w % 2, h + h % 2));
+    Ok(ExportSummary { elapsed: start.elapsed(), coverage, source_size: (w, h), video_size, ..sum })
+}
+
+/// Refuses a job with nothing to write or an unsafe output (before any work), then opens the video.
+fn open_checked(job: &ExportJob, pipe: &Pipeline) -> Result<VideoReader, ExportError> {
+    if [&job.output, &job.json, &job.csv, &job.masks].iter().all(|o| o.is_none()) {
+        return Err(ExportError::NothingToWrite);
+    }
+    check_outputs(job, Some(&pipe.contract().path))?;
+    Ok(VideoReader::open(&job.video)?)
+}
+
+/// The job's encoder settings with the source's timing and audio.
+fn encode_options(job: &ExportJob, info: &VideoInfo) -> EncodeOptions {
+    EncodeOptions {
+        frame_rate: info.frame_rate,
+        time_base: Some(info.time_base),
+        audio_from: info.audio.is_some().then(|| job.video.clone()),
+        ..job.encode.clone()
+    }
+}
+
+/// Why a loop that ended early failed: nothing decoded, cancelled, or a partial video that the
+/// job does not accept.
+fn stopped(job: &ExportJob, frames: usize, cancelled: bool, coverage: &Coverage) -> ExportError {
+    if frames == 0 {
+        ExportError::NoFrames { path: job.video.clone(), coverage: coverage.clone() }
+    } else if cancelled {
+        ExportError::Cancelled
+    } else {
+        ExportError::Partial { path: job.video.clone(), coverage: coverage.clone() }
+    }
+}
+
+/// The data outputs of one export (results JSON and CSV, mask folder); the video is the
+/// encoder thread's.
+struct DataSinks {
+    results: Option<ResultsCollector>,
+    mots: Option<MotsWriter>,
+}
+
+impl DataSinks {
+    fn open(job: &ExportJob, pipe: &Pipeline, w: u32, h: u32) -> Result<Self, ExportError> {
+        let mots = job.masks.as_deref().map(|d| MotsWriter::create(d, w, h)).transpose()?;
+        let results = (job.json.is_some() || job.csv.is_some()).then(|| {
+            ResultsCollector::new(job.video_id, w, h, job.csv.is_some())
+                .with_min_track_frames(pipe.assembler().params.min_track_frames)
+        });
+        Ok(Self { results, mots })
+    }
+
+    /// Whether any of them needs the frame's id map.
+    fn need_ids(&self) -> bool {
+        self.results.is_some() || self.mots.is_some()
+    }
+
+    fn add(&mut self, index: usize, res: &FrameResult, ids: &[u32], pipe: &Pipeline) -> Result<(), ExportError> {
+        if let Some(r) = self.results.as_mut() {
+            r.add_frame(index, res, ids, pipe)?;
+        }
+        if let Some(m) = self.mots.as_mut() {
+            let class_of = |id: u32| res.instances.iter().find(|i| i.track_id == id).map(|i| i.detection.class_id);
+            m.write_frame(index, ids, &class_of)?;
+        }
+        Ok(())
+    }
+
+    /// Writes each output with its sidecar and moves it into place; returns the paths written.
+    fn commit(
+        &mut self,
+        job: &ExportJob,
+        pipe: &Pipeline,
+        meta: &dyn Fn(&str) -> SourceMeta,
+        length: usize,
+    ) -> Result<Vec<PathBuf>, ExportError> {
+        let write_meta = |data: &Path, content: &str| {
+            let p = sidecar_path(data);
+            meta(content).write(&p).map_err(|source| ExportError::Meta { path: p, source })
+        };
+        let mut written = Vec::new();
+        if let (Some(r), Some(p)) = (self.results.as_ref(), job.json.as_ref()) {
+            r.write_json(p, pipe.tracks(), length)?;
+            write_meta(p, "YouTube-VIS results: a list of tracks, segmentations[i] is frame i (compressed RLE)")?;
+            written.push(p.clone());
+        }
+        if let (Some(r), Some(p)) = (self.results.as_ref(), job.csv.as_ref()) {
+            r.write_csv(p)?;
+            write_meta(p, "one row per instance and frame; `time` is the frame's presentation time in seconds")?;
+            written.push(p.clone());
+        }
+        if let Some(m) = self.mots.take() {
+            written.push(m.commit(&meta(mots::CONTENT))?);
+        }
+        Ok(written)
+    }
 }
 
 enum ToEncoder {
@@ -400,6 +431,13 @@ struct Work {
     ids: Option<Vec<u32>>,
     record: Option<FrameRecord>,
     pts: i64,
+}
+
+impl Work {
+    fn new(pipe: &Pipeline, res: &FrameResult, image: RgbFrame, ids: Option<Vec<u32>>, pts: i64) -> Self {
+        let record = pipe.engine().letterbox().map(|lb| FrameRecord::from_result(res, lb, None));
+        Self { image, ids, record, pts }
+    }
 }
 
 /// The encoder thread: creates the video (answering on `ready`), draws each frame's scene
