@@ -14,8 +14,6 @@ mod error;
 mod fill;
 mod noise;
 mod photos;
-// `plan_video` is older than the line limit (issue 14, item 2).
-#[allow(clippy::too_many_lines)]
 mod plan;
 mod preset;
 mod raster;

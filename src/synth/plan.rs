@@ -10,6 +10,7 @@ use super::camera::CameraPath;
 use super::color::Rgb;
 use super::distractor::{Distractor, WorldMap};
 use super::fill::Fill;
+use super::preset::PresetParams;
 use super::scene::{Pose, Scene, Track};
 use super::sdf::P2;
 use super::shape::{Class, Shape};
@@ -255,28 +256,8 @@ pub fn plan_video(cfg: &SynthConfig, index: usize) -> Scene {
     let fps = cfg.fps.max(1) as usize;
     let len = cfg.frames.unwrap_or_else(|| rng.random_range(3 * fps..=8 * fps)).max(1);
 
-    let pan = rng.random_bool(f64::from(params.pan_chance));
-    let zoom = rng.random_bool(f64::from(params.zoom_chance));
-    let cam = if pan || zoom {
-        CameraPath::random(&mut rng, cfg.width, cfg.height, len, pan, zoom)
-    } else {
-        CameraPath::still(cfg.width, cfg.height, len)
-    };
-    let extent = cam.world_extent();
-    let mut backdrop = Backdrop::random(&mut rng, extent, short, cfg.styles);
+    let (cam, backdrop, moving) = plan_scenery(&mut rng, cfg, &params, len);
     let background = backdrop.mean();
-    let mut moving = Vec::new();
-    let n_distractors = rng.random_range(params.distractors.0..=params.distractors.1);
-    for _ in 0..n_distractors {
-        let moves = rng.random_bool(0.3);
-        let d = Distractor::random(&mut rng, extent, short, long, moves, background, cfg.styles);
-        if d.is_moving() {
-            moving.push(d);
-        } else {
-            let ([x0, y0], bw, bh) = backdrop.rect();
-            d.draw(0, backdrop.pixels_mut(), bw, bh, WorldMap { inv_scale: 1.0, shift: [x0, y0] });
-        }
-    }
 
     let zmax = cam.max_zoom();
     let own_max = ((params.max_speed * long - cam.max_flow()) / zmax).max(0.0);
@@ -332,6 +313,66 @@ pub fn plan_video(cfg: &SynthConfig, index: usize) -> Scene {
         }
     }
 
+    plan_free_instances(&mut p, &params, &mut planned, n);
+    let depth = plan_layers(&mut p, &params, planned.len(), &hide_pairs);
+    let tracks: Vec<Track> = planned
+        .into_iter()
+        .zip(depth)
+        .map(|(pl, d)| Track {
+            poses: pl
+                .path
+                .poses
+                .iter()
+                .enumerate()
+                .map(|(t, q)| q.map(|(center, radius, angle)| Pose { center, radius, angle, depth: d[t] }))
+                .collect(),
+            shape: pl.shape,
+            fill: pl.fill,
+            clone_group: pl.clone_group,
+        })
+        .collect();
+    Scene { width: cfg.width, height: cfg.height, camera: cam, backdrop, distractors: moving, tracks }
+}
+
+/// The camera path, the backdrop (with the still distractors painted in) and the moving
+/// distractors of one video.
+fn plan_scenery(
+    rng: &mut ChaCha8Rng,
+    cfg: &SynthConfig,
+    params: &PresetParams,
+    len: usize,
+) -> (CameraPath, Backdrop, Vec<Distractor>) {
+    let (w, h) = (cfg.width as f32, cfg.height as f32);
+    let (short, long) = (w.min(h), w.max(h));
+    let pan = rng.random_bool(f64::from(params.pan_chance));
+    let zoom = rng.random_bool(f64::from(params.zoom_chance));
+    let cam = if pan || zoom {
+        CameraPath::random(rng, cfg.width, cfg.height, len, pan, zoom)
+    } else {
+        CameraPath::still(cfg.width, cfg.height, len)
+    };
+    let extent = cam.world_extent();
+    let mut backdrop = Backdrop::random(rng, extent, short, cfg.styles);
+    let background = backdrop.mean();
+    let mut moving = Vec::new();
+    let n_distractors = rng.random_range(params.distractors.0..=params.distractors.1);
+    for _ in 0..n_distractors {
+        let moves = rng.random_bool(0.3);
+        let d = Distractor::random(rng, extent, short, long, moves, background, cfg.styles);
+        if d.is_moving() {
+            moving.push(d);
+        } else {
+            let ([x0, y0], bw, bh) = backdrop.rect();
+            d.draw(0, backdrop.pixels_mut(), bw, bh, WorldMap { inv_scale: 1.0, shift: [x0, y0] });
+        }
+    }
+    (cam, backdrop, moving)
+}
+
+/// The instances beyond the planned hidings and clones, up to `n`: the first one anchored in
+/// the picture, some aimed across the path of one planned before.
+fn plan_free_instances(p: &mut Planner<'_>, params: &PresetParams, planned: &mut Vec<Planned>, n: usize) {
+    let (w, h, len, long) = (p.w, p.h, p.len, p.long);
     let mut anchored = false;
     while planned.len() < n {
         let anchor = !anchored;
@@ -363,21 +404,30 @@ pub fn plan_video(cfg: &SynthConfig, index: usize) -> Scene {
         let path = p.simulate(&motion, shape.bound());
         planned.push(Planned { shape, fill, path, clone_group: None });
     }
+}
 
+/// Per instance and frame, its layer: a random order, occluders above what they hide, and a
+/// few swaps between instances outside the hidings.
+fn plan_layers(
+    p: &mut Planner<'_>,
+    params: &PresetParams,
+    count: usize,
+    hide_pairs: &[(usize, usize)],
+) -> Vec<Vec<u32>> {
+    let len = p.len;
     // Layers: a random order, occluders above what they hide, and a few swaps.
-    let mut rank: Vec<u32> = (0..planned.len() as u32).collect();
+    let mut rank: Vec<u32> = (0..count as u32).collect();
     for i in (1..rank.len()).rev() {
         let j = p.rng.random_range(0..=i);
         rank.swap(i, j);
     }
-    for &(occ, hid) in &hide_pairs {
+    for &(occ, hid) in hide_pairs {
         if rank[occ] < rank[hid] {
             rank.swap(occ, hid);
         }
     }
     let mut depth: Vec<Vec<u32>> = rank.iter().map(|&r| vec![r; len]).collect();
-    let free: Vec<usize> =
-        (0..planned.len()).filter(|i| !hide_pairs.iter().any(|&(a, b)| a == *i || b == *i)).collect();
+    let free: Vec<usize> = (0..count).filter(|i| !hide_pairs.iter().any(|&(a, b)| a == *i || b == *i)).collect();
     if free.len() >= 2 && len >= 2 && p.rng.random_bool(f64::from(params.swap_chance)) {
         for _ in 0..p.rng.random_range(1..=2) {
             let at = p.rng.random_range(1..len);
@@ -391,23 +441,7 @@ pub fn plan_video(cfg: &SynthConfig, index: usize) -> Scene {
         }
     }
 
-    let tracks: Vec<Track> = planned
-        .into_iter()
-        .zip(depth)
-        .map(|(pl, d)| Track {
-            poses: pl
-                .path
-                .poses
-                .iter()
-                .enumerate()
-                .map(|(t, q)| q.map(|(center, radius, angle)| Pose { center, radius, angle, depth: d[t] }))
-                .collect(),
-            shape: pl.shape,
-            fill: pl.fill,
-            clone_group: pl.clone_group,
-        })
-        .collect();
-    Scene { width: cfg.width, height: cfg.height, camera: cam, backdrop, distractors: moving, tracks }
+    depth
 }
 
 /// A big, slow disc or square and a small instance aimed right through its centre.
