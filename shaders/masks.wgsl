@@ -32,6 +32,7 @@ struct Params {
 
 fn tap(p: f32, scale: f32, last: f32) -> vec3<f32> {
     let input = p * scale - 0.5;
+    // model::maps::cell_coord (the head's cell geometry), as assemble/idmap.rs uses it.
     let c = clamp((input - 1.5) / 4.0, 0.0, last);
     let i0 = floor(c);
     return vec3<f32>(i0, min(i0 + 1.0, last), c - i0);

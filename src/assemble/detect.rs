@@ -8,6 +8,7 @@
 
 use crate::model::HeadMaps;
 use crate::model::PostParams;
+use crate::model::maps::cell_center;
 
 /// A detected center: a local maximum of the heatmap.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -115,14 +116,14 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
     let (oy, ox) = maps.offset.split_at(n);
     let mut counts = vec![0usize; centers.len()];
     for i in 0..h {
-        let py = 4.0 * i as f32 + 1.5;
+        let py = cell_center(i);
         for j in 0..w {
             let idx = i * w + j;
             if scratch.argmax[idx] == 0 {
                 continue;
             }
             let qy = py + oy[idx];
-            let qx = (4.0 * j as f32 + 1.5) + ox[idx];
+            let qx = cell_center(j) + ox[idx];
             let mut best = f32::INFINITY;
             let mut arg = 0usize;
             for (k, &(cy, cx)) in cpos.iter().enumerate() {

@@ -9,6 +9,7 @@
 
 use super::edges::{soft_id, soft_weight};
 use crate::model::Letterbox;
+use crate::model::maps::cell_coord;
 
 #[derive(Clone, Copy, Debug)]
 struct Tap {
@@ -23,7 +24,7 @@ fn taps(video_len: u32, cells: usize, scale: f64) -> Vec<Tap> {
     (0..video_len)
         .map(|v| {
             let input = (f64::from(v) + 0.5) * scale - 0.5;
-            let c = ((input - 1.5) / 4.0).clamp(0.0, last);
+            let c = cell_coord(input).clamp(0.0, last);
             let i0 = c.floor();
             let i1 = (i0 + 1.0).min(last);
             Tap { i0: i0 as u32, i1: i1 as u32, w1: (c - i0) as f32 }

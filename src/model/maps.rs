@@ -40,6 +40,25 @@ impl HeadMaps {
     /// Input-pixel position that cell `(i, j)` stands for (the centre of its 4x4 block).
     #[inline]
     pub fn cell_position(i: usize, j: usize) -> (f32, f32) {
-        (4.0 * i as f32 + 1.5, 4.0 * j as f32 + 1.5)
+        (cell_center(i), cell_center(j))
     }
+}
+
+// The head's cell geometry, in one place: cell `k` of the stride-4 maps covers input pixels
+// 4k..4k+3, and stands for their centre 4k + 1.5. `shaders/masks.wgsl` writes the inverse
+// once more (WGSL cannot call Rust); `present/mask_paint.rs` derives its bounds from it.
+
+/// Output stride of the head maps, in input pixels.
+pub const HEAD_STRIDE: f32 = 4.0;
+
+/// Input coordinate (along one axis) that cell index `k` stands for.
+#[inline]
+pub fn cell_center(k: usize) -> f32 {
+    HEAD_STRIDE * k as f32 + 1.5
+}
+
+/// Fractional cell coordinate of input coordinate `x`: the inverse of [`cell_center`].
+#[inline]
+pub fn cell_coord(x: f64) -> f64 {
+    (x - 1.5) / f64::from(HEAD_STRIDE)
 }
