@@ -66,6 +66,46 @@ fn exact_seeks_across_codecs() {
     }
 }
 
+/// A second reader made from the first one's index (the viewer's two decoders) reads the same
+/// frames and seeks as exactly, on another thread, for files and for frame folders.
+#[test]
+fn a_reader_opened_from_another_ones_index_reads_the_same_frames() {
+    let c = clips();
+    let folder = c.dir.path().join("indexed_frames");
+    std::fs::create_dir_all(&folder).unwrap();
+    for k in 0..5u8 {
+        image::RgbImage::from_fn(16, 8, |x, y| image::Rgb([k * 40, x as u8 * 9, y as u8 * 17]))
+            .save(folder.join(format!("{k:03}.png")))
+            .unwrap();
+    }
+    for path in [c.path("h264_bframes.mp4"), c.path("vfr.mkv"), folder] {
+        let sequential = decode_all(&path);
+        let mut first = VideoReader::open(&path).unwrap();
+        first.read_frame(3).unwrap(); // a used reader still hands out a fresh start
+        let indexed = first.indexed();
+        let (count, width) = (sequential.len(), first.info().width);
+        let name = path.display().to_string();
+        // The second reader lives on another thread, as the viewer's processing decoder does.
+        let read = std::thread::Builder::new()
+            .name("second-reader".into())
+            .spawn(move || {
+                let mut second = VideoReader::open_indexed(indexed).unwrap();
+                assert_eq!((second.frame_count(), second.info().width), (count, width), "{name}");
+                let mut frames = Vec::new();
+                while let Some(f) = second.next_frame().unwrap() {
+                    assert_eq!(f.index, frames.len(), "{name}");
+                    frames.push(f.image.data);
+                }
+                let seeks = [second.read_frame(count - 1).unwrap(), second.read_frame(1).unwrap()];
+                (frames, seeks.map(|f| f.image.data))
+            })
+            .unwrap();
+        let (frames, [last, second_frame]) = read.join().unwrap();
+        assert!(frames == sequential, "{}: the same frames", path.display());
+        assert!(last == sequential[count - 1] && second_frame == sequential[1], "{}: exact seeks", path.display());
+    }
+}
+
 #[test]
 fn probe_reports_streams() {
     let c = clips();

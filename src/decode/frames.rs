@@ -84,7 +84,7 @@ fn fps_fraction(fps: f64) -> (i32, i32) {
 }
 
 /// The frames of one video as picture files.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct FrameFolder {
     files: Vec<PathBuf>,
     info: VideoInfo,
@@ -186,6 +186,11 @@ impl FrameFolder {
 
     pub(super) fn info(&self) -> &VideoInfo {
         &self.info
+    }
+
+    /// The same frames, read from the first.
+    pub(super) fn rewound(&self) -> Self {
+        Self { pos: 0, ..self.clone() }
     }
 
     pub(super) fn index(&self) -> &FrameIndex {

@@ -12,7 +12,7 @@ pub use error::DecodeError;
 pub use frames::{DEFAULT_FOLDER_FPS, folder_fps, is_frame_file, set_folder_fps};
 pub use index::FrameIndex;
 pub use probe::{AudioInfo, VideoInfo, probe};
-pub use reader::{DecodedFrame, VideoReader};
+pub use reader::{DecodedFrame, IndexedVideo, VideoReader};
 
 use std::sync::Once;
 

@@ -35,6 +35,19 @@ enum Source {
     Frames(FrameFolder),
 }
 
+/// What a second reader of an open video needs to start without indexing the file again (a
+/// full demux of it): plain data that may go to another thread. From [`VideoReader::indexed`].
+#[derive(Clone, Debug)]
+pub struct IndexedVideo {
+    source: IndexedSource,
+}
+
+#[derive(Clone, Debug)]
+enum IndexedSource {
+    File { path: PathBuf, index: FrameIndex },
+    Frames(Box<FrameFolder>),
+}
+
 /// Forwards a call to whichever source the reader holds.
 macro_rules! each {
     ($self:expr, $r:ident => $e:expr) => {
@@ -76,6 +89,25 @@ impl VideoReader {
     /// for the video in errors and in [`VideoInfo::path`].
     pub fn from_frames(name: &Path, files: Vec<PathBuf>, fps: f64) -> Result<Self, DecodeError> {
         Self { source: Source::Frames(FrameFolder::from_files(name, files, fps)?) }.checked_size()
+    }
+
+    /// What another reader of this video needs to open without indexing it again.
+    pub fn indexed(&self) -> IndexedVideo {
+        let source = match &self.source {
+            Source::File(r) => IndexedSource::File { path: r.path.clone(), index: r.index.clone() },
+            Source::Frames(f) => IndexedSource::Frames(Box::new(f.rewound())),
+        };
+        IndexedVideo { source }
+    }
+
+    /// A second reader of a video another reader opened ([`VideoReader::indexed`]), at its
+    /// first frame; the file is opened again but not indexed again.
+    pub fn open_indexed(video: IndexedVideo) -> Result<Self, DecodeError> {
+        let source = match video.source {
+            IndexedSource::File { path, index } => Source::File(FileReader::with_index(&path, index)?),
+            IndexedSource::Frames(f) => Source::Frames(*f),
+        };
+        Self { source }.checked_size()
     }
 
     /// Refuses frames too large to hold a few of in memory (see [`MAX_SIDE`]).
@@ -208,10 +240,16 @@ impl FileReader {
     pub fn open(path: &Path) -> Result<Self, DecodeError> {
         let (mut input, stream) = open_input(path)?;
         let index = FrameIndex::build(&mut input, stream, path)?;
+        // Reopen rather than seek back: some demuxers cannot seek to the very start exactly.
+        drop(input);
+        Self::with_index(path, index)
+    }
+
+    /// Opens a video whose frame index is known (built by an earlier reader of the same file).
+    fn with_index(path: &Path, index: FrameIndex) -> Result<Self, DecodeError> {
         if index.is_empty() {
             return Err(DecodeError::NoFrames { path: path.to_path_buf() });
         }
-        // Reopen rather than seek back: some demuxers cannot seek to the very start exactly.
         let (input, stream) = open_input(path)?;
         let decoder = open_decoder(&input, stream, path)?;
         let info = describe(&input, stream, &decoder, &index, path);

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 
 pub use crate::assemble::StageTimes;
-use crate::decode::{DecodedFrame, VideoInfo, VideoReader};
+use crate::decode::{DecodedFrame, IndexedVideo, VideoInfo, VideoReader};
 use crate::frame::RgbFrame;
 use crate::infer::runtime::{LoadedModel, SessionOptions, load_model};
 use crate::model::HeadMaps;
@@ -151,12 +151,14 @@ impl VideoSession {
         let (ev_tx, events) = unbounded();
         let (display, cmd_rx) = unbounded();
         let stop = Arc::new(AtomicBool::new(false));
+        // The display decoder indexes the video once; the processing decoder reuses its index.
+        let (index_tx, index_rx) = bounded::<Result<IndexedVideo, String>>(1);
         {
             let (path, tx, repaint, stop) = (path.to_path_buf(), ev_tx.clone(), repaint.clone(), stop.clone());
             let (fail_tx, fail_repaint) = (tx.clone(), repaint.clone());
             if let Err(e) = std::thread::Builder::new()
                 .name("ifa-display".into())
-                .spawn(move || display_thread(&path, &cmd_rx, &tx, &*repaint, &stop))
+                .spawn(move || display_thread(&path, &cmd_rx, &index_tx, &tx, &*repaint, &stop))
             {
                 // Without its decoder the video cannot be shown: say so instead of waiting.
                 fail_tx.send(Event::OpenFailed(format!("cannot start the display thread: {e}"))).ok();
@@ -164,11 +166,11 @@ impl VideoSession {
             }
         }
         {
-            let (path, stop) = (path.to_path_buf(), stop.clone());
+            let stop = stop.clone();
             let (fail_tx, fail_repaint) = (ev_tx.clone(), repaint.clone());
             if let Err(e) = std::thread::Builder::new()
                 .name("ifa-process".into())
-                .spawn(move || processing_thread(&path, &slot, &ev_tx, &repaint, &stop))
+                .spawn(move || processing_thread(index_rx, &slot, &ev_tx, &repaint, &stop))
             {
                 fail_tx.send(Event::ProcessingFailed(format!("cannot start the processing thread: {e}"))).ok();
                 fail_repaint();
@@ -192,6 +194,7 @@ impl Drop for VideoSession {
 fn display_thread(
     path: &Path,
     cmds: &Receiver<DisplayCmd>,
+    index_tx: &Sender<Result<IndexedVideo, String>>,
     tx: &Sender<Event>,
     repaint: &(dyn Fn() + Send + Sync),
     stop: &AtomicBool,
@@ -199,11 +202,13 @@ fn display_thread(
     let mut reader = match VideoReader::open(path) {
         Ok(r) => r,
         Err(e) => {
+            index_tx.send(Err(e.to_string())).ok();
             tx.send(Event::OpenFailed(e.to_string())).ok();
             repaint();
             return;
         }
     };
+    index_tx.send(Ok(reader.indexed())).ok();
     tx.send(Event::Opened { info: reader.info().clone(), frames: reader.frame_count() }).ok();
     repaint();
     let mut last: Option<usize> = None;
@@ -332,7 +337,7 @@ fn take_processor(slot: &ProcessorSlot, stop: &AtomicBool) -> Option<Box<dyn Fra
 const PROCESSING_REPAINT_INTERVAL: Duration = Duration::from_millis(200);
 
 fn processing_thread(
-    path: &Path,
+    index: Receiver<Result<IndexedVideo, String>>,
     slot: &ProcessorSlot,
     tx: &Sender<Event>,
     repaint: &Arc<dyn Fn() + Send + Sync>,
@@ -345,13 +350,18 @@ fn processing_thread(
     let (ftx, frx) = bounded::<(DecodedFrame, Vec<u8>, Duration)>(4);
     {
         let (fail_tx, fail_repaint) = (tx.clone(), repaint.clone());
-        let (path, stop, tx, repaint) = (path.to_path_buf(), stop.clone(), tx.clone(), repaint.clone());
+        let (stop, tx, repaint) = (stop.clone(), tx.clone(), repaint.clone());
         let spawned = std::thread::Builder::new().name("ifa-decode".into()).spawn(move || {
             super::priority::lower_current_thread(super::priority::WORKER_NICE);
-            let mut reader = match VideoReader::open(&path) {
+            let opened = index
+                .recv()
+                .map_err(|_| "the display decoder stopped before opening the video".to_owned())
+                .and_then(|r| r)
+                .and_then(|v| VideoReader::open_indexed(v).map_err(|e| e.to_string()));
+            let mut reader = match opened {
                 Ok(r) => r,
                 Err(e) => {
-                    tx.send(Event::ProcessingFailed(e.to_string())).ok();
+                    tx.send(Event::ProcessingFailed(e)).ok();
                     repaint();
                     return;
                 }
