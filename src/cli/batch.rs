@@ -396,7 +396,7 @@ fn run_video(
         if !pipe.render_ids(&mut res, &mut ids) {
             bail!("internal: id map of frame {} could not be rendered", frame.index);
         }
-        results.add_frame(frame.index, &res, &ids, pipe)?;
+        results.add_frame(frame.index, &res, &ids, pipe.context())?;
         last_index = last_index.max(frame.index);
         progress.frames.fetch_add(1, Ordering::Relaxed);
     }

@@ -9,6 +9,7 @@ use ifa::decode::VideoReader;
 use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
 use ifa::outpath::{Input, Output};
+use ifa::runtime::{FrameContext, StreamFrame};
 use ifa::runtime::{Pipeline, PipelineOptions, RunSummary};
 
 /// Arguments of `ifa run`.
@@ -113,35 +114,27 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let mut results = ResultsCollector::new(args.results.video_id, vw, vh, args.results.csv.is_some())
         .with_min_track_frames(pipe.assembler().params.min_track_frames);
-    let mut ids = Vec::new();
     let mut sum = StageTimes::default();
     let mut frames = 0usize;
     let mut last_index = 0usize;
     let mut coverage = Coverage::for_reader(&reader);
     let start = Instant::now();
     let mut last_draw = Instant::now() - Duration::from_secs(1);
-    loop {
+    let video = args.video.display().to_string();
+    // Decoding here, inference and assembly on their own threads (runtime::stream).
+    let mut next = || -> anyhow::Result<Option<ifa::decode::DecodedFrame>> {
         if interrupt.raised() {
-            eprintln!();
-            return Err(interrupt.error(format!("after {frames} of {total} frames")).into());
+            return Err(interrupt.error(format!("after {} of {total} frames decoded", coverage.decoded)).into());
         }
-        let t0 = Instant::now();
         // `None` also when decoding broke down: the coverage check below says where.
-        let Some(frame) =
-            coverage.read_next(&mut reader).with_context(|| format!("decoding {}", args.video.display()))?
-        else {
-            break;
-        };
-        let decode = t0.elapsed();
-        let mut res = pipe.process(&frame.image, frame.pts_seconds)?;
-        res.times.decode = decode;
-        if !pipe.render_ids(&mut res, &mut ids) {
-            bail!("internal: id map of frame {} could not be rendered", frame.index);
-        }
+        coverage.read_next(&mut reader).with_context(|| format!("decoding {video}"))
+    };
+    let mut sink = |out: StreamFrame, ctx: FrameContext<'_>| -> anyhow::Result<()> {
+        let StreamFrame { frame, mut result, ids } = out;
         let t_rle = Instant::now();
-        results.add_frame(frame.index, &res, &ids, &pipe)?;
-        res.times.render += t_rle.elapsed();
-        sum += res.times;
+        results.add_frame(frame.index, &result, &ids, ctx)?;
+        result.times.render += t_rle.elapsed();
+        sum += result.times;
         frames += 1;
         last_index = last_index.max(frame.index);
         if last_draw.elapsed() >= Duration::from_millis(200) {
@@ -149,7 +142,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             eprint!("\r[{}] {frames}/{total} frames, {fps:.1} fps   ", bar(frames, total, 30));
             last_draw = Instant::now();
         }
+        Ok(())
+    };
+    let stream = pipe.run_stream(&mut next, true, &mut sink);
+    if stream.is_err() {
+        eprintln!();
     }
+    stream?;
     if frames == 0 {
         bail!("video {} has no decodable frames: {coverage}", args.video.display());
     }

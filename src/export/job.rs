@@ -42,9 +42,10 @@ use crate::assemble::{FrameResult, StageTimes};
 use crate::decode::{DecodeError, VideoInfo, VideoReader};
 use crate::frame::RgbFrame;
 use crate::infer::stream::InferError;
+use crate::model::Letterbox;
 use crate::outpath::{Checked, Input, Output, OutputError, Role};
 use crate::overlay::scene::{FrameRecord, SceneOptions, build_scene};
-use crate::runtime::Pipeline;
+use crate::runtime::{FrameContext, Pipeline, StreamError, StreamFrame};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -78,6 +79,8 @@ pub enum ExportError {
     EncoderPanicked,
     #[error("cannot start the encoder thread: {0}")]
     Thread(std::io::Error),
+    #[error(transparent)]
+    Stream(#[from] StreamError),
 }
 
 /// What to export.
@@ -200,7 +203,7 @@ pub fn export_video(
     job: &ExportJob,
     pipe: &mut Pipeline,
     cancel: &AtomicBool,
-    progress: &mut dyn FnMut(&ExportProgress),
+    progress: &mut (dyn FnMut(&ExportProgress) + Send),
 ) -> Result<ExportSummary, ExportError> {
     let start = Instant::now();
     let mut reader = open_checked(job, pipe)?;
@@ -240,60 +243,55 @@ pub fn export_video(
             Some(Err(_)) => return finish_worker(worker).map(drop),
             Some(Ok(Ok(()))) | None => {}
         }
-        let mut ids = Vec::new();
         let mut last_pts: Option<i64> = None;
-        let mut encoder_gone = false;
-        let produced = (|| -> Result<(), ExportError> {
-            loop {
-                if cancel.load(Ordering::Relaxed) {
-                    return Err(ExportError::Cancelled);
-                }
-                let t0 = Instant::now();
-                // `None` also when decoding broke down: what came before is kept, the
-                // coverage says where.
-                let Some(frame) = coverage.read_next(&mut reader)? else {
-                    return Ok(());
-                };
-                let decode = t0.elapsed();
-                let mut res = pipe
-                    .process(&frame.image, frame.pts_seconds)
-                    .map_err(|source| ExportError::Infer { video: job.video.clone(), source })?;
-                res.times.decode = decode;
-                if need_ids && !pipe.render_ids(&mut res, &mut ids) {
-                    return Err(ExportError::IdMap { frame: frame.index });
-                }
-                sum.times += res.times;
-
-                let t_data = Instant::now();
-                sinks.add(frame.index, &res, &ids, pipe)?;
-                sum.data += t_data.elapsed();
-
-                // Timestamps from the source, kept strictly increasing for the encoder.
-                let pts = reader.index().pts(frame.index).unwrap_or(frame.index as i64);
-                let pts = last_pts.map_or(pts, |l: i64| pts.max(l + 1));
-                last_pts = Some(pts);
-                frame_pts.push(pts);
-
-                if worker.is_some() {
-                    let ids = (need_ids && job.scene.layers.masks).then(|| ids.clone());
-                    // A closed channel means the encoder failed: its error is reported below.
-                    if tx.send(ToEncoder::Frame(Box::new(Work::new(pipe, &res, frame.image, ids, pts)))).is_err() {
-                        encoder_gone = true;
-                        return Ok(());
-                    }
-                }
-                sum.frames += 1;
-                progress(&ExportProgress { frame: sum.frames, total, elapsed: start.elapsed() });
+        let index = reader.index().clone();
+        let masks_drawn = need_ids && job.scene.layers.masks;
+        // Decoding here; inference and assembly on the runtime's threads (runtime::stream); the
+        // sink below runs on the assembly thread and feeds the encoder thread.
+        let mut next = || -> Result<Option<crate::decode::DecodedFrame>, ExportError> {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(ExportError::Cancelled);
             }
-        })();
+            // `None` also when decoding broke down: what came before is kept, the coverage
+            // says where.
+            Ok(coverage.read_next(&mut reader)?)
+        };
+        let has_encoder = worker.is_some();
+        let mut sink = |out: StreamFrame, ctx: FrameContext<'_>| -> Result<(), ExportError> {
+            let StreamFrame { frame, result: res, ids } = out;
+            sum.times += res.times;
+            let t_data = Instant::now();
+            sinks.add(frame.index, &res, &ids, ctx)?;
+            sum.data += t_data.elapsed();
+            // Timestamps from the source, kept strictly increasing for the encoder.
+            let pts = index.pts(frame.index).unwrap_or(frame.index as i64);
+            let pts = last_pts.map_or(pts, |l: i64| pts.max(l + 1));
+            last_pts = Some(pts);
+            frame_pts.push(pts);
+            if has_encoder {
+                let ids = masks_drawn.then_some(ids);
+                let work = Work::new(ctx.letterbox, &res, frame.image, ids, pts);
+                // A closed channel means the encoder failed: its error is reported below.
+                tx.send(ToEncoder::Frame(Box::new(work))).map_err(|_| ExportError::EncoderPanicked)?;
+            }
+            sum.frames += 1;
+            progress(&ExportProgress { frame: sum.frames, total, elapsed: start.elapsed() });
+            Ok(())
+        };
+        let produced = pipe.run_stream(&mut next, need_ids, &mut sink).map(drop).map_err(|e| match e {
+            ExportError::Stream(StreamError::Infer(source)) => ExportError::Infer { video: job.video.clone(), source },
+            e => e,
+        });
+        let encoder_gone = matches!(produced, Err(ExportError::EncoderPanicked));
         let partial = !coverage.is_complete() && !job.allow_partial;
-        if produced.is_err() || encoder_gone || cancel.load(Ordering::Relaxed) || sum.frames == 0 || partial {
+        if produced.is_err() || cancel.load(Ordering::Relaxed) || sum.frames == 0 || partial {
             drop(tx); // the encoder stops and removes its temporary file
-            finish_worker(worker)?;
-            produced?;
+            let report = finish_worker(worker);
+            // A failed encoder's own error says more than the closed channel.
             if encoder_gone {
-                return Err(ExportError::EncoderPanicked);
+                report?;
             }
+            produced?;
             return Err(stopped(job, sum.frames, cancel.load(Ordering::Relaxed), &coverage));
         }
 
@@ -370,9 +368,9 @@ impl DataSinks {
         self.results.is_some() || self.mots.is_some()
     }
 
-    fn add(&mut self, index: usize, res: &FrameResult, ids: &[u32], pipe: &Pipeline) -> Result<(), ExportError> {
+    fn add(&mut self, index: usize, res: &FrameResult, ids: &[u32], ctx: FrameContext<'_>) -> Result<(), ExportError> {
         if let Some(r) = self.results.as_mut() {
-            r.add_frame(index, res, ids, pipe)?;
+            r.add_frame(index, res, ids, ctx)?;
         }
         if let Some(m) = self.mots.as_mut() {
             let class_of = |id: u32| res.instances.iter().find(|i| i.track_id == id).map(|i| i.detection.class_id);
@@ -434,8 +432,8 @@ struct Work {
 }
 
 impl Work {
-    fn new(pipe: &Pipeline, res: &FrameResult, image: RgbFrame, ids: Option<Vec<u32>>, pts: i64) -> Self {
-        let record = pipe.engine().letterbox().map(|lb| FrameRecord::from_result(res, lb, None));
+    fn new(letterbox: Option<&Letterbox>, res: &FrameResult, image: RgbFrame, ids: Option<Vec<u32>>, pts: i64) -> Self {
+        let record = letterbox.map(|lb| FrameRecord::from_result(res, lb, None));
         Self { image, ids, record, pts }
     }
 }

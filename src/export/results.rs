@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::assemble::idmap::extents;
 use crate::assemble::{FrameResult, TrackInfo};
 use crate::rle::{RleError, encode_label_map};
-use crate::runtime::Pipeline;
+use crate::runtime::FrameContext;
 
 /// The CSV's first line.
 pub const CSV_HEADER: &str =
@@ -104,13 +104,14 @@ impl ResultsCollector {
         self
     }
 
-    /// Records one frame: `ids` is its id map at video resolution (`Pipeline::render_ids`).
+    /// Records one frame: `ids` is its id map at video resolution (`Pipeline::render_ids`), `ctx`
+    /// its stream's names and geometry (`Pipeline::context`).
     pub fn add_frame(
         &mut self,
         frame: usize,
         res: &FrameResult,
         ids: &[u32],
-        pipe: &Pipeline,
+        ctx: FrameContext<'_>,
     ) -> Result<(), ResultsError> {
         let rles = encode_label_map(self.height, self.width, ids, 0u32)
             .map_err(|source| ResultsError::IdMap { frame, source })?;
@@ -127,7 +128,7 @@ impl ResultsCollector {
             }
         }
         if let Some(csv) = self.csv.as_mut() {
-            write_csv_rows(csv, frame, res, ids, self.width, pipe);
+            write_csv_rows(csv, frame, res, ids, self.width, ctx);
         }
         self.frames_seen = self.frames_seen.max(frame + 1);
         Ok(())
@@ -192,9 +193,9 @@ impl ResultsCollector {
 
 /// One CSV row per instance: positions in video pixels, flows in input pixels as
 /// `ref_frame:dy:dx` joined by `;`, box and area from the video-resolution id map.
-fn write_csv_rows(out: &mut String, frame: usize, res: &FrameResult, ids: &[u32], width: u32, pipe: &Pipeline) {
+fn write_csv_rows(out: &mut String, frame: usize, res: &FrameResult, ids: &[u32], width: u32, ctx: FrameContext<'_>) {
     let ext = extents(ids, width);
-    let lb = pipe.engine().letterbox().copied();
+    let lb = ctx.letterbox.copied();
     for inst in &res.instances {
         let d = &inst.detection;
         let (cy, cx) = lb.map_or((d.position[0], d.position[1]), |lb| lb.to_video(d.position[0], d.position[1]));
@@ -205,7 +206,7 @@ fn write_csv_rows(out: &mut String, frame: usize, res: &FrameResult, ids: &[u32]
             }
             let _ = write!(flows, "{}:{:.2}:{:.2}", v.ref_frame, v.flow[0], v.flow[1]);
         }
-        let class = pipe.contract().class_name(d.class_id).unwrap_or("?");
+        let class = ctx.contract.class_name(d.class_id).unwrap_or("?");
         let (bx, area) = match ext.iter().find(|e| e.id == inst.track_id) {
             Some(e) => (e.bbox.map(|v| v.to_string()), e.area),
             None => (std::array::from_fn(|_| String::new()), 0),

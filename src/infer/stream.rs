@@ -136,6 +136,51 @@ impl StreamEngine {
         Ok((&self.maps, InferTimes { preprocess: t1 - t0, inference: t2 - t1 }))
     }
 
+    /// A pre-processor for `width`x`height` frames, for a caller that prepares the input
+    /// tensors on another thread ([`StreamEngine::infer_input`]).
+    pub fn preprocessor(&self, width: u32, height: u32) -> Preprocessor {
+        let c = &self.contract;
+        Preprocessor::new(width, height, c.input_w, c.input_h, c.mean, c.std)
+    }
+
+    /// Runs one frame that `pre` turned into `input` (a pre-processor of this engine's, from
+    /// [`StreamEngine::preprocessor`]); `input` comes back holding a spare buffer of the same
+    /// size. Returns the head maps (valid until the next call) and the inference time.
+    pub fn infer_input(
+        &mut self,
+        input: &mut Vec<f32>,
+        pre: &Preprocessor,
+    ) -> Result<(&HeadMaps, Duration), InferError> {
+        let index = self.next_frame;
+        let lb = *pre.letterbox();
+        match &self.pre {
+            Some(p) if p.letterbox() != &lb => {
+                let want = p.letterbox();
+                return Err(InferError::FrameSize {
+                    index,
+                    got_w: lb.video_w,
+                    got_h: lb.video_h,
+                    want_w: want.video_w,
+                    want_h: want.video_h,
+                });
+            }
+            Some(_) => {}
+            None => self.pre = Some(pre.clone()),
+        }
+        if input.len() != pre.output_len() || lb.input_w != self.contract.input_w || lb.input_h != self.contract.input_h
+        {
+            return Err(self.run_err(index, "the input was prepared for another model".to_owned()));
+        }
+        let t0 = Instant::now();
+        std::mem::swap(&mut self.image, input);
+        let refs = reference_frames(index, &self.contract.refs);
+        self.gather_refs(index, &refs)?;
+        self.run_graph(index, refs)?;
+        self.forget_old(index);
+        self.next_frame += 1;
+        Ok((&self.maps, t0.elapsed()))
+    }
+
     /// Letterboxes and normalises `frame` into the input tensor's buffer.
     fn preprocess(&mut self, frame: &RgbFrame, index: usize) -> Result<(), InferError> {
         if frame.width == 0 || frame.height == 0 || frame.data.len() != frame.width as usize * frame.height as usize * 3

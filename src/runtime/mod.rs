@@ -5,7 +5,9 @@
 //! `ifa run --summary-json` writes.
 
 pub mod pipeline;
+pub mod stream;
 pub mod summary;
 
 pub use pipeline::{Pipeline, PipelineError, PipelineOptions};
+pub use stream::{FrameContext, StreamError, StreamFrame};
 pub use summary::RunSummary;

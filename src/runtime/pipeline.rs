@@ -36,9 +36,9 @@ pub enum PipelineError {
 
 /// Model + memory + tracker for one stream of frames.
 pub struct Pipeline {
-    engine: StreamEngine,
-    assembler: Assembler,
-    mapper: Option<IdMapper>,
+    pub(super) engine: StreamEngine,
+    pub(super) assembler: Assembler,
+    pub(super) mapper: Option<IdMapper>,
     /// The model's own `ifa.refs` (the engine's contract holds the policy in use).
     model_refs: RefsPolicy,
 }
