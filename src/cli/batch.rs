@@ -18,7 +18,7 @@ use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
 use ifa::infer::runtime::{SessionOptions, load_model};
 use ifa::outpath::{Input, Output, Role};
-use ifa::runtime::{Pipeline, PipelineOptions};
+use ifa::runtime::{FrameContext, Pipeline, PipelineOptions, StreamFrame};
 
 /// Arguments of `ifa batch`.
 #[derive(clap::Args, Debug)]
@@ -384,21 +384,24 @@ fn run_video(
     let mut results =
         ResultsCollector::new(video.id, vw, vh, false).with_min_track_frames(pipe.assembler().params.min_track_frames);
     let mut coverage = Coverage::for_reader(&reader);
-    let (mut ids, mut last_index) = (Vec::new(), 0usize);
-    loop {
+    let mut last_index = 0usize;
+    let mut stopped = false;
+    let mut next = || -> anyhow::Result<Option<ifa::decode::DecodedFrame>> {
         if halted() {
-            return Ok(false);
+            stopped = true;
+            return Ok(None);
         }
-        let Some(frame) = coverage.read_next(&mut reader)? else {
-            break;
-        };
-        let mut res = pipe.process(&frame.image, frame.pts_seconds)?;
-        if !pipe.render_ids(&mut res, &mut ids) {
-            bail!("internal: id map of frame {} could not be rendered", frame.index);
-        }
-        results.add_frame(frame.index, &res, &ids, pipe.context())?;
-        last_index = last_index.max(frame.index);
+        Ok(coverage.read_next(&mut reader)?)
+    };
+    let mut sink = |out: StreamFrame, ctx: FrameContext<'_>| -> anyhow::Result<()> {
+        results.add_frame(out.frame.index, &out.result, &out.ids, ctx)?;
+        last_index = last_index.max(out.frame.index);
         progress.frames.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    };
+    pipe.run_stream(&mut next, true, &mut sink)?;
+    if stopped {
+        return Ok(false);
     }
     if !coverage.is_complete() {
         bail!("{coverage}");

@@ -9,8 +9,7 @@ use ifa::decode::VideoReader;
 use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
 use ifa::outpath::{Input, Output};
-use ifa::runtime::{FrameContext, StreamFrame};
-use ifa::runtime::{Pipeline, PipelineOptions, RunSummary};
+use ifa::runtime::{FrameContext, Pipeline, PipelineOptions, RunSummary, StreamFrame};
 
 /// Arguments of `ifa run`.
 #[derive(clap::Args, Debug)]
