@@ -1,6 +1,9 @@
 //! End-to-end speed of the `ifa run` pipeline on a 640x360 video, per stage, against the Python
 //! pipeline (onnxruntime + training/ifa_train/postprocess.py, benches/runtime_bench.py) on the
-//! same video and model in the same run.
+//! same video and model in the same run; then, in the same run, the pipelined runtime (what
+//! `ifa run` uses) against the frame-by-frame loop and against inference alone (the frames
+//! decoded and pre-processed beforehand), and videos per minute of `ifa batch` over a 20-video
+//! set with `--jobs 1` and `--jobs 2`.
 //!
 //! `cargo bench --bench runtime` — uses models/ifa-shapes.onnx when it exists, otherwise a
 //! random-weight 192x320 model made by tests/runtime_fixtures/make_model.py (same architecture
@@ -16,7 +19,8 @@ use std::time::{Duration, Instant};
 use ifa::assemble::StageTimes;
 use ifa::decode::VideoReader;
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
-use ifa::runtime::Pipeline;
+use ifa::infer::stream::StreamEngine;
+use ifa::runtime::{FrameContext, Pipeline, StreamFrame};
 
 const FRAMES: u32 = 150;
 const THREADS: usize = 2;
@@ -95,4 +99,109 @@ fn main() {
     println!("{:<28} {:>10.1} {:>10.1}", "end-to-end fps", fps, py_fps);
     println!("{:<28} {:>10} {:>10}", "tracks", tracks, p["tracks"]);
     println!("Rust / Python speed ratio: {:.2}x", fps / py_fps);
+
+    let (piped, piped_tracks) = pipelined_fps(&model, &video);
+    let inference_only = inference_only_fps(&model, &video);
+    println!();
+    println!("{:<40} {:>10}", "one video, fps", "");
+    println!("{:<40} {:>10.1}", "inference only (frames prepared before)", inference_only);
+    println!("{:<40} {:>10.1}   ({} tracks)", "end to end, pipelined (ifa run)", piped, piped_tracks);
+    println!("{:<40} {:>10.1}", "end to end, frame by frame", fps);
+    println!(
+        "pipelined / inference only: {:.2}; pipelined / frame by frame: {:.2}",
+        piped / inference_only,
+        piped / fps
+    );
+
+    let set = synth_set(&root, &work, 20, 40);
+    println!();
+    println!("{:<40} {:>10}", "ifa batch, 20 videos x 40 frames", "videos/min");
+    let mut per_min = Vec::new();
+    for jobs in [1, 2] {
+        let v = batch_videos_per_minute(&root, &set, &model, jobs, &work);
+        println!("{:<40} {:>10.1}", format!("--jobs {jobs}"), v);
+        per_min.push(v);
+    }
+    println!("--jobs 2 / --jobs 1: {:.2}", per_min[1] / per_min[0]);
+}
+
+/// The pipelined runtime with `ifa run`'s work per frame (id map + RLE in the sink).
+fn pipelined_fps(model: &std::path::Path, video: &std::path::Path) -> (f64, usize) {
+    let loaded = load_model(model, &SessionOptions { device: Device::Cpu, threads: THREADS }).unwrap();
+    let mut pipe = Pipeline::new(loaded).unwrap();
+    let mut reader = VideoReader::open(video).unwrap();
+    let (vw, vh) = (reader.info().width, reader.info().height);
+    let start = Instant::now();
+    let mut next = || reader.next_frame().map_err(anyhow::Error::from);
+    let mut sink = |out: StreamFrame, _: FrameContext<'_>| -> anyhow::Result<()> {
+        std::hint::black_box(ifa::rle::encode_label_map(vh, vw, &out.ids, 0u32)?);
+        Ok(())
+    };
+    let n = pipe.run_stream(&mut next, true, &mut sink).unwrap();
+    (n as f64 / start.elapsed().as_secs_f64(), pipe.tracks().count())
+}
+
+/// The model alone: every frame decoded and pre-processed first, then only inference timed.
+fn inference_only_fps(model: &std::path::Path, video: &std::path::Path) -> f64 {
+    let loaded = load_model(model, &SessionOptions { device: Device::Cpu, threads: THREADS }).unwrap();
+    let mut engine = StreamEngine::new(loaded).unwrap();
+    let mut reader = VideoReader::open(video).unwrap();
+    let pre = engine.preprocessor(reader.info().width, reader.info().height);
+    let mut inputs = Vec::new();
+    while let Some(f) = reader.next_frame().unwrap() {
+        let mut p = pre.clone();
+        let mut input = vec![0.0; p.output_len()];
+        assert!(p.run(&f.image, &mut input));
+        inputs.push(input);
+    }
+    let start = Instant::now();
+    for input in &mut inputs {
+        std::hint::black_box(engine.infer_input(input, &pre).unwrap());
+    }
+    inputs.len() as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Videos per minute of `ifa batch` over `set` (a fresh output folder each time).
+fn batch_videos_per_minute(
+    root: &std::path::Path,
+    set: &std::path::Path,
+    model: &std::path::Path,
+    jobs: usize,
+    work: &std::path::Path,
+) -> f64 {
+    let out = work.join(format!("batch-jobs{jobs}"));
+    if out.exists() {
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    let bin = root.join("target/release/ifa");
+    let start = Instant::now();
+    let st = Command::new(&bin)
+        .arg("batch")
+        .arg(set)
+        .arg("--out")
+        .arg(&out)
+        .arg("--model")
+        .arg(model)
+        .args(["--device", "cpu", "--jobs", &jobs.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("ifa batch");
+    assert!(st.success(), "ifa batch --jobs {jobs} failed");
+    20.0 / start.elapsed().as_secs_f64() * 60.0
+}
+
+/// A standard-preset set of `videos` videos of `frames` frames in YouTube-VIS layout (made once
+/// with `ifa synth`, JPEG frames only).
+fn synth_set(root: &std::path::Path, work: &std::path::Path, videos: u32, frames: u32) -> PathBuf {
+    let set = work.join(format!("synth-{videos}x{frames}"));
+    if !set.join("instances.json").is_file() {
+        let st = Command::new(root.join("target/release/ifa"))
+            .args(["synth", "--preset", "standard", "--seed", "21", "--no-mp4", "-q"])
+            .args(["--videos", &videos.to_string(), "--frames", &frames.to_string(), "--out"])
+            .arg(&set)
+            .status()
+            .expect("ifa synth");
+        assert!(st.success(), "ifa synth could not make the benchmark set");
+    }
+    set
 }
