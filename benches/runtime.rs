@@ -20,7 +20,7 @@ use ifa::assemble::StageTimes;
 use ifa::decode::VideoReader;
 use ifa::infer::runtime::{Device, SessionOptions, load_model};
 use ifa::infer::stream::StreamEngine;
-use ifa::runtime::{FrameContext, Pipeline, StreamFrame};
+use ifa::runtime::{FrameContext, Pipeline, StreamFrame, StreamOptions};
 
 const FRAMES: u32 = 150;
 const THREADS: usize = 2;
@@ -137,7 +137,7 @@ fn pipelined_fps(model: &std::path::Path, video: &std::path::Path) -> (f64, usiz
         std::hint::black_box(ifa::rle::encode_label_map(vh, vw, &out.ids, 0u32)?);
         Ok(())
     };
-    let n = pipe.run_stream(&mut next, true, &mut sink).unwrap();
+    let n = pipe.run_stream(&mut next, StreamOptions { ids: true, maps: false }, &mut sink).unwrap();
     (n as f64 / start.elapsed().as_secs_f64(), pipe.tracks().count())
 }
 

@@ -93,6 +93,61 @@ helper.set_model_props(m, {"ifa.contract": "1", "ifa.classes": "[\"a\"]", "ifa.i
 onnx.save(m, sys.argv[1])
 "#;
 
+/// The pipelined runtime (three threads) gives exactly the frame-by-frame results: same
+/// detections, identities, decisions, cells and id maps, in frame order, with the raw maps when
+/// asked; and a sink's error stops it with that error.
+#[test]
+fn the_pipelined_runtime_equals_frame_by_frame() {
+    use ifa::decode::DecodedFrame;
+    use ifa::runtime::{FrameContext, StreamFrame, StreamOptions};
+    let (w, h) = (160u32, 90u32);
+    let frames: Vec<DecodedFrame> =
+        (0..12).map(|t| DecodedFrame { index: t, pts_seconds: t as f64 * 0.04, image: frame(t, w, h) }).collect();
+
+    let mut seq = pipeline();
+    let mut expected = Vec::new();
+    for f in &frames {
+        let mut r = seq.process(&f.image, f.pts_seconds).unwrap();
+        let mut ids = Vec::new();
+        assert!(seq.render_ids(&mut r, &mut ids));
+        expected.push((r, ids, seq.last_maps().clone()));
+    }
+
+    let mut piped = pipeline();
+    let mut queue = frames.clone().into_iter();
+    let mut next = || Ok::<_, anyhow::Error>(queue.next());
+    let mut got = Vec::new();
+    let mut sink = |out: StreamFrame, ctx: FrameContext<'_>| -> anyhow::Result<()> {
+        assert!(ctx.letterbox.is_some() && ctx.mapper.is_some());
+        got.push(out);
+        Ok(())
+    };
+    let n = piped.run_stream(&mut next, StreamOptions { ids: true, maps: true }, &mut sink).unwrap();
+    assert_eq!((n, got.len()), (12, 12));
+    for (out, (r, ids, maps)) in got.iter().zip(&expected) {
+        let strip =
+            |r: &ifa::assemble::FrameResult| ifa::assemble::FrameResult { times: Default::default(), ..r.clone() };
+        assert_eq!(strip(&out.result), strip(r), "frame {}", r.index);
+        assert_eq!(&out.ids, ids, "frame {}", r.index);
+        assert_eq!(out.maps.as_ref(), Some(maps), "frame {}", r.index);
+        assert_eq!(out.frame.index, r.index);
+    }
+    assert_eq!(piped.tracks().count(), seq.tracks().count());
+
+    // A sink that fails at the fifth frame stops the stream with its error.
+    let mut p = pipeline();
+    let mut queue = frames.into_iter();
+    let mut next = || Ok::<_, anyhow::Error>(queue.next());
+    let mut seen = 0;
+    let mut sink = |_: StreamFrame, _: FrameContext<'_>| -> anyhow::Result<()> {
+        seen += 1;
+        anyhow::ensure!(seen < 5, "sink full");
+        Ok(())
+    };
+    let err = p.run_stream(&mut next, StreamOptions::default(), &mut sink).unwrap_err();
+    assert_eq!(err.to_string(), "sink full");
+}
+
 fn ifa(args: &[&std::ffi::OsStr]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_ifa")).arg("run").args(args).output().expect("ifa binary")
 }

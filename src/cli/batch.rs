@@ -18,7 +18,7 @@ use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
 use ifa::infer::runtime::{SessionOptions, load_model};
 use ifa::outpath::{Input, Output, Role};
-use ifa::runtime::{FrameContext, Pipeline, PipelineOptions, StreamFrame};
+use ifa::runtime::{FrameContext, Pipeline, PipelineOptions, StreamFrame, StreamOptions};
 
 /// Arguments of `ifa batch`.
 #[derive(clap::Args, Debug)]
@@ -399,7 +399,7 @@ fn run_video(
         progress.frames.fetch_add(1, Ordering::Relaxed);
         Ok(())
     };
-    pipe.run_stream(&mut next, true, &mut sink)?;
+    pipe.run_stream(&mut next, StreamOptions { ids: true, maps: false }, &mut sink)?;
     if stopped {
         return Ok(false);
     }

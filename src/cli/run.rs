@@ -9,7 +9,7 @@ use ifa::decode::VideoReader;
 use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
 use ifa::outpath::{Input, Output};
-use ifa::runtime::{FrameContext, Pipeline, PipelineOptions, RunSummary, StreamFrame};
+use ifa::runtime::{FrameContext, Pipeline, PipelineOptions, RunSummary, StreamFrame, StreamOptions};
 
 /// Arguments of `ifa run`.
 #[derive(clap::Args, Debug)]
@@ -129,7 +129,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         coverage.read_next(&mut reader).with_context(|| format!("decoding {video}"))
     };
     let mut sink = |out: StreamFrame, ctx: FrameContext<'_>| -> anyhow::Result<()> {
-        let StreamFrame { frame, mut result, ids } = out;
+        let StreamFrame { frame, mut result, ids, .. } = out;
         let t_rle = Instant::now();
         results.add_frame(frame.index, &result, &ids, ctx)?;
         result.times.render += t_rle.elapsed();
@@ -143,7 +143,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         Ok(())
     };
-    let stream = pipe.run_stream(&mut next, true, &mut sink);
+    let stream = pipe.run_stream(&mut next, StreamOptions { ids: true, maps: false }, &mut sink);
     if stream.is_err() {
         eprintln!();
     }

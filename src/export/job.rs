@@ -45,7 +45,7 @@ use crate::infer::stream::InferError;
 use crate::model::Letterbox;
 use crate::outpath::{Checked, Input, Output, OutputError, Role};
 use crate::overlay::scene::{FrameRecord, SceneOptions, build_scene};
-use crate::runtime::{FrameContext, Pipeline, StreamError, StreamFrame};
+use crate::runtime::{FrameContext, Pipeline, StreamError, StreamFrame, StreamOptions};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -258,7 +258,7 @@ pub fn export_video(
         };
         let has_encoder = worker.is_some();
         let mut sink = |out: StreamFrame, ctx: FrameContext<'_>| -> Result<(), ExportError> {
-            let StreamFrame { frame, result: res, ids } = out;
+            let StreamFrame { frame, result: res, ids, .. } = out;
             sum.times += res.times;
             let t_data = Instant::now();
             sinks.add(frame.index, &res, &ids, ctx)?;
@@ -278,10 +278,15 @@ pub fn export_video(
             progress(&ExportProgress { frame: sum.frames, total, elapsed: start.elapsed() });
             Ok(())
         };
-        let produced = pipe.run_stream(&mut next, need_ids, &mut sink).map(drop).map_err(|e| match e {
-            ExportError::Stream(StreamError::Infer(source)) => ExportError::Infer { video: job.video.clone(), source },
-            e => e,
-        });
+        let produced = pipe
+            .run_stream(&mut next, StreamOptions { ids: need_ids, maps: false }, &mut sink)
+            .map(drop)
+            .map_err(|e| match e {
+                ExportError::Stream(StreamError::Infer(source)) => {
+                    ExportError::Infer { video: job.video.clone(), source }
+                }
+                e => e,
+            });
         let encoder_gone = matches!(produced, Err(ExportError::EncoderPanicked));
         let partial = !coverage.is_complete() && !job.allow_partial;
         if produced.is_err() || cancel.load(Ordering::Relaxed) || sum.frames == 0 || partial {

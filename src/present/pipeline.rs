@@ -27,7 +27,7 @@ use crate::frame::RgbFrame;
 use crate::infer::runtime::{LoadedModel, SessionOptions, load_model};
 use crate::model::HeadMaps;
 use crate::overlay::scene::FrameRecord;
-use crate::runtime::Pipeline;
+use crate::runtime::{FrameContext, Pipeline, StreamError, StreamFrame, StreamOptions};
 
 /// One frame through the model.
 #[derive(Debug)]
@@ -56,7 +56,23 @@ pub trait FrameProcessor: Send {
     /// Forgets the previous video: the next frame is frame 0.
     fn reset(&mut self);
     fn process(&mut self, frame: &DecodedFrame) -> Result<Processed, String>;
+
+    /// Runs the frames `next` gives, in order, until it gives `None`, handing each result with
+    /// its frame index to `out`, which returns `false` to stop; a failure is handed on and
+    /// ends the run. By default frame by frame with [`FrameProcessor::process`].
+    fn run(&mut self, next: &mut dyn FnMut() -> Option<DecodedFrame>, out: &mut ProcessedSink<'_>) {
+        while let Some(frame) = next() {
+            let r = self.process(&frame);
+            let failed = r.is_err();
+            if !out(frame.index, r) || failed {
+                return;
+            }
+        }
+    }
 }
+
+/// Where [`FrameProcessor::run`] hands each frame's result (on any thread).
+pub type ProcessedSink<'a> = dyn FnMut(usize, Result<Processed, String>) -> bool + Send + 'a;
 
 /// The real processor: the runtime pipeline of `ifa run` (model, memory, assembly, id maps).
 pub struct ModelProcessor {
@@ -95,6 +111,37 @@ impl FrameProcessor for ModelProcessor {
         let lb = *self.pipe.engine().letterbox().ok_or("no letterbox after a frame")?;
         let record = FrameRecord::from_result(&result, &lb, self.pipe.id_mapper());
         Ok(Processed { record, maps: Some(self.pipe.last_maps().clone()), times: result.times })
+    }
+
+    /// The pipelined runtime: inference and assembly overlap the caller's decoding.
+    fn run(&mut self, next: &mut dyn FnMut() -> Option<DecodedFrame>, out: &mut ProcessedSink<'_>) {
+        let mut delivered = 0usize;
+        let mut nx = || Ok::<_, Stop>(next());
+        let mut sink = |f: StreamFrame, ctx: FrameContext<'_>| -> Result<(), Stop> {
+            let lb = ctx.letterbox.ok_or_else(|| Stop::Failed("no letterbox after a frame".to_owned()))?;
+            let record = FrameRecord::from_result(&f.result, lb, ctx.mapper);
+            delivered += 1;
+            let p = Processed { record, maps: f.maps, times: f.result.times };
+            if out(f.frame.index, Ok(p)) { Ok(()) } else { Err(Stop::Halted) }
+        };
+        let r = self.pipe.run_stream(&mut nx, StreamOptions { ids: false, maps: true }, &mut sink);
+        if let Err(Stop::Failed(e)) = r {
+            out(delivered, Err(e));
+        }
+    }
+}
+
+/// How a pipelined run of the viewer ended early.
+#[derive(Debug)]
+enum Stop {
+    /// The receiver asked to stop.
+    Halted,
+    Failed(String),
+}
+
+impl From<StreamError> for Stop {
+    fn from(e: StreamError) -> Self {
+        Self::Failed(e.to_string())
     }
 }
 
@@ -392,27 +439,37 @@ fn processing_thread(
     }
     let mut failed = false;
     let mut last_repaint: Option<Instant> = None;
-    while let Ok((frame, jpeg, decode)) = frx.recv() {
+    // Each frame's JPEG and decode time wait here while the frame is in the processor.
+    let (pending_tx, pending_rx) = unbounded::<(Vec<u8>, Duration)>();
+    let mut next = || {
         if stop.load(Ordering::Relaxed) {
-            break;
+            return None;
         }
-        match proc_.process(&frame) {
+        let (frame, jpeg, decode) = frx.recv().ok()?;
+        pending_tx.send((jpeg, decode)).ok();
+        Some(frame)
+    };
+    let mut out = |index: usize, r: Result<Processed, String>| -> bool {
+        let (jpeg, decode) = pending_rx.try_recv().unwrap_or_default();
+        match r {
             Ok(mut p) => {
                 p.times.decode = decode;
                 tx.send(Event::Processed { jpeg, processed: Box::new(p) }).ok();
             }
             Err(e) => {
-                tx.send(Event::ProcessingFailed(format!("frame {}: {e}", frame.index))).ok();
+                tx.send(Event::ProcessingFailed(format!("frame {index}: {e}"))).ok();
                 repaint();
                 failed = true;
-                break;
+                return false;
             }
         }
         if last_repaint.is_none_or(|t| t.elapsed() >= PROCESSING_REPAINT_INTERVAL) {
             repaint();
             last_repaint = Some(Instant::now());
         }
-    }
+        !stop.load(Ordering::Relaxed)
+    };
+    proc_.run(&mut next, &mut out);
     if !failed && !stop.load(Ordering::Relaxed) {
         tx.send(Event::ProcessingDone).ok();
         repaint();

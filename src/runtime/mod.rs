@@ -9,5 +9,5 @@ pub mod stream;
 pub mod summary;
 
 pub use pipeline::{Pipeline, PipelineError, PipelineOptions};
-pub use stream::{FrameContext, StreamError, StreamFrame};
+pub use stream::{FrameContext, StreamError, StreamFrame, StreamOptions};
 pub use summary::RunSummary;

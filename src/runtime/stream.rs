@@ -39,12 +39,23 @@ pub enum StreamError {
     Thread(std::io::Error),
 }
 
+/// What the sink gets besides the result.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StreamOptions {
+    /// Render each frame's id map at the video's resolution.
+    pub ids: bool,
+    /// Keep each frame's raw head maps (the viewer's debug views).
+    pub maps: bool,
+}
+
 /// One frame out of the runtime, handed to the sink in frame order.
 pub struct StreamFrame {
     pub frame: DecodedFrame,
     pub result: FrameResult,
     /// The id map at the video's resolution (row-major, 0 = none) when asked for; else empty.
     pub ids: Vec<u32>,
+    /// The raw head maps when asked for.
+    pub maps: Option<HeadMaps>,
 }
 
 /// What the sink may need besides the frame: the model's contract (class names) and the
@@ -53,23 +64,25 @@ pub struct StreamFrame {
 pub struct FrameContext<'a> {
     pub contract: &'a ModelContract,
     pub letterbox: Option<&'a Letterbox>,
+    /// The id-map geometry of this stream (known after its first frame).
+    pub mapper: Option<&'a IdMapper>,
 }
 
 impl Pipeline {
     /// What [`FrameContext`] the frame-by-frame [`Pipeline::process`] gives its caller.
     pub fn context(&self) -> FrameContext<'_> {
-        FrameContext { contract: self.contract(), letterbox: self.engine().letterbox() }
+        FrameContext { contract: self.contract(), letterbox: self.engine().letterbox(), mapper: self.id_mapper() }
     }
 
     /// Runs a whole stream (after [`Pipeline::reset`] if it is not the first): `next` decodes
     /// the next frame on the calling thread (`None` at the end); `sink` receives every frame's
-    /// result in order on the assembly thread, with its id map if `ids`. Returns the frames
+    /// result in order on the assembly thread, with what `opts` asks for. Returns the frames
     /// run. The results equal those of calling [`Pipeline::process`] (and
     /// [`Pipeline::render_ids`]) frame by frame.
     pub fn run_stream<E>(
         &mut self,
         next: &mut dyn FnMut() -> Result<Option<DecodedFrame>, E>,
-        ids: bool,
+        opts: StreamOptions,
         sink: &mut (dyn FnMut(StreamFrame, FrameContext<'_>) -> Result<(), E> + Send),
     ) -> Result<usize, E>
     where
@@ -89,7 +102,7 @@ impl Pipeline {
             let infer = infer.map_err(|e| E::from(StreamError::Thread(e)))?;
             let contract = &contract;
             let assemble = std::thread::Builder::new().name("ifa-assemble".into()).spawn_scoped(scope, move || {
-                assemble_stage(assembler, mapper, contract, ids, &assemble_rx, &maps_back, sink)
+                assemble_stage(assembler, mapper, contract, opts, &assemble_rx, &maps_back, sink)
             });
             // Without it the inference thread ends when its queue closes, below.
             let assemble = match assemble {
@@ -194,7 +207,7 @@ fn assemble_stage<E>(
     assembler: &mut crate::assemble::Assembler,
     mapper: &mut Option<IdMapper>,
     contract: &ModelContract,
-    want_ids: bool,
+    opts: StreamOptions,
     rx: &Receiver<Inferred>,
     maps_back: &Sender<HeadMaps>,
     sink: &mut (dyn FnMut(StreamFrame, FrameContext<'_>) -> Result<(), E> + Send),
@@ -206,20 +219,26 @@ fn assemble_stage<E>(
             Letterbox::new(item.frame.image.width, item.frame.image.height, contract.input_w, contract.input_h)
         });
         let mut result = assembler.step(item.index, &item.maps);
-        maps_back.try_send(item.maps).ok();
+        let maps = if opts.maps {
+            Some(item.maps)
+        } else {
+            maps_back.try_send(item.maps).ok();
+            None
+        };
         let [decode, preprocess, inference] = item.times;
         result.pts_seconds = item.frame.pts_seconds;
         result.times.decode = decode;
         result.times.preprocess = preprocess;
         result.times.inference = inference;
-        let map = mapper.get_or_insert_with(|| IdMapper::new(&lb, result.cells_h, result.cells_w));
+        let map = &*mapper.get_or_insert_with(|| IdMapper::new(&lb, result.cells_h, result.cells_w));
         let mut ids = Vec::new();
-        if want_ids {
+        if opts.ids {
             let t0 = Instant::now();
             map.render(&result.soft_ids, &mut ids);
             result.times.render += t0.elapsed();
         }
-        sink(StreamFrame { frame: item.frame, result, ids }, FrameContext { contract, letterbox: Some(&lb) })?;
+        let ctx = FrameContext { contract, letterbox: Some(&lb), mapper: Some(map) };
+        sink(StreamFrame { frame: item.frame, result, ids, maps }, ctx)?;
         done += 1;
     }
     Ok(done)
