@@ -45,6 +45,9 @@ class DataConfig:
     std: list[float] = field(default_factory=lambda: list(IMAGENET_STD))
     max_gap: int = 4  # reference gaps drawn from 1..max_gap (the runtime uses 1..3 and the first frame)
     first_frame_prob: float = 0.15  # probability that the reference is the video's first frame
+    # Share of pairs drawn from those that break tracks (clips.hard_pairs: an instance hidden in
+    # the reference, moved fast, or beside a same-class instance); 0 = plain sampling.
+    hard_case_prob: float = 0.0
     flip_prob: float = 0.5
     center_sigma_full: float = 8.0  # Gaussian sigma in pixels at 640x360 (scaled to the input)
     # Semantic-loss weight of an instance of A input pixels: clamp(sqrt(small_area / A), 1, small_max_weight).

@@ -1,0 +1,76 @@
+"""The sampler's hard cases: pairs where an instance is hidden in the reference, moved fast, or
+has a same-class neighbour are found, and `hard_case_prob` draws from them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ifa_train.clips import ClipSampler, frame_instances, hard_pairs, is_hard_pair
+from ifa_train.config import DataConfig
+
+
+class FakeVideo:
+    """What the sampler reads of a cached video: id maps, classes and length."""
+
+    def __init__(self, ids: np.ndarray, classes: list[int]):
+        self.ids = ids
+        self.classes = np.asarray(classes, np.int64)
+        self.length = ids.shape[0]
+
+
+def square(ids: np.ndarray, t: int, k: int, y: int, x: int, r: int = 4) -> None:
+    ids[t, y - r : y + r, x - r : x + r] = k
+
+
+def test_hidden_fast_and_same_class_neighbours_are_hard() -> None:
+    ids = np.zeros((6, 64, 64), np.uint8)
+    for t in range(6):
+        square(ids, t, 1, 10, 10)  # still, class 1: never hard by itself
+        if t != 2:
+            square(ids, t, 2, 40, 40)  # class 2, hidden in frame 2
+    square(ids, 5, 3, 50, 10)  # appears in frame 5, class 3, far from the others
+    v = FakeVideo(ids, [1, 2, 3])
+    pairs = hard_pairs(v, max_gap=2)
+    # Targets that hold instance 2 with frame 2 as reference; frame 5's newcomer is hidden in
+    # its recent references but only not yet in view in the first frame.
+    assert (3, 2) in pairs and (4, 2) in pairs
+    assert (5, 3) in pairs and (5, 4) in pairs and (5, 0) not in pairs
+    assert (2, 1) not in pairs and (1, 0) not in pairs and (4, 3) not in pairs
+    # Moving 30 px in one frame is fast, 10 px is not, nor 30 px over three frames.
+    a, b, c = (np.zeros((64, 64), np.uint8) for _ in range(3))
+    square(a[None], 0, 1, 20, 10)
+    square(b[None], 0, 1, 20, 40)
+    square(c[None], 0, 1, 20, 20)
+    cls = np.array([1])
+    assert is_hard_pair(frame_instances(b), frame_instances(a), cls, gap=1)
+    assert not is_hard_pair(frame_instances(b), frame_instances(a), cls, gap=3)
+    assert not is_hard_pair(frame_instances(c), frame_instances(a), cls, gap=1)
+    # Two instances of one class touching (clones crossing) are hard; of two classes, or of one
+    # class far apart, they are not.
+    d, e = np.zeros((64, 64), np.uint8), np.zeros((64, 64), np.uint8)
+    square(d[None], 0, 1, 20, 20)
+    square(d[None], 0, 2, 20, 28)
+    square(e[None], 0, 1, 20, 10)
+    square(e[None], 0, 2, 20, 50)
+    assert is_hard_pair(frame_instances(d), frame_instances(d), np.array([4, 4]), gap=1)
+    assert not is_hard_pair(frame_instances(d), frame_instances(d), np.array([4, 5]), gap=1)
+    assert not is_hard_pair(frame_instances(e), frame_instances(e), np.array([4, 4]), gap=1)
+
+
+def test_the_sampler_draws_hard_pairs_in_the_asked_share() -> None:
+    ids = np.zeros((8, 64, 64), np.uint8)
+    for t in range(8):
+        square(ids, t, 1, 10, 10)
+        if t != 4:
+            square(ids, t, 2, 40, 40)
+    v = FakeVideo(ids, [1, 2])
+    hard = set(hard_pairs(v, max_gap=4))
+    only = ClipSampler([v], DataConfig(hard_case_prob=1.0, max_gap=4), seed=0)
+    assert all((t, r) in hard for _, t, r in (only.pick() for _ in range(200)))
+    plain = ClipSampler([v], DataConfig(max_gap=4), seed=0)
+    assert plain.hard == []
+    drawn = [plain.pick()[1:] for _ in range(400)]
+    share = sum(p in hard for p in drawn) / len(drawn)
+    half = ClipSampler([v], DataConfig(hard_case_prob=0.5, max_gap=4), seed=0)
+    share_half = sum(half.pick()[1:] in hard for _ in range(400)) / 400
+    assert share_half > share + 0.2, (share, share_half)
