@@ -188,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{c}: categories {cats} differ from the model's classes {cfg.model.classes}")
     videos = load_cached_videos(caches)
     sampler = ClipSampler(videos, cfg.data, seed=cfg.seed * 1000 + rank)
+    if cfg.data.hard_case_prob > 0 and rank == 0:
+        print(
+            f"[train] hard-case sampling: {len(sampler.hard)} track-breaking pairs, drawn for {cfg.data.hard_case_prob:.0%} of the batch", flush=True
+        )
 
     # ImageNet weights only for a fresh run: a resumed or --init run brings its own.
     net = IFANet(cfg.model, pretrained=not resume.exists() and not a.init).to(device).to(memory_format=torch.channels_last)
