@@ -50,7 +50,7 @@ fn main() {
         let decode = t0.elapsed();
         let mut r = pipe.process(&f.image, f.pts_seconds).unwrap();
         r.times.decode = decode;
-        assert!(pipe.render_ids(&mut r, &mut ids));
+        assert!(pipe.render_ids(&mut r, &f.image, &mut ids));
         let t1 = Instant::now();
         let rles = ifa::rle::encode_label_map(vh, vw, &ids, 0u32).unwrap();
         std::hint::black_box(rles);

@@ -49,7 +49,7 @@ def main() -> int:
     x0, x1, wx = taps(nw, w)
     wy, wx = wy[:, None, None], wx[None, :, None]
     asm = pp.Assembler(post, refs, len(classes))
-    mapper = pp.IdMapper(h, w, nh, nw, in_h // 4, in_w // 4)
+    mapper = pp.IdMapper(h, w, nh, nw, in_h // 4, in_w // 4, post.get("edge_sigma", 0.0))
     proc = subprocess.Popen(["ffmpeg", "-v", "error", "-nostdin", "-i", video, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], stdout=subprocess.PIPE)
     times = dict(decode=0.0, preprocess=0.0, inference=0.0, postprocess=0.0, render=0.0)
     memory: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -83,7 +83,7 @@ def main() -> int:
         t3 = time.perf_counter()
         _, _, soft = asm.step(n, rf, sem[0], cen[0, 0], off[0], inter)
         t4 = time.perf_counter()
-        mapper.render(soft)
+        mapper.render(soft, frame)
         t5 = time.perf_counter()
         for k, a, b in (("decode", t0, t1), ("preprocess", t1, t2), ("inference", t2, t3), ("postprocess", t3, t4), ("render", t4, t5)):
             times[k] += b - a

@@ -8,7 +8,10 @@
 // pixels and from there to fractional cell coordinates (cell (i, j) stands for input
 // (4i + 1.5, 4j + 1.5)); its id is the one with the largest sum of bilinear weight x soft
 // weight among the four surrounding cells (ties: the first tap), if that reaches 0.5, as
-// `IdMapper::render` does on CPU.
+// `IdMapper::render` does on CPU. With `edge_sigma` > 0 the frame guides the edge as in
+// `IdMapper::render_guided`: where the four cells differ, each bilinear weight is multiplied by
+// exp(-|pixel - cell colour|^2 / (2 sigma^2)) (a cell's colour: the mean of the 3x3 frame pixels
+// at its centre, in 8-bit units) and the four are renormalised.
 //
 // Output is premultiplied (colour * a, a) with blend One / OneMinusSrcAlpha, i.e.
 //     out = video + (colour - video) * opacity
@@ -21,12 +24,16 @@ struct Params {
     cells: vec2<u32>,
     opacity: f32,
     palette_len: u32,
-    _pad: vec2<u32>,
+    edge_sigma: f32,
+    _pad: u32,
+    video_size: vec2<f32>,
+    _pad2: vec2<f32>,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var ids: texture_2d<u32>;
 @group(0) @binding(2) var<uniform> palette: array<vec4<f32>, 20>;
+@group(0) @binding(3) var guide: texture_2d<f32>;
 
 // VsOut and vs_main: shaders/fullscreen.wgsl.
 
@@ -36,6 +43,28 @@ fn tap(p: f32, scale: f32, last: f32) -> vec3<f32> {
     let c = clamp((input - 1.5) / 4.0, 0.0, last);
     let i0 = floor(c);
     return vec3<f32>(i0, min(i0 + 1.0, last), c - i0);
+}
+
+// Video pixel at the centre of cell k (input 4k + 1.5): floor((4k + 2) / scale), clamped.
+fn centre(k: f32, scale: f32, len: f32) -> i32 {
+    return i32(clamp(floor((4.0 * k + 2.0) / scale), 0.0, len - 1.0));
+}
+
+// Mean colour (8-bit units) of the 3x3 frame pixels around (cx, cy), inside the frame.
+fn cell_colour(cx: i32, cy: i32) -> vec3<f32> {
+    let size = vec2<i32>(params.video_size);
+    var acc = vec3<f32>(0.0, 0.0, 0.0);
+    var n = 0.0;
+    for (var dy = -1; dy <= 1; dy++) {
+        for (var dx = -1; dx <= 1; dx++) {
+            let q = vec2<i32>(cx + dx, cy + dy);
+            if (q.x >= 0 && q.y >= 0 && q.x < size.x && q.y < size.y) {
+                acc += textureLoad(guide, q, 0).rgb;
+                n += 1.0;
+            }
+        }
+    }
+    return acc * 255.0 / max(n, 1.0);
 }
 
 @fragment
@@ -50,12 +79,44 @@ fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
         textureLoad(ids, vec2<i32>(i32(tx.x), i32(ty.y)), 0).r,
         textureLoad(ids, vec2<i32>(i32(tx.y), i32(ty.y)), 0).r,
     );
-    let bw = array<f32, 4>(
+    var bw = array<f32, 4>(
         (1.0 - ty.z) * (1.0 - tx.z),
         (1.0 - ty.z) * tx.z,
         ty.z * (1.0 - tx.z),
         ty.z * tx.z,
     );
+    let uniform_taps = v[0] == v[1] && v[0] == v[2] && v[0] == v[3];
+    if (params.edge_sigma > 0.0 && !uniform_taps) {
+        let size = params.video_size;
+        let px = vec2<i32>(clamp(floor(p), vec2<f32>(0.0, 0.0), size - vec2<f32>(1.0, 1.0)));
+        let c = textureLoad(guide, px, 0).rgb * 255.0;
+        let cx = array<i32, 4>(
+            centre(tx.x, params.scale.x, size.x),
+            centre(tx.y, params.scale.x, size.x),
+            centre(tx.x, params.scale.x, size.x),
+            centre(tx.y, params.scale.x, size.x),
+        );
+        let cy = array<i32, 4>(
+            centre(ty.x, params.scale.y, size.y),
+            centre(ty.x, params.scale.y, size.y),
+            centre(ty.y, params.scale.y, size.y),
+            centre(ty.y, params.scale.y, size.y),
+        );
+        var g: array<f32, 4>;
+        var total = 0.0;
+        let inv = 1.0 / (2.0 * params.edge_sigma * params.edge_sigma);
+        for (var k = 0; k < 4; k++) {
+            let d = c - cell_colour(cx[k], cy[k]);
+            g[k] = bw[k] * exp(-dot(d, d) * inv);
+            total += g[k];
+        }
+        // A pixel unlike all four cells keeps the plain weights.
+        if (total > 1e-6) {
+            for (var k = 0; k < 4; k++) {
+                bw[k] = g[k] / total;
+            }
+        }
+    }
     var l: array<u32, 4>;
     var w: array<f32, 4>;
     for (var k = 0; k < 4; k++) {

@@ -91,7 +91,7 @@ fn id_maps(video: &Path) -> Vec<Vec<u32>> {
     while let Some(f) = r.next_frame().unwrap() {
         let mut res = p.process(&f.image, f.pts_seconds).unwrap();
         let mut ids = Vec::new();
-        assert!(p.render_ids(&mut res, &mut ids));
+        assert!(p.render_ids(&mut res, &f.image, &mut ids));
         maps.push(ids);
     }
     maps

@@ -49,7 +49,8 @@ fn streaming_memory_references_and_results() {
     let mut ids = Vec::new();
     let mut seen = 0;
     for t in 0..8 {
-        let mut r = p.process(&frame(t, w, h), t as f64 * 0.1).expect("frame runs");
+        let image = frame(t, w, h);
+        let mut r = p.process(&image, t as f64 * 0.1).expect("frame runs");
         assert_eq!(r.index, t);
         assert_eq!(r.refs, ifa::model::refs::reference_frames(t, &c.refs), "frame {t}");
         // Memory: the first frame plus what the next frames can still ask for.
@@ -57,7 +58,7 @@ fn streaming_memory_references_and_results() {
         assert!(mem.len() <= c.refs.count, "memory {mem:?} at frame {t}");
         assert!(mem.contains(&0) && mem.contains(&t), "memory {mem:?} at frame {t}");
         assert_eq!(r.cells.len(), 16 * 24);
-        assert!(p.render_ids(&mut r, &mut ids));
+        assert!(p.render_ids(&mut r, &image, &mut ids));
         assert_eq!(ids.len(), (w * h) as usize);
         for inst in &r.instances {
             assert_eq!(inst.votes.len(), r.refs.len());
@@ -109,7 +110,7 @@ fn the_pipelined_runtime_equals_frame_by_frame() {
     for f in &frames {
         let mut r = seq.process(&f.image, f.pts_seconds).unwrap();
         let mut ids = Vec::new();
-        assert!(seq.render_ids(&mut r, &mut ids));
+        assert!(seq.render_ids(&mut r, &f.image, &mut ids));
         expected.push((r, ids, seq.last_maps().clone()));
     }
 

@@ -15,7 +15,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use ifa::assemble::Assembler;
-use ifa::decode::DecodedFrame;
+use ifa::decode::{DecodedFrame, VideoReader};
 use ifa::model::HeadMaps;
 use ifa::model::Letterbox;
 use ifa::model::{PostParams, RefsPolicy};
@@ -30,6 +30,9 @@ const IN_H: usize = 96;
 fn clip(dir: &Path) -> PathBuf {
     common::moving_square_clip(dir, "black", "white", 2)
 }
+
+/// The processor's edges follow the frame, as the shipped model's do (`ifa.post` `edge_sigma`).
+const EDGE_SIGMA: f32 = 20.0;
 
 struct SquareProcessor {
     assembler: Assembler,
@@ -62,6 +65,7 @@ impl FrameProcessor for SquareProcessor {
             class_names: vec!["disc".into(), "square".into()],
             input_w: IN_W,
             input_h: IN_H,
+            edge_sigma: EDGE_SIGMA,
         }
     }
 
@@ -118,8 +122,8 @@ impl FrameProcessor for SquareProcessor {
         }
         let mut result = self.assembler.step(f.index, &m);
         result.pts_seconds = f.pts_seconds;
-        let mapper = ifa::assemble::idmap::IdMapper::new(&lb, h, w);
-        let record = FrameRecord::from_result(&result, &lb, Some(&mapper));
+        let mapper = ifa::assemble::idmap::IdMapper::new(&lb, h, w).with_edge_sigma(EDGE_SIGMA);
+        let record = FrameRecord::from_result(&result, &lb, Some(&mapper), Some(img));
         Ok(Processed { record, maps: Some(m), times: StageTimes::default() })
     }
 }
@@ -156,7 +160,7 @@ fn has_label(h: &Harness<'static, ViewerApp>, text: &str) -> bool {
 fn open_process_step_seek_select_and_toggle() {
     let dir = tempfile::tempdir().unwrap();
     let video = clip(dir.path());
-    let mut h = harness(video, egui::vec2(1100.0, 700.0));
+    let mut h = harness(video.clone(), egui::vec2(1100.0, 700.0));
     wait_for(&mut h, "the whole clip processed", |a| {
         a.frame_count() == 50 && a.data.processing == ifa::present::app::ProcessingState::Done
     });
@@ -224,6 +228,39 @@ fn open_process_step_seek_select_and_toggle() {
     h.step();
     let off = px(&mut h);
     assert!(off.iter().all(|&v| v > 240), "video is white without masks: {off:?}");
+    h.key_press(egui::Key::M);
+    h.step();
+    h.step();
+
+    // The GPU's guided edge is the CPU's: along a row through the square, the screen pixels in
+    // the mask colour (over white or black) span what `render_guided` gives, which hugs the
+    // 40-pixel square.
+    let img = h.render().expect("render");
+    let a = h.state();
+    let rec = a.shown_record().unwrap();
+    let c = rec.instance(1).unwrap().center;
+    let (rect_min, k) = a.video_rect.unwrap();
+    let frame_img = {
+        let mut r = VideoReader::open(&video).unwrap();
+        r.read_frame(rec.index).unwrap().image
+    };
+    let lb = Letterbox::new(frame_img.width, frame_img.height, IN_W, IN_H);
+    let mapper = ifa::assemble::idmap::IdMapper::new(&lb, IN_H / 4, IN_W / 4).with_edge_sigma(EDGE_SIGMA);
+    let mut ids = Vec::new();
+    assert!(mapper.render_guided(&rec.soft_ids.decode(), Some(&frame_img), &mut ids));
+    let row = (c[1] + 12.0).round() as usize; // below the center marker and the label
+    let cpu =
+        ids[row * frame_img.width as usize..(row + 1) * frame_img.width as usize].iter().filter(|&&v| v == 1).count();
+    assert!(cpu.abs_diff(40) <= 1, "the guided edge hugs the square: {cpu} px");
+    let sy = (rect_min.y + (row as f32 + 0.5) * k) as u32;
+    let masked = |p: [u8; 3]| {
+        (0..3).all(|q| p[q].abs_diff(blend_channel(255, PALETTE[0][q], 0.5)) <= 3)
+            || (0..3).all(|q| p[q].abs_diff(blend_channel(0, PALETTE[0][q], 0.5)) <= 3)
+    };
+    let x0 = rect_min.x as u32;
+    let x1 = (rect_min.x + frame_img.width as f32 * k) as u32;
+    let gpu = (x0..x1).filter(|&x| masked(img.get_pixel(x, sy).0[..3].try_into().unwrap())).count() as f32;
+    assert!((gpu - cpu as f32 * k).abs() <= 2.0 * k + 2.0, "GPU {gpu} screen px, CPU {cpu} video px at {k} px/px");
 
     // Help overlay lists the shortcuts from the command table.
     h.key_press(egui::Key::Questionmark);

@@ -6,8 +6,16 @@
 //! if that reaches one half: the same as upsampling each instance's soft mask bilinearly and
 //! thresholding it, so edges fall between cell centres where the network's foreground
 //! probability says, rather than on 4/s-pixel blocks as with nearest-cell lookup.
+//!
+//! With the frame as a guide (`ifa.post` `edge_sigma` > 0), each of the four weights is also
+//! multiplied by how alike the pixel's colour is to its cell's (the mean of the 3x3 video pixels
+//! at the cell's centre): `exp(-|c_pixel - c_cell|^2 / (2 sigma^2))`, renormalised: joint
+//! bilateral upsampling (Kopf et al., 2007). Where an instance meets a differently coloured
+//! background, the edge then follows the picture within the cell rather than the interpolated
+//! probability; where the four cells agree nothing changes (docs/results.md has the gain).
 
 use super::edges::{soft_id, soft_weight};
+use crate::frame::RgbFrame;
 use crate::model::Letterbox;
 use crate::model::maps::cell_coord;
 
@@ -41,6 +49,33 @@ pub struct IdMapper {
     cells_h: usize,
     cols: Vec<Tap>,
     rows: Vec<Tap>,
+    /// Video pixel (row or column) at each cell centre, where its guide colour is taken.
+    centre_rows: Vec<usize>,
+    centre_cols: Vec<usize>,
+    /// Colour scale of the frame-guided edge (0: no guide).
+    edge_sigma: f32,
+}
+
+/// What [`IdMapper::render_guided`] weighs the taps with: the cells' guide colours.
+struct Guide<'a> {
+    image: &'a RgbFrame,
+    colours: Vec<[f32; 3]>,
+    inv_two_sigma2: f32,
+}
+
+impl Guide<'_> {
+    fn pixel(&self, x: usize, y: usize) -> [f32; 3] {
+        let i = (y * self.image.width as usize + x) * 3;
+        let d = &self.image.data;
+        [f32::from(d[i]), f32::from(d[i + 1]), f32::from(d[i + 2])]
+    }
+
+    /// The range weight of a cell for a pixel of colour `p`.
+    fn weight(&self, p: [f32; 3], cell: usize) -> f32 {
+        let c = self.colours[cell];
+        let d2 = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) + (p[2] - c[2]).powi(2);
+        (-d2 * self.inv_two_sigma2).exp()
+    }
 }
 
 /// Area and box of one id in a video-resolution map.
@@ -56,6 +91,15 @@ pub struct IdExtent {
 impl IdMapper {
     pub fn new(lb: &Letterbox, cells_h: usize, cells_w: usize) -> Self {
         let (sx, sy) = lb.axis_scales();
+        // Cell k's centre in video pixels (clamped: cells over the letterbox's padding).
+        let centres = |n: usize, s: f64, len: u32| -> Vec<usize> {
+            (0..n)
+                .map(|k| {
+                    let v = (f64::from(crate::model::maps::cell_center(k)) + 0.5) / s - 0.5;
+                    v.round().clamp(0.0, f64::from(len.max(1) - 1)) as usize
+                })
+                .collect()
+        };
         Self {
             width: lb.video_w,
             height: lb.video_h,
@@ -63,7 +107,41 @@ impl IdMapper {
             cells_h,
             cols: taps(lb.video_w, cells_w, sx),
             rows: taps(lb.video_h, cells_h, sy),
+            centre_rows: centres(cells_h, sy, lb.video_h),
+            centre_cols: centres(cells_w, sx, lb.video_w),
+            edge_sigma: 0.0,
         }
+    }
+
+    /// Guides the edges by the frame with this colour scale (`ifa.post` `edge_sigma`; 0 or
+    /// less: no guide).
+    #[must_use]
+    pub fn with_edge_sigma(mut self, sigma: f32) -> Self {
+        self.edge_sigma = if sigma.is_finite() { sigma.max(0.0) } else { 0.0 };
+        self
+    }
+
+    /// The guide colours of every cell: the mean of the 3x3 video pixels at its centre.
+    fn guide<'a>(&self, image: &'a RgbFrame) -> Guide<'a> {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let mut colours = Vec::with_capacity(self.cells_w * self.cells_h);
+        for &cy in &self.centre_rows {
+            for &cx in &self.centre_cols {
+                let mut acc = [0f32; 3];
+                let mut n = 0.0f32;
+                for y in cy.saturating_sub(1)..=(cy + 1).min(h - 1) {
+                    for x in cx.saturating_sub(1)..=(cx + 1).min(w - 1) {
+                        let i = (y * w + x) * 3;
+                        for (a, &v) in acc.iter_mut().zip(&image.data[i..i + 3]) {
+                            *a += f32::from(v);
+                        }
+                        n += 1.0;
+                    }
+                }
+                colours.push(acc.map(|a| a / n));
+            }
+        }
+        Guide { image, colours, inv_two_sigma2: 1.0 / (2.0 * self.edge_sigma * self.edge_sigma) }
     }
 
     /// Renders `cells` (`cells_h x cells_w` soft ids, [`super::edges`]; plain track ids count
@@ -73,14 +151,25 @@ impl IdMapper {
     /// is its id; at a border the edge lies where the interpolated foreground probability
     /// crosses 0.5. Returns `false` if `cells` has the wrong size.
     pub fn render(&self, cells: &[u32], out: &mut Vec<u32>) -> bool {
+        self.render_guided(cells, None, out)
+    }
+
+    /// As [`IdMapper::render`], with `image` (the frame these cells were computed from, at the
+    /// video's size) guiding the edges when the mapper has an edge sigma (see the module).
+    /// Without an image, or with one of another size, the plain rule applies.
+    pub fn render_guided(&self, cells: &[u32], image: Option<&RgbFrame>, out: &mut Vec<u32>) -> bool {
         if cells.len() != self.cells_h * self.cells_w {
             return false;
         }
+        let guide = image
+            .filter(|i| self.edge_sigma > 0.0 && (i.width, i.height) == (self.width, self.height))
+            .filter(|i| i.data.len() == i.width as usize * i.height as usize * 3)
+            .map(|i| self.guide(i));
         out.clear();
         out.reserve(self.width as usize * self.height as usize);
-        for ty in &self.rows {
-            for tx in &self.cols {
-                out.push(self.pixel(cells, ty, tx));
+        for (y, ty) in self.rows.iter().enumerate() {
+            for (x, tx) in self.cols.iter().enumerate() {
+                out.push(self.pixel(cells, ty, tx, guide.as_ref().map(|g| (g, x, y))));
             }
         }
         true
@@ -90,22 +179,36 @@ impl IdMapper {
     /// `None` outside the video or on a size mismatch.
     pub fn id_at(&self, cells: &[u32], x: u32, y: u32) -> Option<u32> {
         let (tx, ty) = (self.cols.get(x as usize)?, self.rows.get(y as usize)?);
-        (cells.len() == self.cells_h * self.cells_w).then(|| self.pixel(cells, ty, tx))
+        (cells.len() == self.cells_h * self.cells_w).then(|| self.pixel(cells, ty, tx, None))
     }
 
     #[inline]
-    fn pixel(&self, cells: &[u32], ty: &Tap, tx: &Tap) -> u32 {
+    fn pixel(&self, cells: &[u32], ty: &Tap, tx: &Tap, guide: Option<(&Guide<'_>, usize, usize)>) -> u32 {
         let cw = self.cells_w;
         let (o0, o1) = (ty.i0 as usize * cw, ty.i1 as usize * cw);
         let (a, b) = (tx.i0 as usize, tx.i1 as usize);
-        let v = [cells[o0 + a], cells[o0 + b], cells[o1 + a], cells[o1 + b]];
+        let at = [o0 + a, o0 + b, o1 + a, o1 + b];
+        let v = at.map(|i| cells[i]);
         if v[0] == v[1] && v[0] == v[2] && v[0] == v[3] {
             // Uniform: the common interior and background case.
             return if soft_weight(v[0]) >= 0.5 { soft_id(v[0]) } else { 0 };
         }
         let (wy1, wx1) = (ty.w1, tx.w1);
         let (wy0, wx0) = (1.0 - wy1, 1.0 - wx1);
-        let tw = [wy0 * wx0, wy0 * wx1, wy1 * wx0, wy1 * wx1];
+        let mut tw = [wy0 * wx0, wy0 * wx1, wy1 * wx0, wy1 * wx1];
+        if let Some((g, x, y)) = guide {
+            let p = g.pixel(x, y);
+            let mut guided = tw;
+            let mut total = 0.0;
+            for (w, &cell) in guided.iter_mut().zip(&at) {
+                *w *= g.weight(p, cell);
+                total += *w;
+            }
+            // A pixel unlike all four cells (a thin line, noise) keeps the plain weights.
+            if total > 1e-6 {
+                tw = guided.map(|w| w / total);
+            }
+        }
         let l = v.map(soft_id);
         // Sum per distinct non-zero id; ties go to the first tap (top-left).
         let mut best = (0u32, 0.0f32);
@@ -215,5 +318,39 @@ mod tests {
         assert_eq!(m.id_at(&cells, 40, 20), Some(4));
         assert_eq!(m.id_at(&cells, 41, 20), Some(0));
         assert_eq!(m.id_at(&cells, 80, 20), None);
+    }
+
+    #[test]
+    fn the_frame_moves_the_edge_to_its_colour_boundary() {
+        // 80x48 video, one video pixel per input pixel, cells 12x20; columns 0..=9 are the
+        // instance (hard labels), so the plain edge is the midpoint between the centres of
+        // columns 9 and 10 (x = 39.5). The picture's instance ends at x = 37 instead.
+        let lb = Letterbox::new(80, 48, 80, 48);
+        let cells: Vec<u32> = (0..240).map(|k| if k % 20 <= 9 { 4 } else { 0 }).collect();
+        let mut image = RgbFrame::new(80, 48);
+        for (k, px) in image.data.chunks_exact_mut(3).enumerate() {
+            let x = k % 80;
+            px.copy_from_slice(if x <= 37 { &[200, 40, 40] } else { &[30, 90, 160] });
+        }
+        let last = |out: &[u32]| out[20 * 80..21 * 80].iter().rposition(|&v| v == 4);
+        let mut out = Vec::new();
+        let plain = IdMapper::new(&lb, 12, 20);
+        assert!(plain.render_guided(&cells, Some(&image), &mut out));
+        assert_eq!(last(&out), Some(39), "no sigma, no guide");
+        let guided = IdMapper::new(&lb, 12, 20).with_edge_sigma(20.0);
+        assert!(guided.render_guided(&cells, Some(&image), &mut out));
+        assert_eq!(last(&out), Some(37), "the edge follows the picture");
+        // Inside and far outside nothing changes; without a frame (or with one of another
+        // size) the plain rule applies.
+        assert!(out[20 * 80..20 * 80 + 30].iter().all(|&v| v == 4));
+        assert!(out[20 * 80 + 45..21 * 80].iter().all(|&v| v == 0));
+        assert!(guided.render_guided(&cells, None, &mut out));
+        assert_eq!(last(&out), Some(39));
+        assert!(guided.render_guided(&cells, Some(&RgbFrame::new(8, 8)), &mut out));
+        assert_eq!(last(&out), Some(39));
+        // A colour edge the cells do not support (inside the instance) moves nothing.
+        let uniform_cells = vec![4u32; 240];
+        assert!(guided.render_guided(&uniform_cells, Some(&image), &mut out));
+        assert!(out.iter().all(|&v| v == 4));
     }
 }

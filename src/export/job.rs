@@ -438,7 +438,7 @@ struct Work {
 
 impl Work {
     fn new(letterbox: Option<&Letterbox>, res: &FrameResult, image: RgbFrame, ids: Option<Vec<u32>>, pts: i64) -> Self {
-        let record = letterbox.map(|lb| FrameRecord::from_result(res, lb, None));
+        let record = letterbox.map(|lb| FrameRecord::from_result(res, lb, None, None));
         Self { image, ids, record, pts }
     }
 }

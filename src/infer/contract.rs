@@ -207,6 +207,9 @@ fn check_post(p: &PostParams) -> Result<(), String> {
     if p.min_track_frames == 0 {
         return Err("`ifa.post.min_track_frames` must be at least 1".into());
     }
+    if !(p.edge_sigma.is_finite() && p.edge_sigma >= 0.0) {
+        return Err(format!("`ifa.post.edge_sigma` {} must be a non-negative number", p.edge_sigma));
+    }
     Ok(())
 }
 

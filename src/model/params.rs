@@ -40,6 +40,10 @@ pub struct PostParams {
     /// recent frames), gives identities by flow. The memory and the fusion use it either way.
     #[serde(default = "default_match_first_frame")]
     pub match_first_frame: bool,
+    /// Colour scale (8-bit RGB units) with which the frame guides mask edges at the video's
+    /// resolution (`assemble::idmap`); 0 = the plain bilinear edge (models without the key).
+    #[serde(default)]
+    pub edge_sigma: f32,
 }
 
 fn default_match_first_frame() -> bool {
@@ -70,6 +74,7 @@ impl Default for PostParams {
             relink_distance: 32.0,
             min_track_frames: 1,
             match_first_frame: true,
+            edge_sigma: 0.0,
         }
     }
 }

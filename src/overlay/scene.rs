@@ -157,12 +157,13 @@ pub struct FrameRecord {
 }
 
 impl FrameRecord {
-    /// Converts an assembler result; `mapper` (for the same letterbox) gives exact areas.
-    pub fn from_result(r: &FrameResult, lb: &Letterbox, mapper: Option<&IdMapper>) -> Self {
+    /// Converts an assembler result; `mapper` (for the same letterbox) gives exact areas, with
+    /// the edges `image` (the frame) guides as in the results files.
+    pub fn from_result(r: &FrameResult, lb: &Letterbox, mapper: Option<&IdMapper>, image: Option<&RgbFrame>) -> Self {
         let mut areas: Option<Vec<(u32, u64)>> = None;
         if let Some(m) = mapper {
             let mut ids = Vec::new();
-            if m.render(&r.soft_ids, &mut ids) {
+            if m.render_guided(&r.soft_ids, image, &mut ids) {
                 areas = Some(crate::assemble::idmap::extents(&ids, m.width).iter().map(|e| (e.id, e.area)).collect());
             }
         }

@@ -479,9 +479,10 @@ impl ViewerApp {
             return;
         }
         let lb = crate::model::Letterbox::new(img.width, img.height, iw, ih);
-        let mapper = crate::assemble::idmap::IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w);
+        let mapper = crate::assemble::idmap::IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w)
+            .with_edge_sigma(self.model.edge_sigma());
         let mut ids = Vec::new();
-        if mapper.render(&rec.soft_ids.decode(), &mut ids) {
+        if mapper.render_guided(&rec.soft_ids.decode(), Some(&*img), &mut ids) {
             let visible = |id: u32| rec.instance(id).is_some_and(|i| self.scene.shows(i));
             crate::overlay::scene::blend_masks(img, &ids, &visible, self.scene.opacity);
         }

@@ -82,7 +82,13 @@ pub fn pipeline(
 }
 
 /// A sampled 2D texture of `format` that `write_full` can fill.
-fn texture(device: &wgpu::Device, label: &str, format: wgpu::TextureFormat, width: u32, height: u32) -> wgpu::Texture {
+pub fn texture(
+    device: &wgpu::Device,
+    label: &str,
+    format: wgpu::TextureFormat,
+    width: u32,
+    height: u32,
+) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
         size: wgpu::Extent3d { width, height, depth_or_array_layers: 1 },
@@ -96,7 +102,14 @@ fn texture(device: &wgpu::Device, label: &str, format: wgpu::TextureFormat, widt
 }
 
 /// Replaces the whole texture (`width` x `height` texels of `bytes_per_texel` bytes).
-fn write_full(queue: &wgpu::Queue, tex: &wgpu::Texture, bytes: &[u8], width: u32, height: u32, bytes_per_texel: u32) {
+pub fn write_full(
+    queue: &wgpu::Queue,
+    tex: &wgpu::Texture,
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+    bytes_per_texel: u32,
+) {
     queue.write_texture(
         wgpu::TexelCopyTextureInfo {
             texture: tex,
@@ -163,6 +176,14 @@ impl TextureSlot {
         if let Some((tex, w, h)) = &self.texture {
             write_full(queue, tex, bytes().as_ref(), *w, *h, 4);
             self.generation = generation;
+        }
+    }
+
+    /// Builds the bind group again around the current texture (another resource of the group
+    /// changed); nothing without a texture.
+    pub fn rebind(&mut self, bind: impl FnOnce(&wgpu::TextureView) -> wgpu::BindGroup) {
+        if let Some((tex, _, _)) = &self.texture {
+            self.bind_group = Some(bind(&tex.create_view(&wgpu::TextureViewDescriptor::default())));
         }
     }
 

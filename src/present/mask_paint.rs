@@ -1,5 +1,6 @@
 //! GPU mask colouring: an egui_wgpu paint callback that runs `shaders/masks.wgsl` over the
-//! video rectangle with the frame's stride-4 id map as an R32Uint texture.
+//! video rectangle with the frame's stride-4 id map as an R32Uint texture and, when the model
+//! guides its edges by the frame (`ifa.post` `edge_sigma`), the frame as an RGBA8 texture.
 
 use std::sync::Arc;
 
@@ -23,6 +24,9 @@ pub struct MaskFrame {
     /// Input pixels per video pixel (x, y), from the letterbox.
     pub scale: [f32; 2],
     pub opacity: f32,
+    /// The shown frame, when the edges follow it (`edge_sigma` > 0), as `IdMapper::render_guided`.
+    pub guide: Option<Arc<super::video_paint::VideoFrame>>,
+    pub edge_sigma: f32,
 }
 
 /// The video-pixel region `[x, y, w, h]` that can show a mask: the bounding box of the non-zero
@@ -58,6 +62,23 @@ pub struct MaskResources {
     params: wgpu::Buffer,
     palette: wgpu::Buffer,
     ids: gpu_pass::TextureSlot,
+    /// The guide frame (1x1 until a guided frame comes), its size and content generation.
+    guide: (wgpu::Texture, u32, u32, u64),
+}
+
+/// Bytes of the shader's `Params`.
+const PARAMS_SIZE: u64 = 64;
+
+impl MaskResources {
+    /// Makes the guide texture `w` x `h`; `true` when it was recreated (the bind group must be).
+    fn ensure_guide(&mut self, device: &wgpu::Device, w: u32, h: u32) -> bool {
+        if (self.guide.1, self.guide.2) == (w, h) {
+            return false;
+        }
+        let tex = gpu_pass::texture(device, "ifa-mask-guide", wgpu::TextureFormat::Rgba8Unorm, w, h);
+        self.guide = (tex, w, h, u64::MAX);
+        true
+    }
 }
 
 /// Registers the pipeline; call once with the app's render state.
@@ -69,13 +90,14 @@ pub fn install(rs: &egui_wgpu::RenderState) {
             gpu_pass::uniform_entry(0),
             gpu_pass::texture_entry(1, wgpu::TextureSampleType::Uint),
             gpu_pass::uniform_entry(2),
+            gpu_pass::texture_entry(3, wgpu::TextureSampleType::Float { filterable: false }),
         ],
     });
     let blend = Some(wgpu::BlendState::PREMULTIPLIED_ALPHA_BLENDING);
     let pipeline = gpu_pass::pipeline(rs, "ifa-masks", SHADER, &layout, blend);
     let params = device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("ifa-masks-params"),
-        size: 48,
+        size: PARAMS_SIZE,
         usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
@@ -92,12 +114,14 @@ pub fn install(rs: &egui_wgpu::RenderState) {
         mapped_at_creation: false,
     });
     rs.queue.write_buffer(&palette, 0, &pal);
+    let guide = gpu_pass::texture(device, "ifa-mask-guide", wgpu::TextureFormat::Rgba8Unorm, 1, 1);
     rs.renderer.write().callback_resources.insert(MaskResources {
         pipeline,
         layout,
         params,
         palette,
         ids: gpu_pass::TextureSlot::new("ifa-mask-ids", wgpu::TextureFormat::R32Uint),
+        guide: (guide, 1, 1, u64::MAX),
     });
 }
 
@@ -119,7 +143,12 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
             r.ids.clear();
             return Vec::new();
         }
-        let mut p = Vec::with_capacity(48);
+        // The guide only when it fits the geometry; otherwise the plain edge (sigma 0).
+        let guide =
+            f.guide.as_ref().filter(|g| f.edge_sigma > 0.0 && g.rgba.len() == (g.width * g.height * 4) as usize);
+        let sigma = if guide.is_some() { f.edge_sigma } else { 0.0 };
+        let video = guide.map_or([0.0, 0.0], |g| [g.width as f32, g.height as f32]);
+        let mut p = Vec::with_capacity(PARAMS_SIZE as usize);
         for v in [f.region[0], f.region[1], f.region[2], f.region[3], f.scale[0], f.scale[1]] {
             p.extend_from_slice(&v.to_le_bytes());
         }
@@ -127,11 +156,20 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
         p.extend_from_slice(&f.cells_h.to_le_bytes());
         p.extend_from_slice(&f.opacity.to_le_bytes());
         p.extend_from_slice(&(PALETTE.len() as u32).to_le_bytes());
-        p.extend_from_slice(&[0u8; 8]);
+        p.extend_from_slice(&sigma.to_le_bytes());
+        p.extend_from_slice(&[0u8; 4]);
+        for v in [video[0], video[1], 0.0, 0.0] {
+            p.extend_from_slice(&v.to_le_bytes());
+        }
         queue.write_buffer(&r.params, 0, &p);
 
+        let new_guide = match guide {
+            Some(g) => r.ensure_guide(device, g.width, g.height),
+            None => false,
+        };
         let (layout, params, palette) = (&r.layout, &r.params, &r.palette);
-        r.ids.ensure(device, f.cells_w, f.cells_h, |view| {
+        let guide_view = r.guide.0.create_view(&wgpu::TextureViewDescriptor::default());
+        let bind = |view: &wgpu::TextureView| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("ifa-masks"),
                 layout,
@@ -139,10 +177,20 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
                     wgpu::BindGroupEntry { binding: 0, resource: params.as_entire_binding() },
                     wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(view) },
                     wgpu::BindGroupEntry { binding: 2, resource: palette.as_entire_binding() },
+                    wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&guide_view) },
                 ],
             })
-        });
+        };
+        if !r.ids.ensure(device, f.cells_w, f.cells_h, bind) && new_guide {
+            r.ids.rebind(bind);
+        }
         r.ids.upload(queue, f.generation, || f.cells.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
+        if let Some(g) = guide
+            && r.guide.3 != g.generation
+        {
+            gpu_pass::write_full(queue, &r.guide.0, &g.rgba, g.width, g.height, 4);
+            r.guide.3 = g.generation;
+        }
         Vec::new()
     }
 

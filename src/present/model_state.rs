@@ -109,6 +109,14 @@ impl ModelState {
         }
     }
 
+    /// `ifa.post` `edge_sigma` of the loaded model (0 before one is ready).
+    pub fn edge_sigma(&self) -> f32 {
+        match &self.status {
+            ModelStatus::Ready(i) => i.edge_sigma,
+            _ => 0.0,
+        }
+    }
+
     /// The network's input (width, height), once known.
     pub fn input_size(&self) -> Option<(usize, usize)> {
         match &self.status {

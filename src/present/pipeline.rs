@@ -48,6 +48,8 @@ pub struct ProcessorInfo {
     /// The model's input size (for the letterbox); 0 when unknown.
     pub input_w: usize,
     pub input_h: usize,
+    /// `ifa.post` `edge_sigma`: how strongly the frame guides mask edges (0: not at all).
+    pub edge_sigma: f32,
 }
 
 /// Turns frames, in order from 0, into per-frame records.
@@ -92,6 +94,7 @@ impl ModelProcessor {
             class_names: c.classes.clone(),
             input_w: c.input_w,
             input_h: c.input_h,
+            edge_sigma: pipe.assembler().params.edge_sigma,
         };
         Ok(Self { pipe, info })
     }
@@ -109,7 +112,7 @@ impl FrameProcessor for ModelProcessor {
     fn process(&mut self, frame: &DecodedFrame) -> Result<Processed, String> {
         let result = self.pipe.process(&frame.image, frame.pts_seconds).map_err(|e| e.to_string())?;
         let lb = *self.pipe.engine().letterbox().ok_or("no letterbox after a frame")?;
-        let record = FrameRecord::from_result(&result, &lb, self.pipe.id_mapper());
+        let record = FrameRecord::from_result(&result, &lb, self.pipe.id_mapper(), Some(&frame.image));
         Ok(Processed { record, maps: Some(self.pipe.last_maps().clone()), times: result.times })
     }
 
@@ -119,7 +122,7 @@ impl FrameProcessor for ModelProcessor {
         let mut nx = || Ok::<_, Stop>(next());
         let mut sink = |f: StreamFrame, ctx: FrameContext<'_>| -> Result<(), Stop> {
             let lb = ctx.letterbox.ok_or_else(|| Stop::Failed("no letterbox after a frame".to_owned()))?;
-            let record = FrameRecord::from_result(&f.result, lb, ctx.mapper);
+            let record = FrameRecord::from_result(&f.result, lb, ctx.mapper, Some(&f.frame.image));
             delivered += 1;
             let p = Processed { record, maps: f.maps, times: f.result.times };
             if out(f.frame.index, Ok(p)) { Ok(()) } else { Err(Stop::Halted) }

@@ -397,6 +397,8 @@ fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: 
         region,
         scale,
         opacity: scene.opacity,
+        guide: app.video_frame.clone(),
+        edge_sigma: app.model.edge_sigma(),
     };
     painter.add(eframe::egui_wgpu::Callback::new_paint_callback(screen, MaskCallback(Arc::new(frame))));
 }

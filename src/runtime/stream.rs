@@ -230,11 +230,13 @@ fn assemble_stage<E>(
         result.times.decode = decode;
         result.times.preprocess = preprocess;
         result.times.inference = inference;
-        let map = &*mapper.get_or_insert_with(|| IdMapper::new(&lb, result.cells_h, result.cells_w));
+        let sigma = assembler.params.edge_sigma;
+        let map =
+            &*mapper.get_or_insert_with(|| IdMapper::new(&lb, result.cells_h, result.cells_w).with_edge_sigma(sigma));
         let mut ids = Vec::new();
         if opts.ids {
             let t0 = Instant::now();
-            map.render(&result.soft_ids, &mut ids);
+            map.render_guided(&result.soft_ids, Some(&item.frame.image), &mut ids);
             result.times.render += t0.elapsed();
         }
         let ctx = FrameContext { contract, letterbox: Some(&lb), mapper: Some(map) };

@@ -32,6 +32,7 @@ DEFAULT_POST = {
     "relink_distance": 32.0,
     "min_track_frames": 1,
     "match_first_frame": True,
+    "edge_sigma": 0.0,
 }
 
 
@@ -429,21 +430,59 @@ def _taps(video_len: int, cells: int, scale: float):
     return i0.astype(np.int64), i1.astype(np.int64), (c - i0).astype(np.float32)
 
 
+def _centres(cells: int, scale: float, video_len: int) -> np.ndarray:
+    """Video pixel at each cell centre (input 4k + 1.5), clamped to the video."""
+    v = (4.0 * np.arange(cells) + 1.5 + 0.5) / scale - 0.5
+    return np.clip(np.floor(v + 0.5), 0, video_len - 1).astype(np.int64)
+
+
 class IdMapper:
     """Soft ids to track ids: the id with the largest bilinear sum of weights over the four
-    surrounding cells, if that reaches one half (plain ids weigh 1)."""
+    surrounding cells, if that reaches one half (plain ids weigh 1). With `edge_sigma` > 0 and
+    the frame given, each tap's weight is also multiplied by exp(-|pixel - cell colour|^2 /
+    (2 sigma^2)) (the cell's colour: the mean of the 3x3 video pixels at its centre) and the
+    four renormalised, where the four cells differ (src/assemble/idmap.rs)."""
 
-    def __init__(self, video_h: int, video_w: int, content_h: int, content_w: int, cells_h: int, cells_w: int):
+    def __init__(self, video_h: int, video_w: int, content_h: int, content_w: int, cells_h: int, cells_w: int, edge_sigma: float = 0.0):
         self.y0, self.y1, wy = _taps(video_h, cells_h, content_h / video_h)
         self.x0, self.x1, wx = _taps(video_w, cells_w, content_w / video_w)
         wy, wx = wy[:, None], wx[None, :]
         self.w = np.stack([(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx])  # [4, H, W]
+        self.cy = _centres(cells_h, content_h / video_h, video_h)
+        self.cx = _centres(cells_w, content_w / video_w, video_w)
+        self.edge_sigma = float(edge_sigma)
 
-    def render(self, cells: np.ndarray) -> np.ndarray:
+    def _guided(self, v: np.ndarray, image: np.ndarray) -> np.ndarray:
+        """The taps' weights with the frame's colours as the guide."""
+        h, w = image.shape[:2]
+        img = image.astype(np.float32)
+        pad = np.pad(img, ((1, 1), (1, 1), (0, 0)), mode="edge")
+        # 3x3 means at the cell centres, edge pixels counted once as in Rust (clamped window).
+        acc = np.zeros((len(self.cy), len(self.cx), 3), np.float32)
+        cnt = np.zeros((len(self.cy), len(self.cx), 1), np.float32)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                yy, xx = self.cy + dy, self.cx + dx
+                oky = (yy >= 0) & (yy < h)
+                okx = (xx >= 0) & (xx < w)
+                ok = (oky[:, None] & okx[None, :])[..., None].astype(np.float32)
+                acc += pad[yy + 1][:, xx + 1] * ok
+                cnt += ok
+        colours = acc / cnt
+        y0, y1, x0, x1 = self.y0[:, None], self.y1[:, None], self.x0[None, :], self.x1[None, :]
+        cols = np.stack([colours[y0, x0], colours[y0, x1], colours[y1, x0], colours[y1, x1]])  # [4, H, W, 3]
+        d2 = ((img[None] - cols) ** 2).sum(-1)
+        g = self.w * np.exp(-d2 / np.float32(2.0 * self.edge_sigma**2)).astype(np.float32)
+        total = g.sum(0, keepdims=True)
+        uniform = (v == v[0:1]).all(0, keepdims=True)
+        return np.where((total > 1e-6) & ~uniform, g / np.maximum(total, 1e-30), self.w).astype(np.float32)
+
+    def render(self, cells: np.ndarray, image: np.ndarray | None = None) -> np.ndarray:
         y0, y1, x0, x1 = self.y0[:, None], self.y1[:, None], self.x0[None, :], self.x1[None, :]
         v = np.stack([cells[y0, x0], cells[y0, x1], cells[y1, x0], cells[y1, x1]]).astype(np.uint32)
         labs = v & np.uint32((1 << ID_BITS) - 1)
-        wts = self.w * ((15 - (v >> np.uint32(ID_BITS))).astype(np.float32) / np.float32(15.0))
+        base = self._guided(v, image) if image is not None and self.edge_sigma > 0 else self.w
+        wts = base * ((15 - (v >> np.uint32(ID_BITS))).astype(np.float32) / np.float32(15.0))
         score = np.zeros_like(self.w)
         for a in range(4):
             for b in range(4):

@@ -22,3 +22,24 @@ def test_soft_edge_lies_where_the_weight_crosses_one_half():
     # Halo alone draws nothing, plain ids draw themselves.
     assert not m.render(pp.pack(np.full((12, 20), 4, np.uint32), np.full((12, 20), 7, np.uint8), False)).any()
     assert (m.render(np.full((12, 20), 9, np.uint32)) == 9).all()
+
+
+def test_the_frame_moves_the_edge_to_its_colour_boundary():
+    # As src/assemble/idmap.rs's test: 80x48 video, one pixel per input pixel, cells 12x20;
+    # columns 0..=9 are the instance, so the plain edge is x = 39; the picture's ends at 37.
+    cells = np.where(np.arange(240).reshape(12, 20) % 20 <= 9, 4, 0).astype(np.uint32)
+    image = np.zeros((48, 80, 3), np.uint8)
+    image[:, :38] = (200, 40, 40)
+    image[:, 38:] = (30, 90, 160)
+
+    def last(out):
+        return int(np.nonzero(out[20] == 4)[0].max())
+
+    plain = pp.IdMapper(48, 80, 48, 80, 12, 20)
+    assert last(plain.render(cells, image)) == 39
+    guided = pp.IdMapper(48, 80, 48, 80, 12, 20, edge_sigma=20.0)
+    out = guided.render(cells, image)
+    assert last(out) == 37
+    assert (out[20, :30] == 4).all() and (out[20, 45:] == 0).all()
+    assert last(guided.render(cells)) == 39
+    assert (guided.render(np.full((12, 20), 4, np.uint32), image) == 4).all()
