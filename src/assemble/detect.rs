@@ -80,46 +80,34 @@ pub fn extract_centers(heat: &[f32], h: usize, w: usize, p: &PostParams, pooled:
     out
 }
 
-/// Detections of one frame; `scratch.group` afterwards maps each cell to its detection.
-#[allow(clippy::too_many_lines)] // one pass per step, mirrored line by line in postprocess.py; split both together
-pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> Vec<Detection> {
-    let (h, w, n) = (maps.h, maps.w, maps.cells());
-    let k1 = maps.num_classes + 1;
-    scratch.group.clear();
-    scratch.group.resize(n, u16::MAX);
-    if !maps.is_consistent() || n == 0 {
-        return Vec::new();
-    }
-    let centers = extract_centers(&maps.center, h, w, p, &mut scratch.pooled);
-    if centers.is_empty() {
-        return Vec::new();
-    }
-    let cpos: Vec<(f32, f32)> = centers.iter().map(|c| HeadMaps::cell_position(c.cell.0, c.cell.1)).collect();
-
-    // Semantic argmax (first maximum wins).
-    scratch.argmax.clear();
-    scratch.argmax.resize(n, 0);
-    for idx in 0..n {
+/// Semantic argmax per cell (the first maximum wins).
+fn semantic_argmax(maps: &HeadMaps, argmax: &mut Vec<u8>) {
+    let (n, k1) = (maps.cells(), maps.num_classes + 1);
+    argmax.clear();
+    argmax.resize(n, 0);
+    for (idx, a) in argmax.iter_mut().enumerate() {
         let mut best = maps.semantic[idx];
-        let mut arg = 0u8;
         for c in 1..k1 {
             let v = maps.semantic[c * n + idx];
             if v > best {
                 best = v;
-                arg = c as u8;
+                *a = c as u8;
             }
         }
-        scratch.argmax[idx] = arg;
     }
+}
 
-    // Grouping: each foreground cell to the center nearest to p + Ot(p).
+/// Grouping: each foreground cell to the center nearest to p + Ot(p); returns the cells per
+/// center.
+fn group_cells(maps: &HeadMaps, cpos: &[(f32, f32)], argmax: &[u8], group: &mut [u16]) -> Vec<usize> {
+    let (h, w, n) = (maps.h, maps.w, maps.cells());
     let (oy, ox) = maps.offset.split_at(n);
-    let mut counts = vec![0usize; centers.len()];
+    let mut counts = vec![0usize; cpos.len()];
     for i in 0..h {
         let py = cell_center(i);
         for j in 0..w {
             let idx = i * w + j;
-            if scratch.argmax[idx] == 0 {
+            if argmax[idx] == 0 {
                 continue;
             }
             let qy = py + oy[idx];
@@ -135,14 +123,18 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
                     arg = k;
                 }
             }
-            scratch.group[idx] = arg as u16;
+            group[idx] = arg as u16;
             counts[arg] += 1;
         }
     }
+    counts
+}
 
-    // Keep groups with enough cells; renumber them in center order.
-    let min = p.min_pixels.max(1);
-    let mut remap = vec![u16::MAX; centers.len()];
+/// Keeps the groups with at least `min_pixels` cells, renumbered in center order; returns the
+/// center → kept group map (`u16::MAX`: dropped) and how many were kept.
+fn keep_groups(counts: &[usize], min_pixels: usize, group: &mut [u16]) -> (Vec<u16>, usize) {
+    let min = min_pixels.max(1);
+    let mut remap = vec![u16::MAX; counts.len()];
     let mut kept = 0u16;
     for (k, &c) in counts.iter().enumerate() {
         if c >= min {
@@ -150,25 +142,27 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
             kept += 1;
         }
     }
-    for g in scratch.group.iter_mut() {
+    for g in group.iter_mut() {
         if *g != u16::MAX {
             *g = remap[*g as usize];
         }
     }
-    let m = kept as usize;
+    (remap, kept as usize)
+}
 
-    // Class votes, then per-instance sums in one pass over the cells.
-    scratch.class_votes.clear();
-    scratch.class_votes.resize(m * k1, 0);
-    for idx in 0..n {
-        let g = scratch.group[idx];
+/// Each kept group's class: the majority of its cells' argmax classes (ties: the lower id).
+fn majority_classes(maps: &HeadMaps, m: usize, argmax: &[u8], group: &[u16], class_votes: &mut Vec<u32>) -> Vec<usize> {
+    let k1 = maps.num_classes + 1;
+    class_votes.clear();
+    class_votes.resize(m * k1, 0);
+    for (idx, &g) in group.iter().enumerate() {
         if g != u16::MAX {
-            scratch.class_votes[g as usize * k1 + scratch.argmax[idx] as usize] += 1;
+            class_votes[g as usize * k1 + argmax[idx] as usize] += 1;
         }
     }
-    let classes: Vec<usize> = (0..m)
+    (0..m)
         .map(|g| {
-            let votes = &scratch.class_votes[g * k1..(g + 1) * k1];
+            let votes = &class_votes[g * k1..(g + 1) * k1];
             let mut best = 1;
             for c in 2..k1 {
                 if votes[c] > votes[best] {
@@ -177,7 +171,30 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
             }
             best
         })
-        .collect();
+        .collect()
+}
+
+/// Detections of one frame; `scratch.group` afterwards maps each cell to its detection. The
+/// steps, each one function, follow `detect` in postprocess.py in the same order.
+pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> Vec<Detection> {
+    let (h, w, n) = (maps.h, maps.w, maps.cells());
+    let k1 = maps.num_classes + 1;
+    scratch.group.clear();
+    scratch.group.resize(n, u16::MAX);
+    if !maps.is_consistent() || n == 0 {
+        return Vec::new();
+    }
+    let centers = extract_centers(&maps.center, h, w, p, &mut scratch.pooled);
+    if centers.is_empty() {
+        return Vec::new();
+    }
+    let cpos: Vec<(f32, f32)> = centers.iter().map(|c| HeadMaps::cell_position(c.cell.0, c.cell.1)).collect();
+
+    semantic_argmax(maps, &mut scratch.argmax);
+    let counts = group_cells(maps, &cpos, &scratch.argmax, &mut scratch.group);
+    let (remap, m) = keep_groups(&counts, p.min_pixels, &mut scratch.group);
+    let classes = majority_classes(maps, m, &scratch.argmax, &scratch.group, &mut scratch.class_votes);
+    let (oy, ox) = maps.offset.split_at(n);
 
     let nref = maps.refs.len();
     let mut prob_sum = vec![0f64; m];
