@@ -113,12 +113,12 @@ fn main() {
         piped / fps
     );
 
-    let set = synth_set(&root, &work, 20, 40);
+    let set = synth_set(&work, 20, 40);
     println!();
     println!("{:<40} {:>10}", "ifa batch, 20 videos x 40 frames", "videos/min");
     let mut per_min = Vec::new();
     for jobs in [1, 2] {
-        let v = batch_videos_per_minute(&root, &set, &model, jobs, &work);
+        let v = batch_videos_per_minute(&set, &model, jobs, &work);
         println!("{:<40} {:>10.1}", format!("--jobs {jobs}"), v);
         per_min.push(v);
     }
@@ -162,18 +162,13 @@ fn inference_only_fps(model: &std::path::Path, video: &std::path::Path) -> f64 {
 }
 
 /// Videos per minute of `ifa batch` over `set` (a fresh output folder each time).
-fn batch_videos_per_minute(
-    root: &std::path::Path,
-    set: &std::path::Path,
-    model: &std::path::Path,
-    jobs: usize,
-    work: &std::path::Path,
-) -> f64 {
+fn batch_videos_per_minute(set: &std::path::Path, model: &std::path::Path, jobs: usize, work: &std::path::Path) -> f64 {
     let out = work.join(format!("batch-jobs{jobs}"));
     if out.exists() {
         std::fs::remove_dir_all(&out).unwrap();
     }
-    let bin = root.join("target/release/ifa");
+    // The binary cargo built with this bench, whatever the profile and target folder.
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_ifa"));
     let start = Instant::now();
     let st = Command::new(&bin)
         .arg("batch")
@@ -192,10 +187,10 @@ fn batch_videos_per_minute(
 
 /// A standard-preset set of `videos` videos of `frames` frames in YouTube-VIS layout (made once
 /// with `ifa synth`, JPEG frames only).
-fn synth_set(root: &std::path::Path, work: &std::path::Path, videos: u32, frames: u32) -> PathBuf {
+fn synth_set(work: &std::path::Path, videos: u32, frames: u32) -> PathBuf {
     let set = work.join(format!("synth-{videos}x{frames}"));
     if !set.join("instances.json").is_file() {
-        let st = Command::new(root.join("target/release/ifa"))
+        let st = Command::new(env!("CARGO_BIN_EXE_ifa"))
             .args(["synth", "--preset", "standard", "--seed", "21", "--no-mp4", "-q"])
             .args(["--videos", &videos.to_string(), "--frames", &frames.to_string(), "--out"])
             .arg(&set)

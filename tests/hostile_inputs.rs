@@ -117,21 +117,7 @@ fn shared() -> &'static Shared {
         let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
         common::small_clip(dir.path(), "small.mp4", 6);
         // 3 s with the index at the front: cut, it loses its tail but keeps every frame's entry.
-        common::ffmpeg(&[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=160x90:rate=10",
-            "-t",
-            "3",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
-            &p("whole.mp4"),
-        ]);
+        common::faststart_clip(Path::new(&p("whole.mp4")), "160x90", 3);
         let whole = std::fs::read(p("whole.mp4")).unwrap();
         std::fs::write(p("truncated.mp4"), &whole[..whole.len() * 6 / 10]).unwrap();
         // The same with the middle tenth overwritten by noise.

@@ -188,23 +188,8 @@ fn export_needs_a_model_file() {
 fn a_video_that_breaks_off_exports_only_when_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("whole.mp4");
-    let p = whole.to_str().unwrap();
     // The index at the front, so that the cut keeps every frame's entry but loses the tail.
-    common::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=160x96:rate=10",
-        "-t",
-        "3",
-        "-c:v",
-        "libx264",
-        "-pix_fmt",
-        "yuv420p",
-        "-movflags",
-        "+faststart",
-        p,
-    ]);
+    common::faststart_clip(&whole, "160x96", 3);
     let bytes = std::fs::read(&whole).unwrap();
     let video = dir.path().join("cut.mp4");
     std::fs::write(&video, &bytes[..bytes.len() * 6 / 10]).unwrap();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use ort::value::{TensorElementType, ValueType};
 
+use super::preprocess::Preprocessor;
 use super::runtime::LoadedModel;
 use crate::model::{PostParams, RefsPolicy};
 
@@ -51,6 +52,11 @@ pub struct ModelContract {
 }
 
 impl ModelContract {
+    /// The letterbox and normalisation of this model for `width`x`height` frames.
+    pub fn preprocessor(&self, width: u32, height: u32) -> Preprocessor {
+        Preprocessor::new(width, height, self.input_w, self.input_h, self.mean, self.std)
+    }
+
     /// Height and width of the stride-4 head maps.
     pub fn head_size(&self) -> (usize, usize) {
         (self.input_h / 4, self.input_w / 4)

@@ -31,6 +31,13 @@ pub enum InferError {
     NonFinite { path: String, name: String, index: usize, value: f32 },
 }
 
+impl InferError {
+    /// Frame `index` is `got_w`x`got_h` but the stream's letterbox was made for `want`'s video.
+    pub fn frame_size(index: usize, got_w: u32, got_h: u32, want: &Letterbox) -> Self {
+        Self::FrameSize { index, got_w, got_h, want_w: want.video_w, want_h: want.video_h }
+    }
+}
+
 /// Time spent in each stage of one frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct InferTimes {
@@ -139,8 +146,7 @@ impl StreamEngine {
     /// A pre-processor for `width`x`height` frames, for a caller that prepares the input
     /// tensors on another thread ([`StreamEngine::infer_input`]).
     pub fn preprocessor(&self, width: u32, height: u32) -> Preprocessor {
-        let c = &self.contract;
-        Preprocessor::new(width, height, c.input_w, c.input_h, c.mean, c.std)
+        self.contract.preprocessor(width, height)
     }
 
     /// Runs one frame that `pre` turned into `input` (a pre-processor of this engine's, from
@@ -155,14 +161,7 @@ impl StreamEngine {
         let lb = *pre.letterbox();
         match &self.pre {
             Some(p) if p.letterbox() != &lb => {
-                let want = p.letterbox();
-                return Err(InferError::FrameSize {
-                    index,
-                    got_w: lb.video_w,
-                    got_h: lb.video_h,
-                    want_w: want.video_w,
-                    want_h: want.video_h,
-                });
+                return Err(InferError::frame_size(index, lb.video_w, lb.video_h, p.letterbox()));
             }
             Some(_) => {}
             None => self.pre = Some(pre.clone()),
@@ -188,19 +187,10 @@ impl StreamEngine {
             return Err(InferError::EmptyFrame);
         }
         let c = &self.contract;
-        let pre = self
-            .pre
-            .get_or_insert_with(|| Preprocessor::new(frame.width, frame.height, c.input_w, c.input_h, c.mean, c.std));
+        let pre = self.pre.get_or_insert_with(|| c.preprocessor(frame.width, frame.height));
         self.image.resize(pre.output_len(), 0.0);
         if !pre.run(frame, &mut self.image) {
-            let lb = pre.letterbox();
-            return Err(InferError::FrameSize {
-                index,
-                got_w: frame.width,
-                got_h: frame.height,
-                want_w: lb.video_w,
-                want_h: lb.video_h,
-            });
+            return Err(InferError::frame_size(index, frame.width, frame.height, pre.letterbox()));
         }
         Ok(())
     }

@@ -124,20 +124,14 @@ impl Pipeline {
                     let t1 = Instant::now();
                     let (w, h) = (frame.image.width, frame.image.height);
                     let (p, shared) = pre.get_or_insert_with(|| {
-                        let p = engine_preprocessor(contract, w, h);
+                        // The engine is on the inference thread: the contract makes the same one.
+                        let p = contract.preprocessor(w, h);
                         (p.clone(), Arc::new(p))
                     });
                     let mut input = spare_rx.try_recv().unwrap_or_default();
                     input.resize(p.output_len(), 0.0);
                     if !p.run(&frame.image, &mut input) {
-                        let lb = p.letterbox();
-                        let e = InferError::FrameSize {
-                            index: frame.index,
-                            got_w: w,
-                            got_h: h,
-                            want_w: lb.video_w,
-                            want_h: lb.video_h,
-                        };
+                        let e = InferError::frame_size(frame.index, w, h, p.letterbox());
                         return Err(StreamError::from(e).into());
                     }
                     let item = Prepared { frame, input, pre: shared.clone(), decode, preprocess: t1.elapsed() };
@@ -156,12 +150,6 @@ impl Pipeline {
             Ok(done.min(frames))
         })
     }
-}
-
-/// The engine's pre-processor for this stream, built from the contract alone (the engine is on
-/// the inference thread).
-fn engine_preprocessor(c: &ModelContract, w: u32, h: u32) -> Preprocessor {
-    Preprocessor::new(w, h, c.input_w, c.input_h, c.mean, c.std)
 }
 
 /// A decoded frame with its input tensor.

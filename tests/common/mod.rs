@@ -20,6 +20,29 @@ pub fn ffmpeg(args: &[&str]) {
     assert!(out.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// `secs` seconds of FFmpeg's testsrc2 at `size` (WxH), 10 fps, H.264 with the index at the
+/// front (faststart): a copy cut short keeps every frame's index entry but loses the tail.
+pub fn faststart_clip(path: &Path, size: &str, secs: u32) {
+    let src = format!("testsrc2=size={size}:rate=10");
+    let secs = secs.to_string();
+    let p = path.to_str().expect("a UTF-8 path");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &src,
+        "-t",
+        &secs,
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        p,
+    ]);
+}
+
 /// A 320x240, 25 fps H.264 clip of `secs` seconds at `dir/square.mp4`: a 40x40 square of colour
 /// `square` (FFmpeg colour syntax) at y = 100 moving right by 60 px/s from x = 40 over `background`.
 pub fn moving_square_clip(dir: &Path, background: &str, square: &str, secs: u32) -> PathBuf {
