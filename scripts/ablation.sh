@@ -12,7 +12,8 @@
 #                          eval.json and eval.txt; table.md at the top
 #   --ifa BIN              the ifa executable (default: target/release/ifa of this project)
 #   --device D             auto, cpu or cuda (default: auto)
-#   --associations "A ..." default "flow center iou"; iou:T sets the IoU gate (default 0.1)
+#   --associations "A ..." default "flow center iou"; also flow-mask; iou:T and flow-mask:T set
+#                          the IoU gate (default 0.1)
 #   --refs "R ..."         default "model 1"; `model` = the model's own ifa.refs.count (the row
 #                          shows the number), N = --refs N
 #

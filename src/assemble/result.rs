@@ -105,7 +105,7 @@ impl Assembler {
         let detections = detect(maps, &self.params, &mut self.scratch);
         soft_cells(maps, &detections, &self.scratch.group, &mut self.soft);
         let t1 = Instant::now();
-        let instances = self.tracker.step(index, &maps.refs, detections, &self.scratch.group);
+        let instances = self.tracker.step(index, &maps.refs, detections, &self.scratch.group, maps.w);
         let ids: Vec<u32> = instances.iter().map(|i| i.track_id).collect();
         let cells = self.scratch.group.iter().map(|&g| if g == u16::MAX { 0 } else { ids[g as usize] }).collect();
         let soft_ids = soft_ids(&self.scratch.group, &self.soft, &ids);

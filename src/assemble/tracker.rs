@@ -25,9 +25,10 @@
 
 use std::collections::BTreeMap;
 
-use super::association::{Association, AssociationParams, mask_ious};
+use super::association::{Association, AssociationParams, mask_ious, shifted_mask_ious};
 use super::detect::Detection;
 use crate::model::RefsPolicy;
+use crate::model::maps::HEAD_STRIDE;
 use crate::model::refs::{recent_reach, retain_from};
 
 /// What the detection met in one reference.
@@ -79,6 +80,9 @@ impl Decision {
             }
             Self::Matched { ref_frame, by: Association::Iou, value, threshold, .. } => {
                 format!("matched via frame {ref_frame} by mask IoU: {value:.2} >= {threshold:.2}")
+            }
+            Self::Matched { ref_frame, by: Association::FlowMask, value, threshold, .. } => {
+                format!("matched via frame {ref_frame} by flow-warped mask IoU: {value:.2} >= {threshold:.2}")
             }
             Self::NewNoReference => "new: first frame".to_owned(),
             Self::NewNothingNear { nearest: Some((f, t, v)), by: Association::Iou, threshold } => {
@@ -271,59 +275,30 @@ impl Tracker {
     /// Gives frame `frame`'s detections identities. `refs` are its references in the runtime's
     /// order, matching the order of each detection's `flows`. `group` maps each stride-4 cell to
     /// the index of the detection owning it (`u16::MAX` for none), as [`super::detect::detect`]
-    /// leaves it; the `iou` mode compares these masks, and they are kept for later frames (an
-    /// empty `group` means no masks). A reference the tracker does not hold (e.g. after a
-    /// reset) counts as holding no instance.
+    /// leaves it, `cells_w` cells to a row; the `iou` and `flow-mask` modes compare these masks,
+    /// and they are kept for later frames (an empty `group` means no masks). A reference the
+    /// tracker does not hold (e.g. after a reset) counts as holding no instance.
     pub fn step(
         &mut self,
         frame: usize,
         refs: &[usize],
         detections: Vec<Detection>,
         group: &[u16],
+        cells_w: usize,
     ) -> Vec<TrackedInstance> {
         let mode = self.association.mode;
-        let thr = match mode {
-            Association::Iou => self.association.iou_threshold,
-            Association::Flow | Association::Center => self.match_distance,
+        let gates = Gates { distance: self.match_distance, iou: self.association.iou_threshold };
+        // The threshold a new track's decision reports: the `flow-mask` fall-back is the flow's.
+        let (report_mode, thr) = match mode {
+            Association::Iou => (mode, gates.iou),
+            Association::FlowMask => (Association::Flow, gates.distance),
+            Association::Flow | Association::Center => (mode, gates.distance),
         };
         let m = detections.len();
         let empty = RefFrame::default();
         let ref_sets: Vec<&RefFrame> = refs.iter().map(|r| self.memory.get(r).unwrap_or(&empty)).collect();
-        // Per reference: the IoU of every overlapping (detection, track) pair.
-        let ious: Vec<Vec<(usize, u32, f64)>> = match mode {
-            Association::Iou => ref_sets.iter().map(|rs| mask_ious(group, m, &rs.ids)).collect(),
-            Association::Flow | Association::Center => vec![Vec::new(); refs.len()],
-        };
-
-        // Votes: warped center, nearest identified center and best overlap, per reference.
-        let votes: Vec<Vec<RefVote>> = detections
-            .iter()
-            .enumerate()
-            .map(|(k, d)| {
-                refs.iter()
-                    .enumerate()
-                    .map(|(slot, &rf)| {
-                        let flow = d.flows.get(slot).copied().unwrap_or([0.0, 0.0]);
-                        let warped = [d.position[0] + flow[0], d.position[1] + flow[1]];
-                        let probe = if mode == Association::Center { d.position } else { warped };
-                        let mut nearest: Option<(u32, f64)> = None;
-                        for &(t, c) in &ref_sets[slot].centers {
-                            let dist = distance(probe, c);
-                            if nearest.is_none_or(|(_, nd)| dist < nd) {
-                                nearest = Some((t, dist));
-                            }
-                        }
-                        let mut overlap: Option<(u32, f64)> = None;
-                        for &(_, t, iou) in ious[slot].iter().filter(|p| p.0 == k) {
-                            if overlap.is_none_or(|(_, o)| iou > o) {
-                                overlap = Some((t, iou));
-                            }
-                        }
-                        RefVote { ref_frame: rf, flow, warped, nearest, overlap }
-                    })
-                    .collect()
-            })
-            .collect();
+        let ious = reference_ious(mode, &detections, group, cells_w, &ref_sets);
+        let votes = ref_votes(mode, refs, &detections, &ref_sets, &ious);
 
         let mut st = MatchState { assigned: vec![None; m], taken: Vec::new(), had_candidate: vec![false; m] };
         for (slot, &rf) in refs.iter().enumerate() {
@@ -333,7 +308,7 @@ impl Tracker {
             if first_only && !self.match_first_frame {
                 continue;
             }
-            match_slot(slot, rf, mode, thr, &detections, &votes, &ref_sets, &ious, &mut st);
+            match_slot(slot, rf, mode, gates, &detections, &votes, &ref_sets, &ious, &mut st);
         }
         self.relink(frame, refs, &detections, &votes, &mut st.assigned, &mut st.taken);
         let MatchState { mut assigned, had_candidate, .. } = st;
@@ -348,9 +323,13 @@ impl Tracker {
                     let decision = if refs.is_empty() {
                         Decision::NewNoReference
                     } else if had_candidate[k] {
-                        Decision::NewCandidatesTaken { by: mode, threshold: thr }
+                        Decision::NewCandidatesTaken { by: report_mode, threshold: thr }
                     } else {
-                        Decision::NewNothingNear { nearest: best_seen(&v, mode), by: mode, threshold: thr }
+                        Decision::NewNothingNear {
+                            nearest: best_seen(&v, report_mode),
+                            by: report_mode,
+                            threshold: thr,
+                        }
                     };
                     (id, decision)
                 }
@@ -386,11 +365,85 @@ impl Tracker {
     }
 }
 
+/// A detection's instance flow towards reference `slot` (none: no motion).
+fn flow_of(d: &Detection, slot: usize) -> [f64; 2] {
+    d.flows.get(slot).copied().unwrap_or([0.0, 0.0])
+}
+
+/// Per reference: the mask IoU of every overlapping (detection, track) pair, in the modes that
+/// compare masks (`flow-mask` moves each mask by its flow first); empty lists otherwise.
+fn reference_ious(
+    mode: Association,
+    detections: &[Detection],
+    group: &[u16],
+    cells_w: usize,
+    ref_sets: &[&RefFrame],
+) -> Vec<Vec<(usize, u32, f64)>> {
+    let m = detections.len();
+    match mode {
+        Association::Iou => ref_sets.iter().map(|rs| mask_ious(group, m, &rs.ids)).collect(),
+        Association::FlowMask => ref_sets
+            .iter()
+            .enumerate()
+            .map(|(slot, rs)| {
+                let cells = |v: f64| (v / f64::from(HEAD_STRIDE)).round() as isize;
+                let shift: Vec<(isize, isize)> = detections
+                    .iter()
+                    .map(|d| {
+                        let f = flow_of(d, slot);
+                        (cells(f[0]), cells(f[1]))
+                    })
+                    .collect();
+                shifted_mask_ious(group, m, cells_w, &shift, &rs.ids)
+            })
+            .collect(),
+        Association::Flow | Association::Center => vec![Vec::new(); ref_sets.len()],
+    }
+}
+
+/// Per detection and reference: warped center, nearest identified center and best overlap.
+fn ref_votes(
+    mode: Association,
+    refs: &[usize],
+    detections: &[Detection],
+    ref_sets: &[&RefFrame],
+    ious: &[Vec<(usize, u32, f64)>],
+) -> Vec<Vec<RefVote>> {
+    detections
+        .iter()
+        .enumerate()
+        .map(|(k, d)| {
+            refs.iter()
+                .enumerate()
+                .map(|(slot, &rf)| {
+                    let flow = flow_of(d, slot);
+                    let warped = [d.position[0] + flow[0], d.position[1] + flow[1]];
+                    let probe = if mode == Association::Center { d.position } else { warped };
+                    let mut nearest: Option<(u32, f64)> = None;
+                    for &(t, c) in &ref_sets[slot].centers {
+                        let dist = distance(probe, c);
+                        if nearest.is_none_or(|(_, nd)| dist < nd) {
+                            nearest = Some((t, dist));
+                        }
+                    }
+                    let mut overlap: Option<(u32, f64)> = None;
+                    for &(_, t, iou) in ious[slot].iter().filter(|p| p.0 == k) {
+                        if overlap.is_none_or(|(_, o)| iou > o) {
+                            overlap = Some((t, iou));
+                        }
+                    }
+                    RefVote { ref_frame: rf, flow, warped, nearest, overlap }
+                })
+                .collect()
+        })
+        .collect()
+}
+
 mod keep_alive;
 mod slot_match;
 
 pub use keep_alive::{VELOCITY_HORIZON, relink_gate};
-use slot_match::{MatchState, best_seen, distance, match_slot};
+use slot_match::{Gates, MatchState, best_seen, distance, match_slot};
 
 #[cfg(test)]
 mod tests {
@@ -415,15 +468,15 @@ mod tests {
     #[test]
     fn flow_carries_identity_and_far_objects_start_tracks() {
         let mut t = Tracker::new(policy(), 10.0, 3);
-        let a = t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(50.0, 50.0, vec![])], &[]);
+        let a = t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(50.0, 50.0, vec![])], &[], 0);
         assert_eq!(a.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(a[0].decision, Decision::NewNoReference);
         // Both objects moved by +20 in x; flow towards frame 0 says -20.
-        let b = t.step(1, &[0], vec![det(50.0, 70.0, vec![[0.0, -20.0]]), det(10.0, 30.0, vec![[0.0, -20.0]])], &[]);
+        let b = t.step(1, &[0], vec![det(50.0, 70.0, vec![[0.0, -20.0]]), det(10.0, 30.0, vec![[0.0, -20.0]])], &[], 0);
         assert_eq!(b.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![2, 1]);
         assert!(matches!(b[0].decision, Decision::Matched { ref_frame: 0, .. }));
         // A detection whose flow points nowhere near anything.
-        let c = t.step(2, &[1, 0], vec![det(100.0, 100.0, vec![[0.0, 0.0], [0.0, 0.0]])], &[]);
+        let c = t.step(2, &[1, 0], vec![det(100.0, 100.0, vec![[0.0, 0.0], [0.0, 0.0]])], &[], 0);
         assert_eq!(c[0].track_id, 3);
         assert!(matches!(c[0].decision, Decision::NewNothingNear { nearest: Some(_), .. }));
     }
@@ -431,9 +484,9 @@ mod tests {
     #[test]
     fn one_identity_per_frame_and_older_reference_as_fallback() {
         let mut t = Tracker::new(policy(), 10.0, 3);
-        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(40.0, 40.0, vec![])], &[]);
+        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(40.0, 40.0, vec![])], &[], 0);
         // Frame 1 sees only track 1 (track 2 occluded).
-        let b = t.step(1, &[0], vec![det(10.0, 10.0, vec![[0.0, 0.0]])], &[]);
+        let b = t.step(1, &[0], vec![det(10.0, 10.0, vec![[0.0, 0.0]])], &[], 0);
         assert_eq!(b[0].track_id, 1);
         // Frame 2: both flow onto track 1 in frame 1; the nearer wins, the other is "taken" there
         // but finds track 2 in the first frame.
@@ -442,13 +495,14 @@ mod tests {
             &[1, 0],
             vec![det(10.0, 12.0, vec![[0.0, -2.0], [0.0, -2.0]]), det(40.0, 40.0, vec![[-29.0, -29.0], [0.0, 0.0]])],
             &[],
+            0,
         );
         assert_eq!(c[0].track_id, 1);
         assert_eq!(c[1].track_id, 2, "{:?}", c[1].decision);
         assert!(matches!(c[1].decision, Decision::Matched { ref_frame: 0, ref_slot: 1, .. }));
         // Two detections on one track: the second becomes new with "taken".
         let d =
-            t.step(3, &[2, 1, 0], vec![det(10.0, 12.0, vec![[0.0; 2]; 3]), det(11.0, 12.0, vec![[0.0; 2]; 3])], &[]);
+            t.step(3, &[2, 1, 0], vec![det(10.0, 12.0, vec![[0.0; 2]; 3]), det(11.0, 12.0, vec![[0.0; 2]; 3])], &[], 0);
         assert_eq!(d[0].track_id, 1);
         assert_eq!(d[1].decision, Decision::NewCandidatesTaken { by: Association::Flow, threshold: 10.0 });
         let tr = t.track(1).expect("track 1");
@@ -466,9 +520,9 @@ mod tests {
             let mut t = Tracker::new(p, 10.0, 3);
             t.set_keep_alive(0, 0.0);
             t.set_match_first_frame(on);
-            t.step(0, &[], vec![det(10.0, 10.0, vec![])], &[]);
-            assert!(t.step(1, &[0], vec![], &[]).is_empty());
-            let c = t.step(2, &[1, 0], vec![det(50.0, 50.0, vec![[0.0, 0.0], [-40.0, -40.0]])], &[]);
+            t.step(0, &[], vec![det(10.0, 10.0, vec![])], &[], 0);
+            assert!(t.step(1, &[0], vec![], &[], 0).is_empty());
+            let c = t.step(2, &[1, 0], vec![det(50.0, 50.0, vec![[0.0, 0.0], [-40.0, -40.0]])], &[], 0);
             if on {
                 assert_eq!(c[0].track_id, 1);
                 assert!(matches!(c[0].decision, Decision::Matched { ref_frame: 0, ref_slot: 1, .. }));
@@ -479,8 +533,8 @@ mod tests {
         // While frame 0 is also one of the recent frames it counts as one of them.
         let mut t = Tracker::new(p, 10.0, 3);
         t.set_match_first_frame(false);
-        t.step(0, &[], vec![det(10.0, 10.0, vec![])], &[]);
-        let b = t.step(1, &[0], vec![det(12.0, 10.0, vec![[-2.0, 0.0]])], &[]);
+        t.step(0, &[], vec![det(10.0, 10.0, vec![])], &[], 0);
+        let b = t.step(1, &[0], vec![det(12.0, 10.0, vec![[-2.0, 0.0]])], &[], 0);
         assert_eq!(b[0].track_id, 1);
     }
 
@@ -503,7 +557,7 @@ mod tests {
     fn iou_matches_by_decreasing_overlap_one_to_one_with_first_frame_fallback() {
         let mut t = iou_tracker(0.3);
         let far = vec![[500.0, 500.0]; 2]; // flows that point nowhere: IoU mode ignores them
-        t.step(0, &[], vec![det(0.0, 3.0, vec![]), det(0.0, 12.0, vec![])], &strip(16, &[(0, 6), (10, 14)]));
+        t.step(0, &[], vec![det(0.0, 3.0, vec![]), det(0.0, 12.0, vec![])], &strip(16, &[(0, 6), (10, 14)]), 16);
         // Frame 1: the object of track 1 is split in two detections, the smaller first in
         // detection order; track 2 is hidden. The larger overlap wins, the other is "taken".
         let b = t.step(
@@ -511,6 +565,7 @@ mod tests {
             &[0],
             vec![det(0.0, 5.0, far.clone()), det(0.0, 2.0, far.clone())],
             &strip(16, &[(4, 6), (0, 4)]),
+            16,
         );
         assert_eq!(b[1].track_id, 1);
         assert_eq!(
@@ -522,8 +577,13 @@ mod tests {
         assert_eq!(b[0].decision, Decision::NewCandidatesTaken { by: Association::Iou, threshold: 0.3 });
         assert_eq!(b[0].votes[0].overlap, Some((1, 2.0 / 6.0)));
         // Frame 2: track 2 reappears where the first frame had it; frame 1 holds nothing there.
-        let c =
-            t.step(2, &[1, 0], vec![det(0.0, 13.0, far.clone()), det(0.0, 2.0, far)], &strip(16, &[(11, 15), (0, 4)]));
+        let c = t.step(
+            2,
+            &[1, 0],
+            vec![det(0.0, 13.0, far.clone()), det(0.0, 2.0, far)],
+            &strip(16, &[(11, 15), (0, 4)]),
+            16,
+        );
         assert_eq!(c[0].track_id, 2);
         assert_eq!(
             c[0].decision,
@@ -537,8 +597,8 @@ mod tests {
     #[test]
     fn iou_below_the_threshold_starts_a_track_and_says_why() {
         let mut t = iou_tracker(0.7);
-        t.step(0, &[], vec![det(0.0, 3.0, vec![])], &strip(8, &[(0, 6)]));
-        let b = t.step(1, &[0], vec![det(0.0, 2.0, vec![[0.0; 2]])], &strip(8, &[(0, 4)]));
+        t.step(0, &[], vec![det(0.0, 3.0, vec![])], &strip(8, &[(0, 6)]), 8);
+        let b = t.step(1, &[0], vec![det(0.0, 2.0, vec![[0.0; 2]])], &strip(8, &[(0, 4)]), 8);
         assert_eq!(b[0].track_id, 2);
         let d = &b[0].decision;
         assert_eq!(
@@ -547,9 +607,9 @@ mod tests {
         );
         assert_eq!(d.describe(), "new: best mask IoU was track 1 in frame 0 at 0.67 < 0.70");
         // No overlap at all; a reference frame without masks holds nothing to overlap.
-        let c = t.step(2, &[1, 0], vec![det(0.0, 7.0, vec![[0.0; 2]; 2])], &strip(8, &[(6, 8)]));
+        let c = t.step(2, &[1, 0], vec![det(0.0, 7.0, vec![[0.0; 2]; 2])], &strip(8, &[(6, 8)]), 8);
         assert_eq!(c[0].decision.describe(), "new: no identified mask in the references overlaps it");
-        let d = t.step(3, &[2, 1, 0], vec![det(0.0, 7.0, vec![[0.0; 2]; 3])], &[]);
+        let d = t.step(3, &[2, 1, 0], vec![det(0.0, 7.0, vec![[0.0; 2]; 3])], &[], 0);
         assert!(matches!(d[0].decision, Decision::NewNothingNear { nearest: None, .. }));
     }
 
@@ -559,8 +619,8 @@ mod tests {
         // explains; the unwarped centers are 20 px from their old places, beyond the 10 px gate.
         let mut t = Tracker::new(policy(), 10.0, 3);
         t.set_association(AssociationParams::new(Association::Center));
-        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(50.0, 50.0, vec![])], &[]);
-        let b = t.step(1, &[0], vec![det(50.0, 70.0, vec![[0.0, -20.0]]), det(10.0, 30.0, vec![[0.0, -20.0]])], &[]);
+        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(50.0, 50.0, vec![])], &[], 0);
+        let b = t.step(1, &[0], vec![det(50.0, 70.0, vec![[0.0, -20.0]]), det(10.0, 30.0, vec![[0.0, -20.0]])], &[], 0);
         assert_eq!(b.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![3, 4]);
         assert_eq!(b[1].votes[0].nearest, Some((1, 20.0)), "measured from the unwarped center");
         assert_eq!(b[1].votes[0].warped, [10.0, 10.0], "the flow is still reported");
@@ -569,8 +629,40 @@ mod tests {
             "new: nearest was track 1 in frame 0 at 20.00 px > 10.0 (unwarped center)"
         );
         // Objects that stay put match by center alone.
-        let c = t.step(2, &[1, 0], vec![det(10.0, 32.0, vec![[9.0, 9.0]; 2])], &[]);
+        let c = t.step(2, &[1, 0], vec![det(10.0, 32.0, vec![[9.0, 9.0]; 2])], &[], 0);
         assert_eq!(c[0].track_id, 4);
         assert_eq!(c[0].decision.describe(), "matched via frame 1 by center: 2.00 px <= 10.0");
+    }
+
+    #[test]
+    fn flow_mask_moves_the_mask_by_its_flow_then_falls_back_to_the_flow() {
+        // A 1 x 16 strip; track 1 on cells 0..3 and track 2 on cells 12..14 in frame 0.
+        let mut t = Tracker::new(policy(), 10.0, 3);
+        t.set_association("flow-mask:0.5".parse().expect("flow-mask:0.5"));
+        t.step(0, &[], vec![det(0.0, 5.5, vec![]), det(0.0, 51.5, vec![])], &strip(16, &[(0, 3), (12, 14)]), 16);
+        // Frame 1: the first object moved 4 cells (16 px) right, which its flow says; unmoved,
+        // its mask would not touch track 1's. The second lost its mask (no cells) but its warped
+        // center lands 2 px from track 2's center.
+        let b = t.step(
+            1,
+            &[0],
+            vec![det(0.0, 21.5, vec![[0.0, -16.0]]), det(0.0, 53.5, vec![[0.0, -4.0]])],
+            &strip(16, &[(4, 7)]),
+            16,
+        );
+        assert_eq!(b.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            b[0].decision,
+            Decision::Matched { ref_frame: 0, ref_slot: 0, by: Association::FlowMask, value: 1.0, threshold: 0.5 }
+        );
+        assert_eq!(b[0].decision.describe(), "matched via frame 0 by flow-warped mask IoU: 1.00 >= 0.50");
+        assert_eq!(b[0].votes[0].overlap, Some((1, 1.0)));
+        assert_eq!(
+            b[1].decision,
+            Decision::Matched { ref_frame: 0, ref_slot: 0, by: Association::Flow, value: 2.0, threshold: 10.0 }
+        );
+        // Nothing near: the decision speaks of the flow's gate.
+        let c = t.step(2, &[1, 0], vec![det(0.0, 200.0, vec![[0.0; 2]; 2])], &strip(16, &[]), 16);
+        assert!(matches!(c[0].decision, Decision::NewNothingNear { by: Association::Flow, threshold: 10.0, .. }));
     }
 }

@@ -53,7 +53,7 @@ pub struct BatchArgs {
     #[arg(long)]
     pub eval: bool,
     /// How detections get identities (as in `ifa run`).
-    #[arg(long, default_value = "flow", value_name = "flow|center|iou[:T]")]
+    #[arg(long, default_value = "flow", value_name = "flow|flow-mask[:T]|center|iou[:T]")]
     pub association: AssociationParams,
 }
 

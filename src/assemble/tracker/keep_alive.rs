@@ -122,16 +122,16 @@ mod tests {
         for f in 0..=3 {
             let refs = recent_only(&t, f);
             let flows = vec![[0.0, -5.0]; refs.len()];
-            let out = t.step(f, &refs, vec![det(20.0, 10.0 + 5.0 * f as f64, flows)], &[]);
+            let out = t.step(f, &refs, vec![det(20.0, 10.0 + 5.0 * f as f64, flows)], &[], 0);
             assert_eq!(out[0].track_id, 1);
         }
         for f in 4..=9 {
             let refs = recent_only(&t, f);
-            assert!(t.step(f, &refs, vec![], &[]).is_empty());
+            assert!(t.step(f, &refs, vec![], &[], 0).is_empty());
         }
         let refs = recent_only(&t, 10);
         // Its flow into frames 9 and 8 (where it was hidden) is meaningless: point it far away.
-        let out = t.step(10, &refs, vec![det(20.0, 60.0, vec![[90.0, 90.0]; 2])], &[]);
+        let out = t.step(10, &refs, vec![det(20.0, 60.0, vec![[90.0, 90.0]; 2])], &[], 0);
         assert_eq!(out[0].track_id, 1, "{:?}", out[0].decision);
         // Predicted: 25 + 5 * min(7, 8) = 60.
         assert_eq!(
@@ -145,7 +145,7 @@ mod tests {
 
         // Far from the prediction: a new track, and the old one is still waiting.
         let refs = recent_only(&t, 11);
-        let out = t.step(11, &refs, vec![det(200.0, 200.0, vec![[0.0; 2]; 2])], &[]);
+        let out = t.step(11, &refs, vec![det(200.0, 200.0, vec![[0.0; 2]; 2])], &[], 0);
         assert_eq!(out[0].track_id, 2);
         assert!(matches!(out[0].decision, Decision::NewNothingNear { .. }));
     }
@@ -156,12 +156,12 @@ mod tests {
         for (max_hidden, gap, want) in [(5, 5, 1), (5, 6, 2), (0, 2, 2)] {
             let mut t = Tracker::new(policy, 10.0, 3);
             t.set_keep_alive(max_hidden, 12.0);
-            t.step(0, &[], vec![det(20.0, 20.0, vec![])], &[]);
+            t.step(0, &[], vec![det(20.0, 20.0, vec![])], &[], 0);
             for f in 1..=gap {
-                t.step(f, &[f - 1], vec![], &[]);
+                t.step(f, &[f - 1], vec![], &[], 0);
             }
             let f = gap + 1;
-            let out = t.step(f, &[f - 1], vec![det(21.0, 20.0, vec![[0.0; 2]])], &[]);
+            let out = t.step(f, &[f - 1], vec![det(21.0, 20.0, vec![[0.0; 2]])], &[], 0);
             assert_eq!(out[0].track_id, want, "max_hidden {max_hidden}, hidden {gap}");
         }
     }
@@ -169,18 +169,24 @@ mod tests {
     #[test]
     fn a_track_matched_after_a_gap_says_how_long_it_was_kept_alive() {
         let mut t = Tracker::new(policy(), 10.0, 3);
-        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(40.0, 40.0, vec![])], &[]);
+        t.step(0, &[], vec![det(10.0, 10.0, vec![]), det(40.0, 40.0, vec![])], &[], 0);
         for f in 1..=4 {
             t.step(
                 f,
                 &crate::model::refs::reference_frames(f, &policy()),
                 vec![det(10.0, 10.0, vec![[0.0; 2]; 3])],
                 &[],
+                0,
             );
         }
         // Track 2 comes back at frame 5, matched through the first frame.
-        let out =
-            t.step(5, &[4, 3, 0], vec![det(10.0, 10.0, vec![[0.0; 2]; 3]), det(40.0, 41.0, vec![[0.0, -1.0]; 3])], &[]);
+        let out = t.step(
+            5,
+            &[4, 3, 0],
+            vec![det(10.0, 10.0, vec![[0.0; 2]; 3]), det(40.0, 41.0, vec![[0.0, -1.0]; 3])],
+            &[],
+            0,
+        );
         assert_eq!(out[1].track_id, 2);
         assert!(matches!(out[1].decision, Decision::Matched { ref_frame: 0, .. }));
         assert_eq!(out[1].hidden_before, 4);

@@ -12,6 +12,13 @@ struct Candidate {
     track: u32,
 }
 
+/// The gates of a match: warped (or unwarped) center distance in input pixels, mask IoU.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Gates {
+    pub(super) distance: f64,
+    pub(super) iou: f64,
+}
+
 /// Identities given so far in one frame.
 pub(super) struct MatchState {
     pub(super) assigned: Vec<Option<(u32, Decision)>>,
@@ -26,45 +33,77 @@ pub(super) fn match_slot(
     slot: usize,
     rf: usize,
     mode: Association,
-    thr: f64,
+    gates: Gates,
     detections: &[Detection],
     votes: &[Vec<RefVote>],
     ref_sets: &[&RefFrame],
     ious: &[Vec<(usize, u32, f64)>],
     st: &mut MatchState,
 ) {
-    let mut pairs: Vec<Candidate> = Vec::new();
-    let mut consider = |c: Candidate| {
-        st.had_candidate[c.det] = true;
-        if !st.taken.contains(&c.track) {
-            pairs.push(c);
-        }
-    };
     match mode {
         Association::Flow | Association::Center => {
-            for (k, (v, d)) in votes.iter().zip(detections).enumerate() {
-                if st.assigned[k].is_some() {
-                    continue;
-                }
-                let probe = if mode == Association::Center { d.position } else { v[slot].warped };
-                for &(t, c) in &ref_sets[slot].centers {
-                    let dist = distance(probe, c);
-                    if dist <= thr {
-                        consider(Candidate { value: dist, det: k, track: t });
-                    }
-                }
-            }
-            pairs.sort_by(|a, b| a.value.total_cmp(&b.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+            take_by_distance(slot, rf, mode, gates.distance, detections, votes, ref_sets, st);
         }
-        Association::Iou => {
-            for &(k, t, iou) in &ious[slot] {
-                if st.assigned[k].is_none() && iou >= thr {
-                    consider(Candidate { value: iou, det: k, track: t });
-                }
+        Association::Iou => take_by_iou(slot, rf, mode, gates.iou, &ious[slot], st),
+        Association::FlowMask => {
+            take_by_iou(slot, rf, mode, gates.iou, &ious[slot], st);
+            if std::env::var_os("IFA_NO_FALLBACK").is_some() {
+                return;
             }
-            pairs.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+            take_by_distance(slot, rf, Association::Flow, gates.distance, detections, votes, ref_sets, st);
         }
     }
+}
+
+/// Candidates by center distance (`flow`: the warped center, `center`: the unwarped one), nearest first.
+#[allow(clippy::too_many_arguments)]
+fn take_by_distance(
+    slot: usize,
+    rf: usize,
+    mode: Association,
+    thr: f64,
+    detections: &[Detection],
+    votes: &[Vec<RefVote>],
+    ref_sets: &[&RefFrame],
+    st: &mut MatchState,
+) {
+    let mut pairs: Vec<Candidate> = Vec::new();
+    for (k, (v, d)) in votes.iter().zip(detections).enumerate() {
+        if st.assigned[k].is_some() {
+            continue;
+        }
+        let probe = if mode == Association::Center { d.position } else { v[slot].warped };
+        for &(t, c) in &ref_sets[slot].centers {
+            let dist = distance(probe, c);
+            if dist <= thr {
+                st.had_candidate[k] = true;
+                if !st.taken.contains(&t) {
+                    pairs.push(Candidate { value: dist, det: k, track: t });
+                }
+            }
+        }
+    }
+    pairs.sort_by(|a, b| a.value.total_cmp(&b.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+    take(pairs, slot, rf, mode, thr, st);
+}
+
+/// Candidates by mask IoU (`ious`: (detection, track, IoU) in this reference), largest first.
+fn take_by_iou(slot: usize, rf: usize, mode: Association, thr: f64, ious: &[(usize, u32, f64)], st: &mut MatchState) {
+    let mut pairs: Vec<Candidate> = Vec::new();
+    for &(k, t, iou) in ious {
+        if st.assigned[k].is_none() && iou >= thr {
+            st.had_candidate[k] = true;
+            if !st.taken.contains(&t) {
+                pairs.push(Candidate { value: iou, det: k, track: t });
+            }
+        }
+    }
+    pairs.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+    take(pairs, slot, rf, mode, thr, st);
+}
+
+/// Takes sorted candidates greedily, one-to-one.
+fn take(pairs: Vec<Candidate>, slot: usize, rf: usize, mode: Association, thr: f64, st: &mut MatchState) {
     for c in pairs {
         if st.assigned[c.det].is_some() || st.taken.contains(&c.track) {
             continue;
@@ -81,7 +120,7 @@ pub(super) fn match_slot(
 /// for `flow`/`center`, the largest overlap for `iou`.
 pub(super) fn best_seen(votes: &[RefVote], mode: Association) -> Option<(usize, u32, f64)> {
     match mode {
-        Association::Iou => votes
+        Association::Iou | Association::FlowMask => votes
             .iter()
             .filter_map(|rv| rv.overlap.map(|(t, o)| (rv.ref_frame, t, o)))
             .max_by(|a, b| a.2.total_cmp(&b.2)),
