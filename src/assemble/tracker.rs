@@ -11,7 +11,8 @@
 //!
 //! The comparison is the [`Association`] mode: `flow` (the method: warped center within
 //! `match_distance`, nearest first), or the ablation baselines `center` (unwarped center, same
-//! gate) and `iou` (stride-4 mask IoU at least the threshold, highest first). Everything else
+//! gate) and `iou` (stride-4 mask IoU at least the threshold, highest first), and our variant
+//! `flow-mask` (the mask moved by the flow, then IoU; the warped center as fall-back). Everything else
 //! (reference order, fall-back, one-to-one greedy) is shared, so the ablation isolates the
 //! comparison. Only `flow` has a Python twin.
 //!

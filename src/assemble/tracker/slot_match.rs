@@ -47,9 +47,6 @@ pub(super) fn match_slot(
         Association::Iou => take_by_iou(slot, rf, mode, gates.iou, &ious[slot], st),
         Association::FlowMask => {
             take_by_iou(slot, rf, mode, gates.iou, &ious[slot], st);
-            if std::env::var_os("IFA_NO_FALLBACK").is_some() {
-                return;
-            }
             take_by_distance(slot, rf, Association::Flow, gates.distance, detections, votes, ref_sets, st);
         }
     }
@@ -76,10 +73,7 @@ fn take_by_distance(
         for &(t, c) in &ref_sets[slot].centers {
             let dist = distance(probe, c);
             if dist <= thr {
-                st.had_candidate[k] = true;
-                if !st.taken.contains(&t) {
-                    pairs.push(Candidate { value: dist, det: k, track: t });
-                }
+                consider(st, &mut pairs, Candidate { value: dist, det: k, track: t });
             }
         }
     }
@@ -92,14 +86,20 @@ fn take_by_iou(slot: usize, rf: usize, mode: Association, thr: f64, ious: &[(usi
     let mut pairs: Vec<Candidate> = Vec::new();
     for &(k, t, iou) in ious {
         if st.assigned[k].is_none() && iou >= thr {
-            st.had_candidate[k] = true;
-            if !st.taken.contains(&t) {
-                pairs.push(Candidate { value: iou, det: k, track: t });
-            }
+            consider(st, &mut pairs, Candidate { value: iou, det: k, track: t });
         }
     }
     pairs.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
     take(pairs, slot, rf, mode, thr, st);
+}
+
+/// A pair within the gate: the detection had a candidate; the pair competes unless the track
+/// is already taken in this frame.
+fn consider(st: &mut MatchState, pairs: &mut Vec<Candidate>, c: Candidate) {
+    st.had_candidate[c.det] = true;
+    if !st.taken.contains(&c.track) {
+        pairs.push(c);
+    }
 }
 
 /// Takes sorted candidates greedily, one-to-one.
@@ -117,7 +117,8 @@ fn take(pairs: Vec<Candidate>, slot: usize, rf: usize, mode: Association, thr: f
 }
 
 /// The best (ref frame, track, value) a detection saw over its references: the nearest center
-/// for `flow`/`center`, the largest overlap for `iou`.
+/// for `flow`/`center`, the largest overlap for `iou` (a `flow-mask` decision reports the
+/// flow's fall-back, so the tracker asks with `flow`).
 pub(super) fn best_seen(votes: &[RefVote], mode: Association) -> Option<(usize, u32, f64)> {
     match mode {
         Association::Iou | Association::FlowMask => votes
