@@ -1,5 +1,5 @@
 //! Parity of the Rust post-processing and assembly with the Python reference
-//! (training/ifa_train/postprocess.py) on 20 generated clips of raw network outputs.
+//! (training/ifa_train/postprocess.py) on 24 generated clips of raw network outputs.
 //! Regenerate the fixtures with `.venv/bin/python tests/runtime_fixtures/make_parity.py`.
 
 use std::path::Path;
@@ -33,11 +33,12 @@ fn decision_kind(d: &Decision) -> &'static str {
         Decision::NewNothingNear { .. } => "new_nothing_near",
         Decision::NewCandidatesTaken { .. } => "new_candidates_taken",
         Decision::Relinked { .. } => "relinked",
+        Decision::Exchanged { .. } => "exchanged",
     }
 }
 
 #[test]
-fn rust_assembly_matches_the_python_reference_on_20_clips() {
+fn rust_assembly_matches_the_python_reference_on_24_clips() {
     let (meta, blob) = fixtures();
     let (h, w, k) = (u(&meta["h"]), u(&meta["w"]), u(&meta["classes"]));
     let n = h * w;
@@ -45,7 +46,7 @@ fn rust_assembly_matches_the_python_reference_on_20_clips() {
     let off_scale = f(&meta["off_scale"]) as f32;
     let clips = meta["clips"].as_array().expect("clips");
     assert!(clips.len() >= 20);
-    let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked) = (0, 0, 0, 0);
+    let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked, mut n_exchanged) = (0, 0, 0, 0, 0);
 
     for (ci, clip) in clips.iter().enumerate() {
         let refs: RefsPolicy = serde_json::from_value(clip["refs"].clone()).expect("refs");
@@ -95,6 +96,11 @@ fn rust_assembly_matches_the_python_reference_on_20_clips() {
                     assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
                     n_relinked += 1;
                 }
+                if let Decision::Exchanged { other, last_seen, .. } = got.decision {
+                    assert_eq!(other as usize, u(&want["other"]), "{ctx}: the other track of the exchange");
+                    assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
+                    n_exchanged += 1;
+                }
                 assert_eq!(got.hidden_before, u(&want["hidden_before"]), "{ctx}: frames hidden before");
                 n_inst += 1;
             }
@@ -122,4 +128,5 @@ fn rust_assembly_matches_the_python_reference_on_20_clips() {
     // The fixtures exercise matching, new tracks and re-identification, not only one path.
     assert!(n_inst > 100 && n_matched > n_inst / 2 && n_tracks > 20, "{n_inst} {n_matched} {n_tracks}");
     assert!(n_relinked >= 5, "the fixtures exercise the keep-alive: {n_relinked} re-links");
+    assert!(n_exchanged >= 4, "and the occlusion exchange: {n_exchanged} exchanged detections");
 }

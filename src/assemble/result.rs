@@ -73,6 +73,7 @@ impl Assembler {
         let mut tracker = Tracker::new(refs, params.match_distance, num_classes);
         tracker.set_keep_alive(params.max_hidden, params.relink_distance);
         tracker.set_match_first_frame(params.match_first_frame);
+        tracker.set_exchange_ratio(params.exchange_ratio);
         Self { params, scratch: DetectScratch::default(), soft: SoftCells::default(), tracker }
     }
 
@@ -82,6 +83,7 @@ impl Assembler {
         self.tracker.set_match_distance(params.match_distance);
         self.tracker.set_keep_alive(params.max_hidden, params.relink_distance);
         self.tracker.set_match_first_frame(params.match_first_frame);
+        self.tracker.set_exchange_ratio(params.exchange_ratio);
     }
 
     /// Changes how detections are compared with the references (the ablation baselines);

@@ -67,6 +67,11 @@ pub enum Decision {
     /// (last seen in `last_seen`), comparing its predicted center with this detection's center
     /// (`via_ref` None) or with its flow-warped center in reference `via_ref`. Input pixels.
     Relinked { hidden: usize, last_seen: usize, via_ref: Option<usize>, value: f64, threshold: f64 },
+    /// The track came back next to `other`, the track that covered it when it went unseen
+    /// (`hidden` frames before, last seen in `last_seen`), and the two exchanged detections:
+    /// their motion from before the occlusion puts them `after` input pixels (summed over both)
+    /// from these detections, against `before` the other way round. Both detections carry it.
+    Exchanged { other: u32, hidden: usize, last_seen: usize, before: f64, after: f64 },
 }
 
 impl Decision {
@@ -112,6 +117,10 @@ impl Decision {
                     "re-linked after {hidden} hidden frames (last seen in frame {last_seen}) by {via}: {value:.2} px <= {threshold:.1}"
                 )
             }
+            Self::Exchanged { other, hidden, last_seen, before, after } => format!(
+                "exchanged with track {other} after an occlusion of {hidden} frames (last seen in frame {last_seen}): \
+                 motion from before it fits {after:.1} px against {before:.1} px"
+            ),
         }
     }
 }
@@ -159,6 +168,9 @@ pub struct TrackInfo {
     pub last_center: [f64; 2],
     /// Recent velocity of its center, input pixels per frame (smoothed).
     pub velocity: [f64; 2],
+    /// While unseen: the track whose detection covered this one's expected place in the first
+    /// frame it went unseen, as that track was just before (see [`Occluder`]).
+    pub occluder: Option<Occluder>,
 }
 
 impl TrackInfo {
@@ -204,6 +216,9 @@ pub struct Tracker {
     next_id: u32,
     /// Whether the first frame, as a reference of its own, gives identities (`ifa.post`).
     match_first_frame: bool,
+    /// Occlusion exchange: swap when the swapped motion error is below this fraction of the
+    /// unswapped one (0: off).
+    exchange_ratio: f64,
 }
 
 impl Tracker {
@@ -220,6 +235,7 @@ impl Tracker {
             tracks: BTreeMap::new(),
             next_id: 1,
             match_first_frame: true,
+            exchange_ratio: 0.0,
         }
     }
 
@@ -232,6 +248,13 @@ impl Tracker {
     pub fn set_keep_alive(&mut self, max_hidden: usize, relink_distance: f32) {
         self.max_hidden = max_hidden;
         self.relink_distance = f64::from(relink_distance);
+    }
+
+    /// Exchanges a re-linked track's detection with its occluder's when their motion from
+    /// before the occlusion fits the other way round below `ratio` times (0: never; see
+    /// `keep_alive`).
+    pub fn set_exchange_ratio(&mut self, ratio: f32) {
+        self.exchange_ratio = if ratio.is_finite() { f64::from(ratio.clamp(0.0, 1.0)) } else { 0.0 };
     }
 
     /// Whether the first frame, as a reference of its own, gives identities; next frame on.
@@ -312,6 +335,8 @@ impl Tracker {
             match_slot(slot, rf, mode, gates, &detections, &votes, &ref_sets, &ious, &mut st);
         }
         self.relink(frame, refs, &detections, &votes, &mut st.assigned, &mut st.taken);
+        self.exchange_after_occlusion(frame, &detections, &mut st.assigned);
+        let occluded = self.occluders(frame, &detections, &st.assigned);
         let MatchState { mut assigned, had_candidate, .. } = st;
 
         let mut out = Vec::with_capacity(m);
@@ -344,6 +369,7 @@ impl Tracker {
                 score_sum: 0.0,
                 last_center: det.position,
                 velocity: [0.0, 0.0],
+                occluder: None,
             });
             let hidden_before = if info.frames == 0 { 0 } else { frame.saturating_sub(info.last_frame + 1) };
             info.observe(frame, det.position);
@@ -353,6 +379,12 @@ impl Tracker {
                 *v += 1;
             }
             out.push(TrackedInstance { track_id, detection: det, votes: v, decision, hidden_before });
+        }
+
+        for (id, o) in occluded {
+            if let Some(t) = self.tracks.get_mut(&id) {
+                t.occluder = Some(o);
+            }
         }
 
         let ids: Vec<u32> = out.iter().map(|t| t.track_id).collect();
@@ -443,7 +475,7 @@ fn ref_votes(
 mod keep_alive;
 mod slot_match;
 
-pub use keep_alive::{VELOCITY_HORIZON, relink_gate};
+pub use keep_alive::{Occluder, VELOCITY_HORIZON, relink_gate};
 use slot_match::{Gates, MatchState, best_seen, distance, match_slot};
 
 #[cfg(test)]

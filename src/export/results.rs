@@ -242,6 +242,7 @@ mod tests {
             score_sum: 1.5,
             last_center: [0.0; 2],
             velocity: [0.0; 2],
+            occluder: None,
         }
     }
 

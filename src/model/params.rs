@@ -44,6 +44,12 @@ pub struct PostParams {
     /// resolution (`assemble::idmap`); 0 = the plain bilinear edge (models without the key).
     #[serde(default)]
     pub edge_sigma: f32,
+    /// Occlusion exchange (`assemble::tracker`): a track re-linked next to the track that
+    /// covered it takes that track's detection, and the reverse, when the two tracks' motion
+    /// from before the occlusion fits that way with a summed error below this fraction of the
+    /// other way's; 0 (models without the key) = never.
+    #[serde(default)]
+    pub exchange_ratio: f32,
 }
 
 fn default_match_first_frame() -> bool {
@@ -75,6 +81,7 @@ impl Default for PostParams {
             min_track_frames: 1,
             match_first_frame: true,
             edge_sigma: 0.0,
+            exchange_ratio: 0.0,
         }
     }
 }

@@ -1,7 +1,8 @@
 """Writes the parity fixtures of tests/runtime_parity.rs.
 
 20 synthetic clips of raw head outputs (semantic logits, center heatmaps, intra and inter
-offsets of moving objects that appear, vanish behind occluders and come back, with noise) go
+offsets of moving objects that appear, vanish behind occluders and come back, with noise), and
+4 of two instances that cross and are seen as one blob for a while, go
 through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
 parity.bin, the reference's instances and tracks to parity.json.
 
@@ -20,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "training"))
 from ifa_train import postprocess as pp  # noqa: E402
 
-N_CLIPS, N_FRAMES, H, W, K = 20, 12, 20, 32, 3
+N_CLIPS, N_CROSSING, N_FRAMES, H, W, K = 20, 4, 12, 20, 32, 3
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -32,9 +33,21 @@ def deq(q: np.ndarray, scale: float) -> np.ndarray:
     return q.astype(np.float32) * np.float32(scale)
 
 
-def make_clip(rng: np.random.Generator):
-    n_obj = int(rng.integers(1, 5))
-    objs = []
+def crossing_objects(rng: np.random.Generator) -> list[dict]:
+    """Two instances of one class on crossing paths, seen as one blob between them for frames
+    4..7: while merged, both flow into the blob. Exercises the tracker's occlusion exchange."""
+    cls = int(rng.integers(1, K + 1))
+    y = float(rng.uniform(8, 11))
+    a = {"cls": cls, "r": 2.5, "p0": np.array([y - 1.5, 4.0]), "v": np.array([0.0, 2.0]), "start": 0, "hide": (4, 4)}
+    b = {"cls": cls, "r": 2.5, "p0": np.array([y + 1.5, 27.0]), "v": np.array([0.0, -2.0]), "start": 0, "hide": (4, 4)}
+    blob = {"cls": cls, "r": 4.0, "p0": np.array([y, 15.2]), "v": np.zeros(2), "start": 4, "hide": (8, 99)}
+    a["alias"] = b["alias"] = 2
+    return [a, b, blob]
+
+
+def make_clip(rng: np.random.Generator, crossing: bool = False):
+    n_obj = 0 if crossing else int(rng.integers(1, 5))
+    objs = crossing_objects(rng) if crossing else []
     for _ in range(n_obj):
         objs.append({
             "cls": int(rng.integers(1, K + 1)),
@@ -85,6 +98,8 @@ def make_clip(rng: np.random.Generator):
             off[1, m] = c[1] - px[m] + rng.normal(0, 1.0, size=m.sum())
             for s, rf in enumerate(refs):
                 vis_r, cr = state(o, rf)
+                if not vis_r and "alias" in o:  # merged into another detection: its flow points there
+                    vis_r, cr = state(objs[o["alias"]], rf)
                 if vis_r:
                     inter[s, 0, m] = cr[0] - py[m] + rng.normal(0, 2.0, size=m.sum())
                     inter[s, 1, m] = cr[1] - px[m] + rng.normal(0, 2.0, size=m.sum())
@@ -118,7 +133,8 @@ def main() -> int:
     rng = np.random.default_rng(20240611)
     blob = bytearray()
     clips = []
-    for ci in range(N_CLIPS):
+    for ci in range(N_CLIPS + N_CROSSING):
+        crossing = ci >= N_CLIPS
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
             {"count": 3, "first_frame": True, "step": 2},
@@ -128,8 +144,12 @@ def main() -> int:
         post = dict(pp.DEFAULT_POST, nms_kernel=[5, 7, 3][ci % 3], min_pixels=[4, 3, 1][ci % 3],
                     match_distance=[24.0, 16.0, 10.0][(ci // 3) % 3], top_k=[32, 3][ci % 2],
                     max_hidden=[50, 0, 2, 3][ci % 4], relink_distance=[32.0, 12.0, 20.0][(ci // 2) % 3],
-                    match_first_frame=ci % 5 != 4)
-        frames = make_clip(rng)
+                    match_first_frame=ci % 5 != 4, exchange_ratio=[0.5, 0.0, 0.7][ci % 3])
+        if crossing:  # keep-alive on, recent references only, so that the merged frames are bridged by re-links
+            refs = {"count": 2, "first_frame": False, "step": 1}
+            CLIP_REFS[-1] = refs
+            post.update(max_hidden=50, relink_distance=32.0, match_distance=16.0, exchange_ratio=0.5, nms_kernel=7)
+        frames = make_clip(rng, crossing)
         asm = pp.Assembler(post, refs, K)
         out_frames = []
         for t, f in enumerate(frames):
@@ -150,6 +170,7 @@ def main() -> int:
                     "flows": [list(fl) for fl in x.detection.flows],
                     "decision": x.decision.kind, "ref_frame": x.decision.ref_frame,
                     "last_seen": x.decision.last_seen, "hidden_before": x.hidden_before,
+                    "other": x.decision.other,
                 } for x in inst],
                 "cells_rle": rle(cells),
                 "soft_rle": rle(soft),
@@ -166,7 +187,8 @@ def main() -> int:
     n_match = sum(x["decision"] == "matched" for c in clips for f in c["frames"] for x in f["instances"])
     n_tracks = sum(len(c["tracks"]) for c in clips)
     n_relink = sum(x["decision"] == "relinked" for c in clips for f in c["frames"] for x in f["instances"])
-    print(f"{N_CLIPS} clips, {n_inst} instances ({n_match} matched, {n_relink} re-linked), {n_tracks} tracks, {len(blob)} bytes")
+    n_exch = sum(x["decision"] == "exchanged" for c in clips for f in c["frames"] for x in f["instances"])
+    print(f"{len(clips)} clips, {n_inst} instances ({n_match} matched, {n_relink} re-linked, {n_exch} exchanged), {n_tracks} tracks, {len(blob)} bytes")
     return 0
 
 

@@ -212,13 +212,16 @@ def soft_ids(group: np.ndarray, level: np.ndarray, halo: np.ndarray, track_ids: 
 
 @dataclass
 class Decision:
-    kind: str  # "matched", "new_no_reference", "new_nothing_near", "new_candidates_taken", "relinked"
+    kind: str  # "matched", "new_no_reference", "new_nothing_near", "new_candidates_taken", "relinked", "exchanged"
     ref_frame: int | None = None
     ref_slot: int | None = None
     distance: float | None = None
     nearest: tuple[int, int, float] | None = None  # (ref frame, track, distance)
     hidden: int | None = None  # relinked: frames unseen
     last_seen: int | None = None  # relinked: frame of the last sighting
+    other: int | None = None  # exchanged: the other track of the exchange
+    before: float | None = None  # exchanged: summed motion error as taken, and exchanged
+    after: float | None = None
 
 
 @dataclass
@@ -239,6 +242,8 @@ class Track:
     score_sum: float = 0.0
     last_center: tuple[float, float] = (0.0, 0.0)
     velocity: tuple[float, float] = (0.0, 0.0)
+    # While unseen: (track, frame, center, velocity) of the track that covered it (keep_alive.rs `Occluder`).
+    occluder: tuple | None = None
 
     def predict(self, frame: int) -> tuple[float, float]:
         k = float(min(max(frame - self.last_frame, 0), VELOCITY_HORIZON))
@@ -252,6 +257,7 @@ class Track:
             self.velocity = (self.velocity[0] + a * (v[0] - self.velocity[0]), self.velocity[1] + a * (v[1] - self.velocity[1]))
         self.last_frame = frame
         self.last_center = c
+        self.occluder = None
 
     def class_id(self) -> int:
         return int(np.argmax(self.class_votes[1:])) + 1
@@ -261,10 +267,16 @@ class Track:
 
 
 VELOCITY_HORIZON = 8
+EXCHANGE_MAX_HIDDEN = 2 * VELOCITY_HORIZON  # keep_alive.rs
 
 
 def relink_gate(base: float, hidden: int) -> float:
     return base * min(1.0 + 0.5 * max(np.sqrt(float(hidden)) - 1.0, 0.0), 3.0)
+
+
+def _extrapolate_gap(c, v, start: int, frame: int) -> tuple[float, float]:
+    k = float(max(frame - start, 0))
+    return (c[0] + v[0] * k, c[1] + v[1] * k)
 
 
 def _dist(a, b) -> float:
@@ -284,8 +296,11 @@ class Tracker:
         max_hidden: int = 0,
         relink_distance: float = 0.0,
         match_first_frame: bool = True,
+        exchange_ratio: float = 0.0,
     ):
         self.refs = refs
+        r = float(np.float32(exchange_ratio))
+        self.exchange_ratio = min(max(r, 0.0), 1.0) if np.isfinite(r) else 0.0
         self.match_first_frame = bool(match_first_frame)
         self.thr = float(np.float32(match_distance))  # the Rust side reads it as f32
         self.max_hidden = int(max_hidden)
@@ -325,6 +340,8 @@ class Tracker:
                 assigned[k] = (t, Decision("matched", ref_frame=rf, ref_slot=slot, distance=dist))
 
         self._relink(frame, refs, dets, warped, assigned, taken)
+        self._exchange(frame, dets, assigned)
+        occluded = self._occluders(frame, dets, assigned)
 
         out = []
         for k, d in enumerate(dets):
@@ -353,6 +370,8 @@ class Tracker:
             if 0 <= d.class_id < len(tr.class_votes):
                 tr.class_votes[d.class_id] += 1
             out.append(TrackedInstance(tid, d, dec, hidden_before))
+        for tid, o in occluded:
+            self.tracks[tid].occluder = o
 
         self.memory[frame] = [(o.track_id, o.detection.position) for o in out]
         keep = retain_from(frame, self.refs)
@@ -392,6 +411,55 @@ class Tracker:
             taken.add(tid)
             assigned[k] = (tid, Decision("relinked", ref_frame=via, distance=value, hidden=frame - last - 1, last_seen=last))
 
+    def _occluders(self, frame, dets, assigned) -> list:
+        """Tracks seen in the previous frame but not in this one, with the identified detection
+        nearest to their prediction within its radius + relink_distance (keep_alive.rs `occluders`)."""
+        if self.exchange_ratio <= 0.0 or self.max_hidden == 0 or frame == 0:
+            return []
+        seen = [(a[0], k) for k, a in enumerate(assigned) if a is not None]
+        out = []
+        for _, t in sorted(self.tracks.items()):
+            if t.last_frame + 1 != frame or t.frames < 2 or any(tid == t.id for tid, _ in seen):
+                continue
+            p = t.predict(frame)
+            best = None
+            for tid, k in seen:
+                d = dets[k]
+                radius = float(np.sqrt(d.cells / np.pi)) * 4.0
+                dist = _dist(p, d.position)
+                if dist <= radius + self.relink_distance and (best is None or dist < best[0]):
+                    best = (dist, tid)
+            if best is not None and best[1] in self.tracks and self.tracks[best[1]].frames >= 2:
+                a = self.tracks[best[1]]
+                out.append((t.id, (a.id, a.last_frame, a.last_center, a.velocity)))
+        return out
+
+    def _exchange(self, frame, dets, assigned) -> None:
+        """A re-linked track and its occluder exchange detections when their motion from before
+        the occlusion fits that way clearly better (keep_alive.rs `exchange_after_occlusion`)."""
+        if self.exchange_ratio <= 0.0:
+            return
+        relinked = [(k, a[0], a[1]) for k, a in enumerate(assigned) if a is not None and a[1].kind == "relinked"]
+        for kh, h, dec in relinked:
+            if dec.hidden > EXCHANGE_MAX_HIDDEN:
+                continue
+            occ = self.tracks[h].occluder if h in self.tracks else None
+            if occ is None:
+                continue
+            a_id, a_frame, a_center, a_vel = occ
+            ka = next((k for k, a in enumerate(assigned) if a is not None and a[0] == a_id), None)
+            if ka is None or assigned[ka][1].kind != "matched":
+                continue
+            th = self.tracks[h]
+            ph = _extrapolate_gap(th.last_center, th.velocity, th.last_frame, frame)
+            pa = _extrapolate_gap(a_center, a_vel, a_frame, frame)
+            dh, da = dets[kh].position, dets[ka].position
+            before = _dist(dh, ph) + _dist(da, pa)
+            after = _dist(da, ph) + _dist(dh, pa)
+            if after < self.exchange_ratio * before:
+                for k, tid, other in ((kh, a_id, h), (ka, h, a_id)):
+                    assigned[k] = (tid, Decision("exchanged", other=other, hidden=dec.hidden, last_seen=dec.last_seen, before=before, after=after))
+
 
 class Assembler:
     """Post-processing + assembly for one video: feed head maps frame by frame."""
@@ -405,6 +473,7 @@ class Assembler:
             post.get("max_hidden", 50),
             post.get("relink_distance", 32.0),
             post.get("match_first_frame", True),
+            post.get("exchange_ratio", 0.0),
         )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):
