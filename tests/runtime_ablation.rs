@@ -120,7 +120,9 @@ fn baselines_change_only_the_association() {
                     Decision::NewNoReference => assert_eq!(a.index, 0),
                     // The keep-alive (and its occlusion exchange) is shared by every mode; it never
                     // runs on the first frame.
-                    Decision::Relinked { .. } | Decision::Exchanged { .. } => assert!(a.index > 0),
+                    Decision::Relinked { .. } | Decision::Exchanged { .. } | Decision::Reemerged { .. } => {
+                        assert!(a.index > 0);
+                    }
                 }
                 let overlaps = i.votes.iter().any(|v| v.overlap.is_some());
                 assert!(mode == Association::Iou || !overlaps, "overlaps are measured in iou mode only");

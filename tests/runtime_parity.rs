@@ -1,5 +1,5 @@
 //! Parity of the Rust post-processing and assembly with the Python reference
-//! (training/ifa_train/postprocess.py) on 24 generated clips of raw network outputs.
+//! (training/ifa_train/postprocess.py) on 26 generated clips of raw network outputs.
 //! Regenerate the fixtures with `.venv/bin/python tests/runtime_fixtures/make_parity.py`.
 
 use std::path::Path;
@@ -34,11 +34,12 @@ fn decision_kind(d: &Decision) -> &'static str {
         Decision::NewCandidatesTaken { .. } => "new_candidates_taken",
         Decision::Relinked { .. } => "relinked",
         Decision::Exchanged { .. } => "exchanged",
+        Decision::Reemerged { .. } => "reemerged",
     }
 }
 
 #[test]
-fn rust_assembly_matches_the_python_reference_on_24_clips() {
+fn rust_assembly_matches_the_python_reference_on_26_clips() {
     let (meta, blob) = fixtures();
     let (h, w, k) = (u(&meta["h"]), u(&meta["w"]), u(&meta["classes"]));
     let n = h * w;
@@ -46,7 +47,7 @@ fn rust_assembly_matches_the_python_reference_on_24_clips() {
     let off_scale = f(&meta["off_scale"]) as f32;
     let clips = meta["clips"].as_array().expect("clips");
     assert!(clips.len() >= 20);
-    let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked, mut n_exchanged) = (0, 0, 0, 0, 0);
+    let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked, mut n_exchanged, mut n_emerged) = (0, 0, 0, 0, 0, 0);
 
     for (ci, clip) in clips.iter().enumerate() {
         let refs: RefsPolicy = serde_json::from_value(clip["refs"].clone()).expect("refs");
@@ -101,6 +102,11 @@ fn rust_assembly_matches_the_python_reference_on_24_clips() {
                     assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
                     n_exchanged += 1;
                 }
+                if let Decision::Reemerged { occluder, last_seen, .. } = got.decision {
+                    assert_eq!(occluder as usize, u(&want["other"]), "{ctx}: the occluder it came out from");
+                    assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
+                    n_emerged += 1;
+                }
                 assert_eq!(got.hidden_before, u(&want["hidden_before"]), "{ctx}: frames hidden before");
                 n_inst += 1;
             }
@@ -129,4 +135,5 @@ fn rust_assembly_matches_the_python_reference_on_24_clips() {
     assert!(n_inst > 100 && n_matched > n_inst / 2 && n_tracks > 20, "{n_inst} {n_matched} {n_tracks}");
     assert!(n_relinked >= 5, "the fixtures exercise the keep-alive: {n_relinked} re-links");
     assert!(n_exchanged >= 4, "and the occlusion exchange: {n_exchanged} exchanged detections");
+    assert!(n_emerged >= 2, "and the re-emergence from behind an occluder: {n_emerged}");
 }

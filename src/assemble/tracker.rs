@@ -72,6 +72,11 @@ pub enum Decision {
     /// their motion from before the occlusion puts them `after` input pixels (summed over both)
     /// from these detections, against `before` the other way round. Both detections carry it.
     Exchanged { other: u32, hidden: usize, last_seen: usize, before: f64, after: f64 },
+    /// No reference or motion explained it, but it appeared `value` input pixels from the center
+    /// of `occluder` (within `threshold`: that detection's radius plus the re-link gate), the
+    /// track that covered this track when it went unseen `hidden` frames before (last seen in
+    /// `last_seen`), on the side its motion was heading: it came out from behind.
+    Reemerged { occluder: u32, hidden: usize, last_seen: usize, value: f64, threshold: f64 },
 }
 
 impl Decision {
@@ -117,6 +122,10 @@ impl Decision {
                     "re-linked after {hidden} hidden frames (last seen in frame {last_seen}) by {via}: {value:.2} px <= {threshold:.1}"
                 )
             }
+            Self::Reemerged { occluder, hidden, last_seen, value, threshold } => format!(
+                "re-linked after {hidden} hidden frames (last seen in frame {last_seen}) coming out from behind \
+                 track {occluder}: {value:.1} px from its center <= {threshold:.1}"
+            ),
             Self::Exchanged { other, hidden, last_seen, before, after } => format!(
                 "exchanged with track {other} after an occlusion of {hidden} frames (last seen in frame {last_seen}): \
                  motion from before it fits {after:.1} px against {before:.1} px"
@@ -336,6 +345,7 @@ impl Tracker {
         }
         self.relink(frame, refs, &detections, &votes, &mut st.assigned, &mut st.taken);
         self.exchange_after_occlusion(frame, &detections, &mut st.assigned);
+        self.reemerge(frame, &detections, &mut st.assigned, &mut st.taken);
         let occluded = self.occluders(frame, &detections, &st.assigned);
         let MatchState { mut assigned, had_candidate, .. } = st;
 

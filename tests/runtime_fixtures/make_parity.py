@@ -1,8 +1,9 @@
 """Writes the parity fixtures of tests/runtime_parity.rs.
 
 20 synthetic clips of raw head outputs (semantic logits, center heatmaps, intra and inter
-offsets of moving objects that appear, vanish behind occluders and come back, with noise), and
-4 of two instances that cross and are seen as one blob for a while, go
+offsets of moving objects that appear, vanish behind occluders and come back, with noise), 4 of
+two instances that cross and are seen as one blob for a while, and 2 of a small instance that
+slides behind a large one and comes out on the far side, go
 through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
 parity.bin, the reference's instances and tracks to parity.json.
 
@@ -21,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "training"))
 from ifa_train import postprocess as pp  # noqa: E402
 
-N_CLIPS, N_CROSSING, N_FRAMES, H, W, K = 20, 4, 12, 20, 32, 3
+N_CLIPS, N_CROSSING, N_BEHIND, N_FRAMES, H, W, K = 20, 4, 2, 12, 20, 32, 3
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -45,26 +46,47 @@ def crossing_objects(rng: np.random.Generator) -> list[dict]:
     return [a, b, blob]
 
 
-def make_clip(rng: np.random.Generator, crossing: bool = False):
-    n_obj = 0 if crossing else int(rng.integers(1, 5))
-    objs = crossing_objects(rng) if crossing else []
+def behind_objects(rng: np.random.Generator) -> list[dict]:
+    """A small instance slides behind a large still one, is hidden for frames 5..8 and comes out
+    on the far side ahead of where its speed would put it. Exercises the re-emergence rule."""
+    y = float(rng.uniform(8, 12))
+    small = {
+        "cls": int(rng.integers(1, K + 1)),
+        "r": 1.8,
+        "p0": np.array([y, 5.0]),
+        "v": np.array([0.0, 1.5]),
+        "start": 0,
+        "hide": (5, 4),
+        "jump": np.array([0.0, 5.0]),
+    }
+    big = {"cls": int(rng.integers(1, K + 1)), "r": 5.5, "p0": np.array([y, 16.0]), "v": np.zeros(2), "start": 0, "hide": None}
+    return [small, big]
+
+
+def make_clip(rng: np.random.Generator, kind: str = "random"):
+    n_obj = int(rng.integers(1, 5)) if kind == "random" else 0
+    objs = {"random": lambda _: [], "crossing": crossing_objects, "behind": behind_objects}[kind](rng)
     for _ in range(n_obj):
-        objs.append({
-            "cls": int(rng.integers(1, K + 1)),
-            "r": float(rng.uniform(1.5, 3.5)),
-            "p0": np.array([rng.uniform(3, H - 3), rng.uniform(3, W - 3)]),
-            "v": rng.uniform(-1.2, 1.2, size=2),
-            # visible frames: appears late and/or hides for a while
-            "start": int(rng.integers(0, 3)) if rng.random() < 0.3 else 0,
-            # hidden for 1 to 5 frames: longer than the recent references reach, so the keep-alive re-links
-            "hide": (int(rng.integers(2, 5)), int(rng.integers(1, 6))) if rng.random() < 0.45 else None,
-        })
+        objs.append(
+            {
+                "cls": int(rng.integers(1, K + 1)),
+                "r": float(rng.uniform(1.5, 3.5)),
+                "p0": np.array([rng.uniform(3, H - 3), rng.uniform(3, W - 3)]),
+                "v": rng.uniform(-1.2, 1.2, size=2),
+                # visible frames: appears late and/or hides for a while
+                "start": int(rng.integers(0, 3)) if rng.random() < 0.3 else 0,
+                # hidden for 1 to 5 frames: longer than the recent references reach, so the keep-alive re-links
+                "hide": (int(rng.integers(2, 5)), int(rng.integers(1, 6))) if rng.random() < 0.45 else None,
+            }
+        )
     cy, cx = np.mgrid[0:H, 0:W].astype(np.float64)
     py, px = 4 * cy + 1.5, 4 * cx + 1.5
 
     def state(o, t):
         visible = t >= o["start"] and not (o["hide"] and o["hide"][0] <= t < o["hide"][0] + o["hide"][1])
         c = o["p0"] + o["v"] * t
+        if "jump" in o and t >= o["hide"][0] + o["hide"][1]:
+            c = c + o["jump"]
         c = np.clip(c, 1, [H - 2, W - 2])
         return visible, c * 4 + 1.5  # center in input pixels
 
@@ -83,7 +105,7 @@ def make_clip(rng: np.random.Generator, crossing: bool = False):
                 continue
             m = (py - c[0]) ** 2 + (px - c[1]) ** 2 <= (4 * o["r"]) ** 2
             owner[m] = k
-            g = np.exp(-((py - c[0]) ** 2 + (px - c[1]) ** 2) / (2 * 6.0 ** 2))
+            g = np.exp(-((py - c[0]) ** 2 + (px - c[1]) ** 2) / (2 * 6.0**2))
             heat = np.maximum(heat, g * rng.uniform(0.5, 0.95))
         for k, o in enumerate(objs):
             m = owner == k
@@ -103,13 +125,15 @@ def make_clip(rng: np.random.Generator, crossing: bool = False):
                 if vis_r:
                     inter[s, 0, m] = cr[0] - py[m] + rng.normal(0, 2.0, size=m.sum())
                     inter[s, 1, m] = cr[1] - px[m] + rng.normal(0, 2.0, size=m.sum())
-        frames.append({
-            "refs": refs,
-            "sem": q8(sem, SEM_SCALE),
-            "center": np.round(np.clip(heat, 0, 1) * 255).astype(np.uint8),
-            "off": q8(off, OFF_SCALE),
-            "inter": q8(inter, OFF_SCALE),
-        })
+        frames.append(
+            {
+                "refs": refs,
+                "sem": q8(sem, SEM_SCALE),
+                "center": np.round(np.clip(heat, 0, 1) * 255).astype(np.uint8),
+                "off": q8(off, OFF_SCALE),
+                "inter": q8(inter, OFF_SCALE),
+            }
+        )
     return frames
 
 
@@ -133,23 +157,30 @@ def main() -> int:
     rng = np.random.default_rng(20240611)
     blob = bytearray()
     clips = []
-    for ci in range(N_CLIPS + N_CROSSING):
-        crossing = ci >= N_CLIPS
+    for ci in range(N_CLIPS + N_CROSSING + N_BEHIND):
+        kind = "random" if ci < N_CLIPS else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
             {"count": 3, "first_frame": True, "step": 2},
             {"count": 2, "first_frame": False, "step": 1},
         ][ci % 3]
         CLIP_REFS.append(refs)
-        post = dict(pp.DEFAULT_POST, nms_kernel=[5, 7, 3][ci % 3], min_pixels=[4, 3, 1][ci % 3],
-                    match_distance=[24.0, 16.0, 10.0][(ci // 3) % 3], top_k=[32, 3][ci % 2],
-                    max_hidden=[50, 0, 2, 3][ci % 4], relink_distance=[32.0, 12.0, 20.0][(ci // 2) % 3],
-                    match_first_frame=ci % 5 != 4, exchange_ratio=[0.5, 0.0, 0.7][ci % 3])
-        if crossing:  # keep-alive on, recent references only, so that the merged frames are bridged by re-links
+        post = dict(
+            pp.DEFAULT_POST,
+            nms_kernel=[5, 7, 3][ci % 3],
+            min_pixels=[4, 3, 1][ci % 3],
+            match_distance=[24.0, 16.0, 10.0][(ci // 3) % 3],
+            top_k=[32, 3][ci % 2],
+            max_hidden=[50, 0, 2, 3][ci % 4],
+            relink_distance=[32.0, 12.0, 20.0][(ci // 2) % 3],
+            match_first_frame=ci % 5 != 4,
+            exchange_ratio=[0.5, 0.0, 0.7][ci % 3],
+        )
+        if kind != "random":  # keep-alive on, recent references only, so that the hidden frames are bridged by re-links
             refs = {"count": 2, "first_frame": False, "step": 1}
             CLIP_REFS[-1] = refs
-            post.update(max_hidden=50, relink_distance=32.0, match_distance=16.0, exchange_ratio=0.5, nms_kernel=7)
-        frames = make_clip(rng, crossing)
+            post.update(max_hidden=50, relink_distance=32.0 if kind == "crossing" else 10.0, match_distance=16.0, exchange_ratio=0.5, nms_kernel=7)
+        frames = make_clip(rng, kind)
         asm = pp.Assembler(post, refs, K)
         out_frames = []
         for t, f in enumerate(frames):
@@ -161,26 +192,44 @@ def main() -> int:
             off = deq(f["off"], OFF_SCALE)
             inter = deq(f["inter"], OFF_SCALE)
             inst, cells, soft = asm.step(t, f["refs"], sem, center, off, inter)
-            out_frames.append({
-                "offset": start,
-                "refs": f["refs"],
-                "instances": [{
-                    "track": x.track_id, "class": x.detection.class_id, "score": x.detection.score,
-                    "cells": x.detection.cells, "cell": list(x.detection.cell),
-                    "flows": [list(fl) for fl in x.detection.flows],
-                    "decision": x.decision.kind, "ref_frame": x.decision.ref_frame,
-                    "last_seen": x.decision.last_seen, "hidden_before": x.hidden_before,
-                    "other": x.decision.other,
-                } for x in inst],
-                "cells_rle": rle(cells),
-                "soft_rle": rle(soft),
-            })
-        tracks = [{"id": tr.id, "class": tr.class_id(), "score": tr.score(), "frames": tr.frames,
-                   "first": tr.first_frame, "last": tr.last_frame} for tr in asm.tracker.tracks.values()]
+            out_frames.append(
+                {
+                    "offset": start,
+                    "refs": f["refs"],
+                    "instances": [
+                        {
+                            "track": x.track_id,
+                            "class": x.detection.class_id,
+                            "score": x.detection.score,
+                            "cells": x.detection.cells,
+                            "cell": list(x.detection.cell),
+                            "flows": [list(fl) for fl in x.detection.flows],
+                            "decision": x.decision.kind,
+                            "ref_frame": x.decision.ref_frame,
+                            "last_seen": x.decision.last_seen,
+                            "hidden_before": x.hidden_before,
+                            "other": x.decision.other,
+                        }
+                        for x in inst
+                    ],
+                    "cells_rle": rle(cells),
+                    "soft_rle": rle(soft),
+                }
+            )
+        tracks = [
+            {"id": tr.id, "class": tr.class_id(), "score": tr.score(), "frames": tr.frames, "first": tr.first_frame, "last": tr.last_frame}
+            for tr in asm.tracker.tracks.values()
+        ]
         clips.append({"refs": refs, "post": post, "frames": out_frames, "tracks": tracks})
-    meta = {"h": H, "w": W, "classes": K, "sem_scale": SEM_SCALE, "off_scale": OFF_SCALE,
-            "layout": "per frame: sem i8[K+1,h,w], center u8[h,w] (/255), off i8[2,h,w], inter i8[L,2,h,w]",
-            "clips": clips}
+    meta = {
+        "h": H,
+        "w": W,
+        "classes": K,
+        "sem_scale": SEM_SCALE,
+        "off_scale": OFF_SCALE,
+        "layout": "per frame: sem i8[K+1,h,w], center u8[h,w] (/255), off i8[2,h,w], inter i8[L,2,h,w]",
+        "clips": clips,
+    }
     (HERE / "parity.bin").write_bytes(bytes(blob))
     (HERE / "parity.json").write_text(json.dumps(meta, separators=(",", ":")))
     n_inst = sum(len(f["instances"]) for c in clips for f in c["frames"])
@@ -188,7 +237,10 @@ def main() -> int:
     n_tracks = sum(len(c["tracks"]) for c in clips)
     n_relink = sum(x["decision"] == "relinked" for c in clips for f in c["frames"] for x in f["instances"])
     n_exch = sum(x["decision"] == "exchanged" for c in clips for f in c["frames"] for x in f["instances"])
-    print(f"{len(clips)} clips, {n_inst} instances ({n_match} matched, {n_relink} re-linked, {n_exch} exchanged), {n_tracks} tracks, {len(blob)} bytes")
+    n_emerge = sum(x["decision"] == "reemerged" for c in clips for f in c["frames"] for x in f["instances"])
+    print(
+        f"{len(clips)} clips, {n_inst} instances ({n_match} matched, {n_relink} re-linked, {n_exch} exchanged, {n_emerge} re-emerged), {n_tracks} tracks, {len(blob)} bytes"
+    )
     return 0
 
 

@@ -212,14 +212,14 @@ def soft_ids(group: np.ndarray, level: np.ndarray, halo: np.ndarray, track_ids: 
 
 @dataclass
 class Decision:
-    kind: str  # "matched", "new_no_reference", "new_nothing_near", "new_candidates_taken", "relinked", "exchanged"
+    kind: str  # "matched", "new_no_reference", "new_nothing_near", "new_candidates_taken", "relinked", "exchanged", "reemerged"
     ref_frame: int | None = None
     ref_slot: int | None = None
     distance: float | None = None
     nearest: tuple[int, int, float] | None = None  # (ref frame, track, distance)
     hidden: int | None = None  # relinked: frames unseen
     last_seen: int | None = None  # relinked: frame of the last sighting
-    other: int | None = None  # exchanged: the other track of the exchange
+    other: int | None = None  # exchanged: the other track of the exchange; reemerged: the occluder
     before: float | None = None  # exchanged: summed motion error as taken, and exchanged
     after: float | None = None
 
@@ -277,6 +277,10 @@ def relink_gate(base: float, hidden: int) -> float:
 def _extrapolate_gap(c, v, start: int, frame: int) -> tuple[float, float]:
     k = float(max(frame - start, 0))
     return (c[0] + v[0] * k, c[1] + v[1] * k)
+
+
+def _radius_of(cells: int) -> float:
+    return float(np.sqrt(cells / np.pi)) * 4.0
 
 
 def _dist(a, b) -> float:
@@ -341,6 +345,7 @@ class Tracker:
 
         self._relink(frame, refs, dets, warped, assigned, taken)
         self._exchange(frame, dets, assigned)
+        self._reemerge(frame, dets, assigned, taken)
         occluded = self._occluders(frame, dets, assigned)
 
         out = []
@@ -425,9 +430,8 @@ class Tracker:
             best = None
             for tid, k in seen:
                 d = dets[k]
-                radius = float(np.sqrt(d.cells / np.pi)) * 4.0
                 dist = _dist(p, d.position)
-                if dist <= radius + self.relink_distance and (best is None or dist < best[0]):
+                if dist <= _radius_of(d.cells) + self.relink_distance and (best is None or dist < best[0]):
                     best = (dist, tid)
             if best is not None and best[1] in self.tracks and self.tracks[best[1]].frames >= 2:
                 a = self.tracks[best[1]]
@@ -459,6 +463,36 @@ class Tracker:
             if after < self.exchange_ratio * before:
                 for k, tid, other in ((kh, a_id, h), (ka, h, a_id)):
                     assigned[k] = (tid, Decision("exchanged", other=other, hidden=dec.hidden, last_seen=dec.last_seen, before=before, after=after))
+
+    def _reemerge(self, frame, dets, assigned, taken) -> None:
+        """Unexplained detections next to a hidden track's occluder, ahead of its motion
+        (keep_alive.rs `reemerge`)."""
+        if self.exchange_ratio <= 0.0 or self.max_hidden == 0:
+            return
+        pairs = []
+        for _, t in sorted(self.tracks.items()):
+            if t.last_frame >= frame or frame - t.last_frame - 1 > self.max_hidden or t.id in taken or t.occluder is None:
+                continue
+            occ = t.occluder[0]
+            ko = next((k for k, a in enumerate(assigned) if a is not None and a[0] == occ), None)
+            if ko is None:
+                continue
+            od = dets[ko]
+            gate = _radius_of(od.cells) + self.relink_distance
+            for k, d in enumerate(dets):
+                if assigned[k] is not None:
+                    continue
+                value = _dist(d.position, od.position)
+                ahead = (d.position[0] - t.last_center[0]) * t.velocity[0] + (d.position[1] - t.last_center[1]) * t.velocity[1]
+                if value <= gate and ahead > 0.0:
+                    pairs.append((_dist(d.position, t.predict(frame)), k, t.id, occ, value))
+        pairs.sort(key=lambda p: (p[0], p[1], p[2]))
+        for _, k, tid, occ, value in pairs:
+            if assigned[k] is not None or tid in taken:
+                continue
+            last = self.tracks[tid].last_frame
+            taken.add(tid)
+            assigned[k] = (tid, Decision("reemerged", other=occ, distance=value, hidden=frame - last - 1, last_seen=last))
 
 
 class Assembler:

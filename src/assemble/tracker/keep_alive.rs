@@ -9,6 +9,9 @@
 //! another's detection remembers that track as it was just before (its [`Occluder`]); when it
 //! is re-linked, the two tracks' motion from before the occlusion decides which piece is whose,
 //! and the two exchange detections if that fits clearly better (`ifa.post` `exchange_ratio`).
+//! A hidden track whose motion prediction misses (it slowed while sliding behind, or came back
+//! as a sliver) is also re-linked to a detection that nothing else explains when that appears
+//! next to its occluder, on the side it was heading: it came out from behind.
 
 use super::slot_match::distance;
 use super::{Decision, Detection, RefVote, TrackInfo, Tracker};
@@ -166,10 +169,8 @@ impl Tracker {
             let mut best: Option<(f64, u32)> = None;
             for &(id, k) in &seen {
                 let d = &detections[k];
-                // The radius of a disc of the detection's area, input pixels.
-                let radius = (d.cells as f64 / std::f64::consts::PI).sqrt() * f64::from(HEAD_STRIDE);
                 let dist = distance(p, d.position);
-                if dist <= radius + self.relink_distance && best.is_none_or(|(b, _)| dist < b) {
+                if dist <= radius_of(d.cells) + self.relink_distance && best.is_none_or(|(b, _)| dist < b) {
                     best = Some((dist, id));
                 }
             }
@@ -228,6 +229,61 @@ impl Tracker {
             }
         }
     }
+
+    /// Detections still without identity that appear next to the occluder of a hidden track
+    /// (within its detection's radius plus `relink_distance` of its center, the occluder seen
+    /// in this frame) and ahead of that track's last motion: taken by the hidden track whose
+    /// prediction is nearest, one-to-one. Part of the occlusion rules (`exchange_ratio` > 0).
+    pub(super) fn reemerge(
+        &self,
+        frame: usize,
+        detections: &[Detection],
+        assigned: &mut [Option<(u32, Decision)>],
+        taken: &mut Vec<u32>,
+    ) {
+        if self.exchange_ratio <= 0.0 || self.max_hidden == 0 {
+            return;
+        }
+        // (distance to the prediction, detection, hidden track, occluder, distance to it, gate)
+        let mut pairs: Vec<(f64, usize, u32, u32, f64, f64)> = Vec::new();
+        for t in self.tracks.values() {
+            if t.last_frame >= frame || frame - t.last_frame - 1 > self.max_hidden || taken.contains(&t.id) {
+                continue;
+            }
+            let Some(o) = t.occluder else { continue };
+            let Some(ko) = assigned.iter().position(|a| a.as_ref().is_some_and(|(id, _)| *id == o.track)) else {
+                continue;
+            };
+            let od = &detections[ko];
+            let gate = radius_of(od.cells) + self.relink_distance;
+            for (k, d) in detections.iter().enumerate() {
+                if assigned[k].is_some() {
+                    continue;
+                }
+                let value = distance(d.position, od.position);
+                let ahead = (d.position[0] - t.last_center[0]) * t.velocity[0]
+                    + (d.position[1] - t.last_center[1]) * t.velocity[1];
+                if value <= gate && ahead > 0.0 {
+                    pairs.push((distance(d.position, t.predict(frame)), k, t.id, o.track, value, gate));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        for (_, k, id, occluder, value, threshold) in pairs {
+            if assigned[k].is_some() || taken.contains(&id) {
+                continue;
+            }
+            let last_seen = self.tracks[&id].last_frame;
+            taken.push(id);
+            let hidden = frame - last_seen - 1;
+            assigned[k] = Some((id, Decision::Reemerged { occluder, hidden, last_seen, value, threshold }));
+        }
+    }
+}
+
+/// The radius of a disc as large as a detection of `cells` stride-4 cells, input pixels.
+fn radius_of(cells: usize) -> f64 {
+    (cells as f64 / std::f64::consts::PI).sqrt() * f64::from(HEAD_STRIDE)
 }
 
 #[cfg(test)]
@@ -416,5 +472,49 @@ mod tests {
         let out = t.step(20, &refs(20), parted, &[], 0);
         assert_eq!(out.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![1, 2]);
         assert!(matches!(out[1].decision, Decision::Relinked { .. }), "{:?}", out[1].decision);
+    }
+
+    /// A small track (2) slides right behind a large still one (1) at 3 px/frame, hidden from
+    /// frame 10, and a detection appears at `x` in frame 40, far beyond the motion gate.
+    fn behind(x: f64) -> Vec<TrackedInstance> {
+        let policy = RefsPolicy { count: 2, first_frame: false, step: 1 };
+        let mut t = Tracker::new(policy, 10.0, 3);
+        t.set_keep_alive(50, 12.0);
+        t.set_exchange_ratio(0.5);
+        let refs = |f: usize| crate::model::refs::reference_frames(f, &policy);
+        let big = |n: usize| {
+            let mut d = det(100.0, 150.0, vec![[0.0, 0.0]; n]);
+            d.cells = 400; // radius 45 px
+            d
+        };
+        for f in 0..10 {
+            let n = refs(f).len();
+            t.step(f, &refs(f), vec![big(n), det(100.0, 90.0 + 3.0 * f as f64, vec![[0.0, -3.0]; n])], &[], 0);
+        }
+        for f in 10..40 {
+            t.step(f, &refs(f), vec![big(2)], &[], 0);
+        }
+        assert!(t.track(2).and_then(|t| t.occluder).is_some_and(|o| o.track == 1));
+        t.step(40, &refs(40), vec![big(2), det(100.0, x, vec![[0.0, 0.0]; 2])], &[], 0)
+    }
+
+    #[test]
+    fn a_track_that_went_behind_another_comes_out_on_the_far_side() {
+        let out = behind(200.0);
+        assert_eq!(out[1].track_id, 2, "{:?}", out[1].decision);
+        let gate = radius_of(400) + 12.0;
+        assert_eq!(
+            out[1].decision,
+            Decision::Reemerged { occluder: 1, hidden: 30, last_seen: 9, value: 50.0, threshold: gate }
+        );
+        assert!(
+            out[1]
+                .describe()
+                .starts_with("re-linked after 30 hidden frames (last seen in frame 9) coming out from behind track 1")
+        );
+        // Out on the side it came from: not ahead of its motion, a new track.
+        assert_eq!(behind(100.0)[1].track_id, 3);
+        // Too far from the occluder: a new track.
+        assert_eq!(behind(150.0 + gate + 1.0)[1].track_id, 3);
     }
 }
