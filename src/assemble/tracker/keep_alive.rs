@@ -31,11 +31,10 @@ pub fn relink_gate(base: f64, hidden: usize) -> f64 {
     base * (1.0 + 0.5 * ((hidden as f64).sqrt() - 1.0).max(0.0)).min(3.0)
 }
 
-/// `center` (seen in frame `from`) moved at `velocity` up to `frame`, for at most
-/// [`VELOCITY_HORIZON`] frames, since a straight line is a poor guess for longer (paths curve
-/// and bounce).
-fn extrapolate(center: [f64; 2], velocity: [f64; 2], from: usize, frame: usize) -> [f64; 2] {
-    let k = frame.saturating_sub(from).min(VELOCITY_HORIZON) as f64;
+/// `center` (seen in frame `from`) moved at `velocity` up to `frame`, for at most `max_frames`
+/// frames.
+fn extrapolate(center: [f64; 2], velocity: [f64; 2], from: usize, frame: usize, max_frames: usize) -> [f64; 2] {
+    let k = frame.saturating_sub(from).min(max_frames) as f64;
     [center[0] + velocity[0] * k, center[1] + velocity[1] * k]
 }
 
@@ -51,19 +50,12 @@ pub struct Occluder {
     pub velocity: [f64; 2],
 }
 
-/// `center` (seen in frame `from`) moved at `velocity` over the whole gap to `frame`: the
-/// exchange compares two assignments under the same rule, so a curving path errs for both,
-/// while the horizon's cap would pull both predictions back towards where the paths met.
-fn extrapolate_gap(center: [f64; 2], velocity: [f64; 2], from: usize, frame: usize) -> [f64; 2] {
-    let k = frame.saturating_sub(from) as f64;
-    [center[0] + velocity[0] * k, center[1] + velocity[1] * k]
-}
-
 impl TrackInfo {
     /// Where its center is expected in `frame` (after its last frame): the last center moved at
-    /// the recent velocity for at most [`VELOCITY_HORIZON`] frames.
+    /// the recent velocity for at most [`VELOCITY_HORIZON`] frames, since a straight line is a
+    /// poor guess for longer (paths curve and bounce).
     pub fn predict(&self, frame: usize) -> [f64; 2] {
-        extrapolate(self.last_center, self.velocity, self.last_frame, frame)
+        extrapolate(self.last_center, self.velocity, self.last_frame, frame, VELOCITY_HORIZON)
     }
 
     /// Records a sighting at `frame` with center `c`.
@@ -216,9 +208,12 @@ impl Tracker {
             if !matches!(assigned[ka], Some((_, Decision::Matched { .. }))) {
                 continue;
             }
+            // Over the whole gap, without the horizon's cap: the two assignments are compared
+            // under one rule, so a curving path errs for both, while the cap would pull both
+            // predictions back towards where the paths met.
             let th = &self.tracks[&h];
-            let ph = extrapolate_gap(th.last_center, th.velocity, th.last_frame, frame);
-            let pa = extrapolate_gap(o.center, o.velocity, o.frame, frame);
+            let ph = extrapolate(th.last_center, th.velocity, th.last_frame, frame, usize::MAX);
+            let pa = extrapolate(o.center, o.velocity, o.frame, frame, usize::MAX);
             let (dh, da) = (detections[kh].position, detections[ka].position);
             let before = distance(dh, ph) + distance(da, pa);
             let after = distance(da, ph) + distance(dh, pa);
