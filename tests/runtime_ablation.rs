@@ -118,7 +118,7 @@ fn baselines_change_only_the_association() {
                         assert_eq!(*by, mode);
                     }
                     Decision::NewNoReference => assert_eq!(a.index, 0),
-                    // The keep-alive (and its occlusion exchange) is shared by every mode; it never
+                    // The keep-alive (and its occlusion rules) is shared by every mode; it never
                     // runs on the first frame.
                     Decision::Relinked { .. } | Decision::Exchanged { .. } | Decision::Reemerged { .. } => {
                         assert!(a.index > 0);

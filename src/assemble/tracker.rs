@@ -23,6 +23,11 @@
 //! hidden, either in this frame or, through the instance flow, in one of the references.
 //! Without it, three quarters of the identity breaks measured on the standard preset followed
 //! a run of 3 or more missed frames, longer than the recent references reach.
+//!
+//! Occlusion (`occlusion`, `exchange_ratio`): a track that goes unseen next to another's
+//! detection remembers it; when re-linked, the two exchange detections if their motion from
+//! before says so, and a detection next to the occluder, ahead of the hidden track's motion,
+//! takes the hidden track back.
 
 use std::collections::BTreeMap;
 
@@ -122,13 +127,13 @@ impl Decision {
                     "re-linked after {hidden} hidden frames (last seen in frame {last_seen}) by {via}: {value:.2} px <= {threshold:.1}"
                 )
             }
-            Self::Reemerged { occluder, hidden, last_seen, value, threshold } => format!(
-                "re-linked after {hidden} hidden frames (last seen in frame {last_seen}) coming out from behind \
-                 track {occluder}: {value:.1} px from its center <= {threshold:.1}"
-            ),
             Self::Exchanged { other, hidden, last_seen, before, after } => format!(
                 "exchanged with track {other} after an occlusion of {hidden} frames (last seen in frame {last_seen}): \
                  motion from before it fits {after:.1} px against {before:.1} px"
+            ),
+            Self::Reemerged { occluder, hidden, last_seen, value, threshold } => format!(
+                "re-linked after {hidden} hidden frames (last seen in frame {last_seen}) coming out from behind \
+                 track {occluder}: {value:.1} px from its center <= {threshold:.1}"
             ),
         }
     }
@@ -225,8 +230,8 @@ pub struct Tracker {
     next_id: u32,
     /// Whether the first frame, as a reference of its own, gives identities (`ifa.post`).
     match_first_frame: bool,
-    /// Occlusion exchange: swap when the swapped motion error is below this fraction of the
-    /// unswapped one (0: off).
+    /// The occlusion rules (`occlusion`): exchange when the exchanged motion error is below
+    /// this fraction of the one as taken; 0 switches both the exchange and the re-emergence off.
     exchange_ratio: f64,
 }
 
@@ -259,9 +264,9 @@ impl Tracker {
         self.relink_distance = f64::from(relink_distance);
     }
 
-    /// Exchanges a re-linked track's detection with its occluder's when their motion from
-    /// before the occlusion fits the other way round below `ratio` times (0: never; see
-    /// `keep_alive`).
+    /// The occlusion rules: a re-linked track exchanges detections with its occluder when their
+    /// motion from before the occlusion fits the other way round below `ratio` times, and a
+    /// hidden track may come out from behind its occluder (0: neither; see `occlusion`).
     pub fn set_exchange_ratio(&mut self, ratio: f32) {
         self.exchange_ratio = if ratio.is_finite() { f64::from(ratio.clamp(0.0, 1.0)) } else { 0.0 };
     }
@@ -346,6 +351,7 @@ impl Tracker {
         self.relink(frame, refs, &detections, &votes, &mut st.assigned, &mut st.taken);
         self.exchange_after_occlusion(frame, &detections, &mut st.assigned);
         self.reemerge(frame, &detections, &mut st.assigned, &mut st.taken);
+        // Recorded after this frame's sightings update the tracks, read from them as they were.
         let occluded = self.occluders(frame, &detections, &st.assigned);
         let MatchState { mut assigned, had_candidate, .. } = st;
 
@@ -483,9 +489,11 @@ fn ref_votes(
 }
 
 mod keep_alive;
+mod occlusion;
 mod slot_match;
 
-pub use keep_alive::{Occluder, VELOCITY_HORIZON, relink_gate};
+pub use keep_alive::{VELOCITY_HORIZON, relink_gate};
+pub use occlusion::Occluder;
 use slot_match::{Gates, MatchState, best_seen, distance, match_slot};
 
 #[cfg(test)]

@@ -44,10 +44,11 @@ pub struct PostParams {
     /// resolution (`assemble::idmap`); 0 = the plain bilinear edge (models without the key).
     #[serde(default)]
     pub edge_sigma: f32,
-    /// Occlusion exchange (`assemble::tracker`): a track re-linked next to the track that
-    /// covered it takes that track's detection, and the reverse, when the two tracks' motion
-    /// from before the occlusion fits that way with a summed error below this fraction of the
-    /// other way's; 0 (models without the key) = never.
+    /// The occlusion rules (`assemble::tracker::occlusion`): a track re-linked next to the track
+    /// that covered it takes that track's detection, and the reverse, when the two tracks'
+    /// motion from before the occlusion fits that way with a summed error below this fraction
+    /// of the other way's; any value above 0 also lets a hidden track come out from behind its
+    /// occluder. 0 (models without the key) = neither.
     #[serde(default)]
     pub exchange_ratio: f32,
 }

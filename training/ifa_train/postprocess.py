@@ -242,7 +242,7 @@ class Track:
     score_sum: float = 0.0
     last_center: tuple[float, float] = (0.0, 0.0)
     velocity: tuple[float, float] = (0.0, 0.0)
-    # While unseen: (track, frame, center, velocity) of the track that covered it (keep_alive.rs `Occluder`).
+    # While unseen: (track, frame, center, velocity) of the track that covered it (occlusion.rs `Occluder`).
     occluder: tuple | None = None
 
     def predict(self, frame: int) -> tuple[float, float]:
@@ -267,7 +267,7 @@ class Track:
 
 
 VELOCITY_HORIZON = 8
-EXCHANGE_MAX_HIDDEN = 2 * VELOCITY_HORIZON  # keep_alive.rs
+EXCHANGE_MAX_HIDDEN = 2 * VELOCITY_HORIZON  # occlusion.rs
 
 
 def relink_gate(base: float, hidden: int) -> float:
@@ -418,7 +418,7 @@ class Tracker:
 
     def _occluders(self, frame, dets, assigned) -> list:
         """Tracks seen in the previous frame but not in this one, with the identified detection
-        nearest to their prediction within its radius + relink_distance (keep_alive.rs `occluders`)."""
+        nearest to their prediction within its radius + relink_distance (occlusion.rs `occluders`)."""
         if self.exchange_ratio <= 0.0 or self.max_hidden == 0 or frame == 0:
             return []
         seen = [(a[0], k) for k, a in enumerate(assigned) if a is not None]
@@ -440,7 +440,7 @@ class Tracker:
 
     def _exchange(self, frame, dets, assigned) -> None:
         """A re-linked track and its occluder exchange detections when their motion from before
-        the occlusion fits that way clearly better (keep_alive.rs `exchange_after_occlusion`)."""
+        the occlusion fits that way clearly better (occlusion.rs `exchange_after_occlusion`)."""
         if self.exchange_ratio <= 0.0:
             return
         relinked = [(k, a[0], a[1]) for k, a in enumerate(assigned) if a is not None and a[1].kind == "relinked"]
@@ -466,7 +466,7 @@ class Tracker:
 
     def _reemerge(self, frame, dets, assigned, taken) -> None:
         """Unexplained detections next to a hidden track's occluder, ahead of its motion
-        (keep_alive.rs `reemerge`)."""
+        (occlusion.rs `reemerge`)."""
         if self.exchange_ratio <= 0.0 or self.max_hidden == 0:
             return
         pairs = []
