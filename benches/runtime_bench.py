@@ -35,6 +35,7 @@ def main() -> int:
     mean, std = np.array(json.loads(meta["ifa.mean"]), np.float32), np.array(json.loads(meta["ifa.std"]), np.float32)
     refs, post = json.loads(meta["ifa.refs"]), json.loads(meta["ifa.post"])
     classes = json.loads(meta["ifa.classes"])
+    stride = int(json.loads(meta.get("ifa.head_stride", "4")))
     c16, c32 = sess.get_inputs()[1].shape[1], sess.get_inputs()[2].shape[1]
     probe = subprocess.run(
         ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", video],
@@ -48,8 +49,8 @@ def main() -> int:
     y0, y1, wy = taps(nh, h)
     x0, x1, wx = taps(nw, w)
     wy, wx = wy[:, None, None], wx[None, :, None]
-    asm = pp.Assembler(post, refs, len(classes))
-    mapper = pp.IdMapper(h, w, nh, nw, in_h // 4, in_w // 4, post.get("edge_sigma", 0.0))
+    asm = pp.Assembler(post, refs, len(classes), stride)
+    mapper = pp.IdMapper(h, w, nh, nw, in_h // stride, in_w // stride, post.get("edge_sigma", 0.0), stride)
     proc = subprocess.Popen(["ffmpeg", "-v", "error", "-nostdin", "-i", video, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], stdout=subprocess.PIPE)
     times = dict(decode=0.0, preprocess=0.0, inference=0.0, postprocess=0.0, render=0.0)
     memory: dict[int, tuple[np.ndarray, np.ndarray]] = {}

@@ -1,12 +1,12 @@
 // Instance masks coloured by track, drawn over the video inside an egui paint callback.
 //
-// Input: the stride-4 soft id map (R32Uint, cells_w x cells_h; ids of hidden tracks already
+// Input: the soft id map at the head's stride (R32Uint, cells_w x cells_h; ids of hidden tracks already
 // zeroed; track id in the low 28 bits, foreground weight as 15 - 15 w in the top 4, as
 // `assemble::edges` packs it), the letterbox scales, a palette, and the region of the video (in video pixels) that the
 // callback's rectangle covers: only the bounding box of the visible masks is shaded, which matters
 // on software rasterisers where every fragment costs CPU time. Each fragment maps its video position to input
 // pixels and from there to fractional cell coordinates (cell (i, j) stands for input
-// (4i + 1.5, 4j + 1.5)); its id is the one with the largest sum of bilinear weight x soft
+// (s i + (s - 1) / 2, s j + (s - 1) / 2) at stride s); its id is the one with the largest sum of bilinear weight x soft
 // weight among the four surrounding cells (ties: the first tap), if that reaches 0.5, as
 // `IdMapper::render` does on CPU. With `edge_sigma` > 0 the frame guides the edge as in
 // `IdMapper::render_guided`: where the four cells differ, each bilinear weight is multiplied by
@@ -25,7 +25,7 @@ struct Params {
     opacity: f32,
     palette_len: u32,
     edge_sigma: f32,
-    _pad: u32,
+    stride: f32,
     video_size: vec2<f32>,
     _pad2: vec2<f32>,
 };
@@ -40,14 +40,16 @@ struct Params {
 fn tap(p: f32, scale: f32, last: f32) -> vec3<f32> {
     let input = p * scale - 0.5;
     // model::maps::cell_coord (the head's cell geometry), as assemble/idmap.rs uses it.
-    let c = clamp((input - 1.5) / 4.0, 0.0, last);
+    let s = params.stride;
+    let c = clamp((input - 0.5 * (s - 1.0)) / s, 0.0, last);
     let i0 = floor(c);
     return vec3<f32>(i0, min(i0 + 1.0, last), c - i0);
 }
 
-// Video pixel at the centre of cell k (input 4k + 1.5): floor((4k + 2) / scale), clamped.
+// Video pixel at the centre of cell k (input s k + (s - 1) / 2): floor((s k + s / 2) / scale), clamped.
 fn centre(k: f32, scale: f32, len: f32) -> i32 {
-    return i32(clamp(floor((4.0 * k + 2.0) / scale), 0.0, len - 1.0));
+    let s = params.stride;
+    return i32(clamp(floor((s * k + 0.5 * s) / scale), 0.0, len - 1.0));
 }
 
 // Mean colour (8-bit units) of the 3x3 frame pixels around (cx, cy), inside the frame.

@@ -1,5 +1,6 @@
 //! Parity of the Rust post-processing and assembly with the Python reference
-//! (training/ifa_train/postprocess.py) on 26 generated clips of raw network outputs.
+//! (training/ifa_train/postprocess.py) on 30 generated clips of raw network outputs (4 of
+//! them with maps at stride 2).
 //! Regenerate the fixtures with `.venv/bin/python tests/runtime_fixtures/make_parity.py`.
 
 use std::path::Path;
@@ -26,6 +27,15 @@ fn f(v: &Value) -> f64 {
     v.as_f64().expect("number")
 }
 
+/// A run-length list `[value, count, ...]` of the fixtures, expanded.
+fn unrle(runs: &Value, n: usize) -> Vec<u32> {
+    let mut out = Vec::with_capacity(n);
+    for pair in runs.as_array().expect("rle").chunks(2) {
+        out.extend(std::iter::repeat_n(u(&pair[0]) as u32, u(&pair[1])));
+    }
+    out
+}
+
 fn decision_kind(d: &Decision) -> &'static str {
     match d {
         Decision::Matched { .. } => "matched",
@@ -39,7 +49,7 @@ fn decision_kind(d: &Decision) -> &'static str {
 }
 
 #[test]
-fn rust_assembly_matches_the_python_reference_on_26_clips() {
+fn rust_assembly_matches_the_python_reference_on_30_clips() {
     let (meta, blob) = fixtures();
     let (h, w, k) = (u(&meta["h"]), u(&meta["w"]), u(&meta["classes"]));
     let n = h * w;
@@ -48,10 +58,13 @@ fn rust_assembly_matches_the_python_reference_on_26_clips() {
     let clips = meta["clips"].as_array().expect("clips");
     assert!(clips.len() >= 20);
     let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked, mut n_exchanged, mut n_emerged) = (0, 0, 0, 0, 0, 0);
+    let mut n_stride2 = 0;
 
     for (ci, clip) in clips.iter().enumerate() {
         let refs: RefsPolicy = serde_json::from_value(clip["refs"].clone()).expect("refs");
         let post: PostParams = serde_json::from_value(clip["post"].clone()).expect("post");
+        let stride = clip.get("stride").map_or(4, u);
+        n_stride2 += usize::from(stride == 2);
         let mut asm = Assembler::new(post, refs, k);
         for (t, fr) in clip["frames"].as_array().expect("frames").iter().enumerate() {
             let ref_frames: Vec<usize> = fr["refs"].as_array().expect("refs").iter().map(u).collect();
@@ -71,7 +84,8 @@ fn rust_assembly_matches_the_python_reference_on_26_clips() {
             let center = take(n).iter().map(|&b| f32::from(b) / 255.0).collect();
             let offset = i8s(take(2 * n), off_scale);
             let inter_offset = i8s(take(2 * n * ref_frames.len()), off_scale);
-            let maps = HeadMaps { h, w, num_classes: k, semantic, center, offset, inter_offset, refs: ref_frames };
+            let maps =
+                HeadMaps { h, w, stride, num_classes: k, semantic, center, offset, inter_offset, refs: ref_frames };
             let res = asm.step(t, &maps);
 
             let want = fr["instances"].as_array().expect("instances");
@@ -82,6 +96,12 @@ fn rust_assembly_matches_the_python_reference_on_26_clips() {
                 assert_eq!(got.track_id as usize, u(&want["track"]), "{ctx}: track id");
                 assert_eq!(d.class_id as usize, u(&want["class"]), "{ctx}: class");
                 assert_eq!(d.cells, u(&want["cells"]), "{ctx}: mask size");
+                assert!(
+                    (d.radius - f(&want["radius"])).abs() < 1e-9,
+                    "{ctx}: radius {} vs {}",
+                    d.radius,
+                    want["radius"]
+                );
                 assert_eq!([d.center.cell.0, d.center.cell.1], [u(&want["cell"][0]), u(&want["cell"][1])], "{ctx}");
                 assert!((d.score - f(&want["score"])).abs() < 1e-5, "{ctx}: score {} vs {}", d.score, want["score"]);
                 for (fl, wf) in d.flows.iter().zip(want["flows"].as_array().expect("flows")) {
@@ -110,14 +130,9 @@ fn rust_assembly_matches_the_python_reference_on_26_clips() {
                 assert_eq!(got.hidden_before, u(&want["hidden_before"]), "{ctx}: frames hidden before");
                 n_inst += 1;
             }
-            // The stride-4 id map and the soft id map (halo and weights), cell by cell.
+            // The id map and the soft id map (halo and weights), cell by cell.
             for (key, got) in [("cells_rle", &res.cells), ("soft_rle", &res.soft_ids)] {
-                let runs = fr[key].as_array().expect("rle");
-                let mut expect = Vec::with_capacity(n);
-                for pair in runs.chunks(2) {
-                    expect.extend(std::iter::repeat_n(u(&pair[0]) as u32, u(&pair[1])));
-                }
-                assert_eq!(*got, expect, "{ctx}: {key}");
+                assert_eq!(*got, unrle(&fr[key], n), "{ctx}: {key}");
             }
         }
         let want_tracks = clip["tracks"].as_array().expect("tracks");
@@ -136,4 +151,5 @@ fn rust_assembly_matches_the_python_reference_on_26_clips() {
     assert!(n_relinked >= 5, "the fixtures exercise the keep-alive: {n_relinked} re-links");
     assert!(n_exchanged >= 4, "and the occlusion exchange: {n_exchanged} exchanged detections");
     assert!(n_emerged >= 2, "and the re-emergence from behind an occluder: {n_emerged}");
+    assert!(n_stride2 >= 4, "and maps at stride 2: {n_stride2} clips");
 }

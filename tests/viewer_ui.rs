@@ -18,6 +18,7 @@ use ifa::assemble::Assembler;
 use ifa::decode::{DecodedFrame, VideoReader};
 use ifa::model::HeadMaps;
 use ifa::model::Letterbox;
+use ifa::model::maps::cell_center;
 use ifa::model::{PostParams, RefsPolicy};
 use ifa::overlay::scene::{FrameRecord, PALETTE, blend_channel};
 use ifa::present::pipeline::{FrameProcessor, Processed, ProcessorInfo, StageTimes};
@@ -81,7 +82,7 @@ impl FrameProcessor for SquareProcessor {
         let n = h * w;
         let fg: Vec<bool> = (0..n)
             .map(|c| {
-                let (y, x) = HeadMaps::cell_position(c / w, c % w);
+                let (y, x) = cell_center_4(c / w, c % w);
                 let (vy, vx) = lb.to_video(f64::from(y), f64::from(x));
                 vx >= 0.0
                     && vy >= 0.0
@@ -93,7 +94,7 @@ impl FrameProcessor for SquareProcessor {
         let k = fg.iter().filter(|&&b| b).count().max(1) as f32;
         let (mut cy, mut cx) = (0.0f32, 0.0f32);
         for c in (0..n).filter(|&c| fg[c]) {
-            let (y, x) = HeadMaps::cell_position(c / w, c % w);
+            let (y, x) = cell_center_4(c / w, c % w);
             cy += y / k;
             cx += x / k;
         }
@@ -107,7 +108,7 @@ impl FrameProcessor for SquareProcessor {
         m.inter_offset = vec![0.0; 2 * n * refs.len()];
         #[allow(clippy::needless_range_loop)] // c indexes several planes at once
         for c in 0..n {
-            let (y, x) = HeadMaps::cell_position(c / w, c % w);
+            let (y, x) = cell_center_4(c / w, c % w);
             m.center[c] = (-((y - cy).powi(2) + (x - cx).powi(2)) / (2.0 * 16.0)).exp();
             if fg[c] {
                 m.semantic[2 * n + c] = 5.0; // class 2, "square"
@@ -280,4 +281,9 @@ fn unreadable_file_shows_a_message_and_the_app_stays_usable() {
     h.state_mut().open(&good);
     wait_for(&mut h, "the good clip", |a| a.frame_count() == 50 && a.shown.is_some());
     assert!(has_label(&h, "Frame 0 / 49"));
+}
+
+/// Input position of cell `(i, j)` of the stride-4 maps this test's fake model gives.
+fn cell_center_4(i: usize, j: usize) -> (f32, f32) {
+    (cell_center(4, i), cell_center(4, j))
 }

@@ -17,10 +17,10 @@ pub enum Association {
     Flow,
     /// Baseline: the unwarped center, nearest identified center within `match_distance`.
     Center,
-    /// Baseline: stride-4 mask IoU with the reference's identified masks, at least
+    /// Baseline: mask IoU at the head's stride with the reference's identified masks, at least
     /// [`AssociationParams::iou_threshold`].
     Iou,
-    /// The method's flow compared mask to mask: the detection's stride-4 mask shifted by its
+    /// The method's flow compared mask to mask: the detection's mask (head cells) shifted by its
     /// instance flow into the reference, IoU with the identified masks there at least
     /// [`AssociationParams::iou_threshold`], highest first; detections that overlap nothing fall
     /// back to the warped center within `match_distance`.
@@ -48,7 +48,7 @@ impl fmt::Display for Association {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AssociationParams {
     pub mode: Association,
-    /// Smallest stride-4 mask IoU that counts as a match in [`Association::Iou`] mode, in (0, 1].
+    /// Smallest mask IoU at the head's stride that counts as a match in [`Association::Iou`] mode, in (0, 1].
     pub iou_threshold: f64,
 }
 

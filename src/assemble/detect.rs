@@ -13,7 +13,7 @@ use crate::model::maps::cell_center;
 /// A detected center: a local maximum of the heatmap.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Center {
-    /// Cell coordinates at stride 4.
+    /// Cell coordinates in the head maps.
     pub cell: (usize, usize),
     pub heat: f32,
 }
@@ -28,8 +28,10 @@ pub struct Detection {
     pub class_id: u32,
     /// Mean probability of `class_id` over the mask × center heat.
     pub score: f64,
-    /// Number of stride-4 cells in the mask.
+    /// Number of cells in the mask.
     pub cells: usize,
+    /// Radius of a disc as large as the mask, input pixels (the cells times the stride squared).
+    pub radius: f64,
     /// Instance flow (dy, dx) towards each reference, in `HeadMaps::refs` order.
     pub flows: Vec<[f64; 2]>,
 }
@@ -104,14 +106,14 @@ fn group_cells(maps: &HeadMaps, cpos: &[(f32, f32)], argmax: &[u8], group: &mut 
     let (oy, ox) = maps.offset.split_at(n);
     let mut counts = vec![0usize; cpos.len()];
     for i in 0..h {
-        let py = cell_center(i);
+        let py = cell_center(maps.stride, i);
         for j in 0..w {
             let idx = i * w + j;
             if argmax[idx] == 0 {
                 continue;
             }
             let qy = py + oy[idx];
-            let qx = cell_center(j) + ox[idx];
+            let qx = cell_center(maps.stride, j) + ox[idx];
             let mut best = f32::INFINITY;
             let mut arg = 0usize;
             for (k, &(cy, cx)) in cpos.iter().enumerate() {
@@ -188,7 +190,7 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
     if centers.is_empty() {
         return Vec::new();
     }
-    let cpos: Vec<(f32, f32)> = centers.iter().map(|c| HeadMaps::cell_position(c.cell.0, c.cell.1)).collect();
+    let cpos: Vec<(f32, f32)> = centers.iter().map(|c| maps.cell_position(c.cell.0, c.cell.1)).collect();
 
     semantic_argmax(maps, &mut scratch.argmax);
     let counts = group_cells(maps, &cpos, &scratch.argmax, &mut scratch.group);
@@ -256,6 +258,7 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
             class_id: classes[g] as u32,
             score: prob_sum[g] / nc * f64::from(c.heat),
             cells: cells[g],
+            radius: (nc / std::f64::consts::PI).sqrt() * maps.stride as f64,
             flows: flows[g * nref..(g + 1) * nref].to_vec(),
         });
     }
@@ -283,6 +286,7 @@ mod tests {
         let n = h * w;
         let mut m = HeadMaps {
             h,
+            stride: 4,
             w,
             num_classes: k,
             semantic: vec![0.0; (k + 1) * n],
@@ -293,12 +297,12 @@ mod tests {
         };
         for (cls, (ci, cj)) in [(1usize, (3usize, 3usize)), (2, (8, 11))] {
             m.center[ci * w + cj] = 0.9;
-            let (cy, cx) = HeadMaps::cell_position(ci, cj);
+            let (cy, cx) = m.cell_position(ci, cj);
             for i in ci - 2..=ci + 2 {
                 for j in cj - 2..=cj + 2 {
                     let idx = i * w + j;
                     m.semantic[cls * n + idx] = 5.0;
-                    let (py, px) = HeadMaps::cell_position(i, j);
+                    let (py, px) = m.cell_position(i, j);
                     m.offset[idx] = cy - py;
                     m.offset[n + idx] = cx - px;
                     m.inter_offset[idx] = cy + flow[0] - py;

@@ -1,4 +1,4 @@
-//! Soft mask edges: where each instance's boundary lies between two stride-4 cells.
+//! Soft mask edges: where each instance's boundary lies between two cells of the head maps.
 //!
 //! A cell's hard label (semantic argmax, grouped by offsets) says only on which side of a cell
 //! midpoint the boundary falls. The foreground probability `1 − p(background)` says more: the
@@ -102,7 +102,7 @@ pub fn soft_cells(maps: &HeadMaps, detections: &[Detection], group: &[u16], out:
             continue;
         }
         let (i, j) = (idx / maps.w, idx % maps.w);
-        let (py, px) = HeadMaps::cell_position(i, j);
+        let (py, px) = maps.cell_position(i, j);
         let (qy, qx) = (py + oy[idx], px + ox[idx]);
         let mut best = f64::INFINITY;
         let mut arg = 0usize;
@@ -133,6 +133,7 @@ mod tests {
         let n = h * w;
         let mut m = HeadMaps {
             h,
+            stride: 4,
             w,
             num_classes: 1,
             // Background logit 0, class logit -5 (fg 0.7%) unless set below.
@@ -143,14 +144,14 @@ mod tests {
             refs: vec![],
         };
         m.center[3 * w + 3] = 0.9;
-        let (cy, cx) = HeadMaps::cell_position(3, 3);
+        let (cy, cx) = m.cell_position(3, 3);
         for i in 1..=5 {
             for j in 1..=5 {
                 let idx = i * w + j;
                 let inner = (2..=4).contains(&i) && (2..=4).contains(&j);
                 // fg = sigmoid(l1 - l0): 0.95 inside, 0.3 on the ring.
                 m.semantic[n + idx] = if inner { 3.0 } else { -0.85 };
-                let (py, px) = HeadMaps::cell_position(i, j);
+                let (py, px) = m.cell_position(i, j);
                 m.offset[idx] = cy - py;
                 m.offset[n + idx] = cx - px;
             }

@@ -1,7 +1,8 @@
-//! Instance-id maps at the video's resolution, from the stride-4 label map.
+//! Instance-id maps at the video's resolution, from the head's label map (stride 4 or 2).
 //!
 //! Each video pixel goes through the letterbox to its input position and from there to
-//! fractional cell coordinates (cell `(i, j)` stands for input `(4i + 1.5, 4j + 1.5)`). Its label
+//! fractional cell coordinates (at stride 4, cell `(i, j)` stands for input `(4i + 1.5, 4j + 1.5)`;
+//! `model::maps::cell_center`). Its label
 //! is the one with the largest bilinear sum of soft weights among the four surrounding cells,
 //! if that reaches one half: the same as upsampling each instance's soft mask bilinearly and
 //! thresholding it, so edges fall between cell centres where the network's foreground
@@ -17,7 +18,7 @@
 use super::edges::{soft_id, soft_weight};
 use crate::frame::RgbFrame;
 use crate::model::Letterbox;
-use crate::model::maps::cell_coord;
+use crate::model::maps::{cell_center, cell_coord, stride_of};
 
 #[derive(Clone, Copy, Debug)]
 struct Tap {
@@ -26,13 +27,13 @@ struct Tap {
     w1: f32,
 }
 
-/// `scale`: input pixels per video pixel along this axis.
-fn taps(video_len: u32, cells: usize, scale: f64) -> Vec<Tap> {
+/// `scale`: input pixels per video pixel along this axis; `stride`: input pixels per cell.
+fn taps(video_len: u32, cells: usize, scale: f64, stride: usize) -> Vec<Tap> {
     let last = cells.saturating_sub(1) as f64;
     (0..video_len)
         .map(|v| {
             let input = (f64::from(v) + 0.5) * scale - 0.5;
-            let c = cell_coord(input).clamp(0.0, last);
+            let c = cell_coord(stride, input).clamp(0.0, last);
             let i0 = c.floor();
             let i1 = (i0 + 1.0).min(last);
             Tap { i0: i0 as u32, i1: i1 as u32, w1: (c - i0) as f32 }
@@ -40,7 +41,7 @@ fn taps(video_len: u32, cells: usize, scale: f64) -> Vec<Tap> {
         .collect()
 }
 
-/// Maps stride-4 label maps of one model to one video size; built once per video.
+/// Maps the label maps of one model to one video size; built once per video.
 #[derive(Clone, Debug)]
 pub struct IdMapper {
     pub width: u32,
@@ -89,13 +90,15 @@ pub struct IdExtent {
 }
 
 impl IdMapper {
+    /// The maps' stride follows from the letterbox's input width and `cells_w`.
     pub fn new(lb: &Letterbox, cells_h: usize, cells_w: usize) -> Self {
         let (sx, sy) = lb.axis_scales();
+        let stride = stride_of(lb.input_w, cells_w);
         // Cell k's centre in video pixels (clamped: cells over the letterbox's padding).
         let centres = |n: usize, s: f64, len: u32| -> Vec<usize> {
             (0..n)
                 .map(|k| {
-                    let v = (f64::from(crate::model::maps::cell_center(k)) + 0.5) / s - 0.5;
+                    let v = (f64::from(cell_center(stride, k)) + 0.5) / s - 0.5;
                     v.round().clamp(0.0, f64::from(len.max(1) - 1)) as usize
                 })
                 .collect()
@@ -105,8 +108,8 @@ impl IdMapper {
             height: lb.video_h,
             cells_w,
             cells_h,
-            cols: taps(lb.video_w, cells_w, sx),
-            rows: taps(lb.video_h, cells_h, sy),
+            cols: taps(lb.video_w, cells_w, sx, stride),
+            rows: taps(lb.video_h, cells_h, sy, stride),
             centre_rows: centres(cells_h, sy, lb.video_h),
             centre_cols: centres(cells_w, sx, lb.video_w),
             edge_sigma: 0.0,
@@ -289,6 +292,28 @@ mod tests {
         let area = ext[0].area as i64;
         assert!((area - 80 * 80).abs() < 80 * 8, "area {area}");
         assert!(!m.render(&cells[1..], &mut out));
+    }
+
+    #[test]
+    fn stride_2_maps_land_where_the_same_input_block_does_at_stride_4() {
+        // The same input block as above (y in [40, 80), x in [120, 160)) in 96x160 cells of 2 px.
+        let lb = Letterbox::new(640, 360, 320, 192);
+        let m = IdMapper::new(&lb, 96, 160);
+        let mut cells = vec![0u32; 96 * 160];
+        for i in 20..40 {
+            for j in 60..80 {
+                cells[i * 160 + j] = 3;
+            }
+        }
+        let mut out = Vec::new();
+        assert!(m.render(&cells, &mut out));
+        let ext = extents(&out, 640);
+        let [x0, y0, x1, y1] = ext[0].bbox;
+        // Half a 2-px cell of smoothing: within 2 video pixels.
+        for (got, want) in [(x0, 240), (y0, 80), (x1, 319), (y1, 159)] {
+            assert!(got.abs_diff(want) <= 2, "box {:?}", ext[0].bbox);
+        }
+        assert!((ext[0].area as i64 - 80 * 80).abs() < 80 * 4, "area {}", ext[0].area);
     }
 
     #[test]

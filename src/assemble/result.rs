@@ -18,7 +18,7 @@ pub struct FrameResult {
     pub refs: Vec<usize>,
     /// Identified instances, in detection order (by center heat, highest first).
     pub instances: Vec<TrackedInstance>,
-    /// Stride-4 track-id map (`cells_h x cells_w`, 0 = none); render it at the video's
+    /// Track-id map at the head's stride (`cells_h x cells_w`, 0 = none); render it at the video's
     /// resolution with [`super::idmap::IdMapper`].
     pub cells: Vec<u32>,
     pub cells_h: usize,
@@ -107,6 +107,7 @@ impl Assembler {
         let detections = detect(maps, &self.params, &mut self.scratch);
         soft_cells(maps, &detections, &self.scratch.group, &mut self.soft);
         let t1 = Instant::now();
+        self.tracker.set_cell_stride(maps.stride);
         let instances = self.tracker.step(index, &maps.refs, detections, &self.scratch.group, maps.w);
         let ids: Vec<u32> = instances.iter().map(|i| i.track_id).collect();
         let cells = self.scratch.group.iter().map(|&g| if g == u16::MAX { 0 } else { ids[g as usize] }).collect();
@@ -143,6 +144,7 @@ mod tests {
         let (n, k, l) = (H * W, 2, refs.len());
         let mut m = HeadMaps {
             h: H,
+            stride: 4,
             w: W,
             num_classes: k,
             semantic: vec![0.0; (k + 1) * n],
@@ -153,12 +155,12 @@ mod tests {
         };
         for &(cls, (ci, cj), flows) in objects {
             m.center[ci * W + cj] = 0.9;
-            let (cy, cx) = HeadMaps::cell_position(ci, cj);
+            let (cy, cx) = m.cell_position(ci, cj);
             for i in ci - 1..=ci + 1 {
                 for j in cj - 1..=cj + 1 {
                     let idx = i * W + j;
                     m.semantic[cls * n + idx] = 5.0;
-                    let (py, px) = HeadMaps::cell_position(i, j);
+                    let (py, px) = m.cell_position(i, j);
                     m.offset[idx] = cy - py;
                     m.offset[n + idx] = cx - px;
                     for (r, f) in flows.iter().enumerate() {

@@ -11,7 +11,7 @@
 //!
 //! The comparison is the [`Association`] mode: `flow` (the method: warped center within
 //! `match_distance`, nearest first), or the ablation baselines `center` (unwarped center, same
-//! gate) and `iou` (stride-4 mask IoU at least the threshold, highest first), and our variant
+//! gate) and `iou` (mask IoU at the head's stride at least the threshold, highest first), and our variant
 //! `flow-mask` (the mask moved by the flow, then IoU; the warped center as fall-back). Everything else
 //! (reference order, fall-back, one-to-one greedy) is shared, so the ablation isolates the
 //! comparison. Only `flow` has a Python twin.
@@ -34,7 +34,6 @@ use std::collections::BTreeMap;
 use super::association::{Association, AssociationParams, mask_ious, shifted_mask_ious};
 use super::detect::Detection;
 use crate::model::RefsPolicy;
-use crate::model::maps::HEAD_STRIDE;
 use crate::model::refs::{recent_reach, retain_from};
 
 /// What the detection met in one reference.
@@ -233,6 +232,8 @@ pub struct Tracker {
     /// The occlusion rules (`occlusion`): exchange when the exchanged motion error is below
     /// this fraction of the one as taken; 0 switches both the exchange and the re-emergence off.
     exchange_ratio: f64,
+    /// Input pixels per cell of the `group` maps `step` gets (the model's head stride).
+    cell_stride: usize,
 }
 
 impl Tracker {
@@ -250,7 +251,13 @@ impl Tracker {
             next_id: 1,
             match_first_frame: true,
             exchange_ratio: 0.0,
+            cell_stride: 4,
         }
+    }
+
+    /// The head stride of the cell maps `step` gets (the flow-mask mode moves masks by whole cells).
+    pub fn set_cell_stride(&mut self, stride: usize) {
+        self.cell_stride = stride.max(1);
     }
 
     pub fn set_match_distance(&mut self, d: f32) {
@@ -311,7 +318,7 @@ impl Tracker {
     }
 
     /// Gives frame `frame`'s detections identities. `refs` are its references in the runtime's
-    /// order, matching the order of each detection's `flows`. `group` maps each stride-4 cell to
+    /// order, matching the order of each detection's `flows`. `group` maps each cell of the head maps to
     /// the index of the detection owning it (`u16::MAX` for none), as [`super::detect::detect`]
     /// leaves it, `cells_w` cells to a row; the `iou` and `flow-mask` modes compare these masks,
     /// and they are kept for later frames (an empty `group` means no masks). A reference the
@@ -335,7 +342,7 @@ impl Tracker {
         let m = detections.len();
         let empty = RefFrame::default();
         let ref_sets: Vec<&RefFrame> = refs.iter().map(|r| self.memory.get(r).unwrap_or(&empty)).collect();
-        let ious = reference_ious(mode, &detections, group, cells_w, &ref_sets);
+        let ious = reference_ious(mode, &detections, group, (cells_w, self.cell_stride), &ref_sets);
         let votes = ref_votes(mode, refs, &detections, &ref_sets, &ious);
 
         let mut st = MatchState { assigned: vec![None; m], taken: Vec::new(), had_candidate: vec![false; m] };
@@ -425,7 +432,7 @@ fn reference_ious(
     mode: Association,
     detections: &[Detection],
     group: &[u16],
-    cells_w: usize,
+    (cells_w, stride): (usize, usize),
     ref_sets: &[&RefFrame],
 ) -> Vec<Vec<(usize, u32, f64)>> {
     let m = detections.len();
@@ -435,7 +442,7 @@ fn reference_ious(
             .iter()
             .enumerate()
             .map(|(slot, rs)| {
-                let cells = |v: f64| (v / f64::from(HEAD_STRIDE)).round() as isize;
+                let cells = |v: f64| (v / stride as f64).round() as isize;
                 let shift: Vec<(isize, isize)> = detections
                     .iter()
                     .map(|d| {

@@ -26,7 +26,7 @@ pub struct RunArgs {
     pub results: super::ResultsArgs,
     /// How detections get identities: flow (the method), flow-mask[:T] (the mask moved by its
     /// flow, IoU >= T with the reference's masks, default 0.1; then flow), or the ablation
-    /// baselines center (nearest unwarped center) and iou[:T] (stride-4 mask IoU >= T).
+    /// baselines center (nearest unwarped center) and iou[:T] (mask IoU at the head's stride >= T).
     #[arg(long, default_value = "flow", value_name = "flow|flow-mask[:T]|center|iou[:T]")]
     pub association: AssociationParams,
     /// Use at most N references (1 to the model's ifa.refs.count; 1 = the most recent frame only).

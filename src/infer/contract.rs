@@ -8,6 +8,7 @@ use ort::value::{TensorElementType, ValueType};
 
 use super::preprocess::Preprocessor;
 use super::runtime::LoadedModel;
+use crate::model::maps::HEAD_STRIDES;
 use crate::model::{PostParams, RefsPolicy};
 
 /// The contract version this runtime understands.
@@ -43,6 +44,8 @@ pub struct ModelContract {
     pub std: [f32; 3],
     pub refs: RefsPolicy,
     pub post: PostParams,
+    /// Output stride of the head maps (`ifa.head_stride`, 4 when absent; 2 or 4).
+    pub head_stride: usize,
     /// Channels of the stride-16 and stride-32 memory features.
     pub c16: usize,
     pub c32: usize,
@@ -57,9 +60,9 @@ impl ModelContract {
         Preprocessor::new(width, height, self.input_w, self.input_h, self.mean, self.std)
     }
 
-    /// Height and width of the stride-4 head maps.
+    /// Height and width of the head maps.
     pub fn head_size(&self) -> (usize, usize) {
-        (self.input_h / 4, self.input_w / 4)
+        (self.input_h / self.head_stride, self.input_w / self.head_stride)
     }
 
     pub fn num_classes(&self) -> usize {
@@ -125,8 +128,15 @@ impl ModelContract {
             None => None,
         };
 
-        let (h4, w4, h16, w16, h32, w32) =
-            (input_h / 4, input_w / 4, input_h / 16, input_w / 16, input_h / 32, input_w / 32);
+        let head_stride = match metadata.get("ifa.head_stride") {
+            Some(v) => serde_json::from_str::<usize>(v).map_err(|e| fail(format!("`ifa.head_stride`: {e}")))?,
+            None => 4,
+        };
+        if !HEAD_STRIDES.contains(&head_stride) {
+            return Err(fail(format!("`ifa.head_stride` {head_stride} is not supported (one of {HEAD_STRIDES:?})")));
+        }
+        let (mh, mw, h16, w16, h32, w32) =
+            (input_h / head_stride, input_w / head_stride, input_h / 16, input_w / 16, input_h / 32, input_w / 32);
         let k1 = classes.len() as i64 + 1;
 
         let image = find(inputs, "image", "input").map_err(fail)?;
@@ -145,12 +155,12 @@ impl ModelContract {
             )));
         }
 
-        let (h4, w4) = (h4 as i64, w4 as i64);
+        let (mh, mw) = (mh as i64, mw as i64);
         let rules: [(&str, [Dim; 4]); 6] = [
-            ("semantic", [Dim::Is(1), Dim::Is(k1), Dim::Is(h4), Dim::Is(w4)]),
-            ("center", [Dim::Is(1), Dim::Is(1), Dim::Is(h4), Dim::Is(w4)]),
-            ("offset", [Dim::Is(1), Dim::Is(2), Dim::Is(h4), Dim::Is(w4)]),
-            ("inter_offset", [Dim::Any, Dim::Is(2), Dim::Is(h4), Dim::Is(w4)]),
+            ("semantic", [Dim::Is(1), Dim::Is(k1), Dim::Is(mh), Dim::Is(mw)]),
+            ("center", [Dim::Is(1), Dim::Is(1), Dim::Is(mh), Dim::Is(mw)]),
+            ("offset", [Dim::Is(1), Dim::Is(2), Dim::Is(mh), Dim::Is(mw)]),
+            ("inter_offset", [Dim::Any, Dim::Is(2), Dim::Is(mh), Dim::Is(mw)]),
             ("feat16", [Dim::Is(1), Dim::Is(c16), Dim::Is(h16 as i64), Dim::Is(w16 as i64)]),
             ("feat32", [Dim::Is(1), Dim::Is(c32), Dim::Is(h32 as i64), Dim::Is(w32 as i64)]),
         ];
@@ -168,6 +178,7 @@ impl ModelContract {
             std,
             refs,
             post,
+            head_stride,
             c16: c16 as usize,
             c32: c32 as usize,
             temporal_fusion,
@@ -311,6 +322,31 @@ pub(crate) mod tests {
         assert_eq!(c.class_name(0), None);
         assert_eq!(c.refs, RefsPolicy { count: 3, first_frame: true, step: 1 });
         assert_eq!(c.head_size(), (16, 24));
+        assert_eq!(c.head_stride, 4);
+    }
+
+    #[test]
+    fn a_stride_2_head_is_declared_and_checked() {
+        let (i, o) = io();
+        let mut m = metadata();
+        m.insert("ifa.head_stride".into(), "2".into());
+        // Maps at stride 4 do not fit a declared stride of 2.
+        let e = ModelContract::from_parts(Path::new("m.onnx"), &m, &i, &o).expect_err("shape");
+        assert!(e.to_string().contains("`semantic` must have shape [1, 4, 32, 48]"), "{e}");
+        let o2: Vec<TensorSpec> = o
+            .iter()
+            .map(|s| match s.name.as_str() {
+                "semantic" | "center" | "offset" | "inter_offset" => {
+                    t(&s.name, &[s.shape[0], s.shape[1], s.shape[2] * 2, s.shape[3] * 2])
+                }
+                _ => s.clone(),
+            })
+            .collect();
+        let c = ModelContract::from_parts(Path::new("m.onnx"), &m, &i, &o2).expect("valid");
+        assert_eq!((c.head_stride, c.head_size()), (2, (32, 48)));
+        m.insert("ifa.head_stride".into(), "3".into());
+        let e = ModelContract::from_parts(Path::new("m.onnx"), &m, &i, &o2).expect_err("stride 3");
+        assert!(e.to_string().contains("`ifa.head_stride` 3 is not supported"), "{e}");
     }
 
     #[test]

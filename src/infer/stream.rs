@@ -73,7 +73,8 @@ impl StreamEngine {
     pub fn new(model: LoadedModel) -> Result<Self, InferError> {
         let contract = ModelContract::from_model(&model)?;
         let (h, w) = contract.head_size();
-        let maps = HeadMaps { h, w, num_classes: contract.num_classes(), ..HeadMaps::default() };
+        let maps =
+            HeadMaps { h, w, stride: contract.head_stride, num_classes: contract.num_classes(), ..HeadMaps::default() };
         Ok(Self {
             model,
             contract,
@@ -222,7 +223,7 @@ impl StreamEngine {
         let (ih, iw) = (c.input_h, c.input_w);
         let (h16, w16, h32, w32) = (ih / 16, iw / 16, ih / 32, iw / 32);
         let (c16, c32, k1) = (c.c16, c.c32, c.num_classes() + 1);
-        let (h4, w4) = c.head_size();
+        let (mh, mw) = c.head_size();
         let l = refs.len().max(1);
         let path = self.model.path.display().to_string();
         let run_err = |message: String| InferError::Run { path: path.clone(), index, message };
@@ -258,10 +259,10 @@ impl StreamEngine {
             Ok(data)
         };
         let maps = &mut self.maps;
-        copy_into(&mut maps.semantic, fetch("semantic", [1, k1, h4, w4])?);
-        copy_into(&mut maps.center, fetch("center", [1, 1, h4, w4])?);
-        copy_into(&mut maps.offset, fetch("offset", [1, 2, h4, w4])?);
-        let inter = fetch("inter_offset", [l, 2, h4, w4])?;
+        copy_into(&mut maps.semantic, fetch("semantic", [1, k1, mh, mw])?);
+        copy_into(&mut maps.center, fetch("center", [1, 1, mh, mw])?);
+        copy_into(&mut maps.offset, fetch("offset", [1, 2, mh, mw])?);
+        let inter = fetch("inter_offset", [l, 2, mh, mw])?;
         if refs.is_empty() {
             maps.inter_offset.clear(); // the zero reference's answer means nothing
         } else {

@@ -1,12 +1,14 @@
-//! The network's stride-4 head outputs for one frame, as the post-processing reads them.
+//! The network's head outputs for one frame (stride 4 or 2), as the post-processing reads them.
 
 /// Raw head maps of one frame (row-major `h x w` planes). The buffers are reused from frame to
 /// frame by the inference engine.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HeadMaps {
-    /// Height and width of the stride-4 maps.
+    /// Height and width of the maps.
     pub h: usize,
     pub w: usize,
+    /// Input pixels per cell along each axis (one of [`HEAD_STRIDES`]).
+    pub stride: usize,
     /// Foreground classes K (the semantic map has K + 1 channels, 0 = background).
     pub num_classes: usize,
     /// `[K + 1, h, w]` class logits.
@@ -20,6 +22,22 @@ pub struct HeadMaps {
     /// Frame indices of the references, in the order of `inter_offset` (most recent first, the
     /// first frame last); empty for a video's first frame.
     pub refs: Vec<usize>,
+}
+
+impl Default for HeadMaps {
+    fn default() -> Self {
+        Self {
+            h: 0,
+            w: 0,
+            stride: 4,
+            num_classes: 0,
+            semantic: Vec::new(),
+            center: Vec::new(),
+            offset: Vec::new(),
+            inter_offset: Vec::new(),
+            refs: Vec::new(),
+        }
+    }
 }
 
 impl HeadMaps {
@@ -37,28 +55,36 @@ impl HeadMaps {
             && self.inter_offset.len() == 2 * n * self.refs.len()
     }
 
-    /// Input-pixel position that cell `(i, j)` stands for (the centre of its 4x4 block).
+    /// Input-pixel position that cell `(i, j)` stands for (the centre of its block).
     #[inline]
-    pub fn cell_position(i: usize, j: usize) -> (f32, f32) {
-        (cell_center(i), cell_center(j))
+    pub fn cell_position(&self, i: usize, j: usize) -> (f32, f32) {
+        (cell_center(self.stride, i), cell_center(self.stride, j))
     }
 }
 
-// The head's cell geometry, in one place: cell `k` of the stride-4 maps covers input pixels
-// 4k..4k+3, and stands for their centre 4k + 1.5. `shaders/masks.wgsl` writes the inverse
-// once more (WGSL cannot call Rust); `present/mask_paint.rs` derives its bounds from it.
+// The head's cell geometry, in one place: cell `k` of stride-`s` maps covers input pixels
+// sk..sk+s-1, and stands for their centre sk + (s-1)/2 (4k + 1.5 at stride 4, 2k + 0.5 at
+// stride 2: what bilinear resizing with half-pixel centres assumes, in training and in the
+// graph). `shaders/masks.wgsl` writes the inverse once more (WGSL cannot call Rust);
+// `present/mask_paint.rs` derives its bounds from it.
 
-/// Output stride of the head maps, in input pixels.
-pub const HEAD_STRIDE: f32 = 4.0;
+/// The output strides of the head maps the runtime accepts, in input pixels.
+pub const HEAD_STRIDES: [usize; 2] = [2, 4];
 
 /// Input coordinate (along one axis) that cell index `k` stands for.
 #[inline]
-pub fn cell_center(k: usize) -> f32 {
-    HEAD_STRIDE * k as f32 + 1.5
+pub fn cell_center(stride: usize, k: usize) -> f32 {
+    (stride * k) as f32 + (stride as f32 - 1.0) / 2.0
 }
 
 /// Fractional cell coordinate of input coordinate `x`: the inverse of [`cell_center`].
 #[inline]
-pub fn cell_coord(x: f64) -> f64 {
-    (x - 1.5) / f64::from(HEAD_STRIDE)
+pub fn cell_coord(stride: usize, x: f64) -> f64 {
+    (x - (stride as f64 - 1.0) / 2.0) / stride as f64
+}
+
+/// The stride of maps `cells` wide for an input `input` wide (4 when either is 0).
+#[inline]
+pub fn stride_of(input: usize, cells: usize) -> usize {
+    if cells == 0 || input == 0 { 4 } else { (input / cells).max(1) }
 }

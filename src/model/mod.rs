@@ -6,7 +6,7 @@
 //!   (`ifa.refs`);
 //! - [`refs`]: which earlier frames a frame's references are, and what memory must keep;
 //! - [`letterbox`]: how video pixels map to the model's input pixels and back;
-//! - [`maps`]: the stride-4 head outputs of one frame.
+//! - [`maps`]: the head outputs of one frame (stride 4 or 2) and their cell geometry.
 
 pub mod letterbox;
 pub mod maps;

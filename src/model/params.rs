@@ -19,12 +19,12 @@ pub struct RefsPolicy {
 #[serde(deny_unknown_fields)]
 pub struct PostParams {
     pub center_threshold: f32,
-    /// Max-pool kernel in stride-4 cells (odd).
+    /// Max-pool kernel in cells of the head maps (odd; a stride-2 model needs about twice the stride-4 value).
     pub nms_kernel: usize,
     pub top_k: usize,
     /// In input pixels.
     pub match_distance: f32,
-    /// In stride-4 cells.
+    /// In cells of the head maps.
     pub min_pixels: usize,
     /// Frames a track may go unseen and still be re-linked (0: a track the references lose ends).
     #[serde(default = "default_max_hidden")]

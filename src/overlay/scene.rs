@@ -151,7 +151,7 @@ pub struct InstanceRecord {
 pub struct FrameRecord {
     pub index: usize,
     pub pts_seconds: f64,
-    /// The stride-4 soft id map (`assemble::edges`), run-length encoded.
+    /// The soft id map at the head's stride (`assemble::edges`), run-length encoded.
     pub soft_ids: CellRuns,
     pub instances: Vec<InstanceRecord>,
 }

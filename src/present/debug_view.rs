@@ -89,6 +89,7 @@ mod tests {
         HeadMaps {
             h: 1,
             w: 2,
+            stride: 4,
             num_classes: 2,
             semantic: vec![5.0, 0.0, 0.0, 1.0, 0.0, 9.0],
             center: vec![0.0, 1.0],

@@ -1,5 +1,5 @@
 //! GPU mask colouring: an egui_wgpu paint callback that runs `shaders/masks.wgsl` over the
-//! video rectangle with the frame's stride-4 id map as an R32Uint texture and, when the model
+//! video rectangle with the frame's id map (at the head's stride) as an R32Uint texture and, when the model
 //! guides its edges by the frame (`ifa.post` `edge_sigma`), the frame as an RGBA8 texture.
 
 use std::sync::Arc;
@@ -23,6 +23,8 @@ pub struct MaskFrame {
     pub region: [f32; 4],
     /// Input pixels per video pixel (x, y), from the letterbox.
     pub scale: [f32; 2],
+    /// Input pixels per cell (the model's head stride).
+    pub stride: u32,
     pub opacity: f32,
     /// The shown frame, when the edges follow it (`edge_sigma` > 0), as `IdMapper::render_guided`.
     pub guide: Option<Arc<super::video_paint::VideoFrame>>,
@@ -31,8 +33,8 @@ pub struct MaskFrame {
 
 /// The video-pixel region `[x, y, w, h]` that can show a mask: the bounding box of the non-zero
 /// cells widened by one cell (a pixel's id comes from its four surrounding cells), or `None`
-/// when no cell is set. `scale` is input pixels per video pixel.
-pub fn mask_region(cells: &[u32], cells_w: usize, video: [f32; 2], scale: [f32; 2]) -> Option<[f32; 4]> {
+/// when no cell is set. `scale` is input pixels per video pixel, `stride` input pixels per cell.
+pub fn mask_region(cells: &[u32], cells_w: usize, stride: u32, video: [f32; 2], scale: [f32; 2]) -> Option<[f32; 4]> {
     let (mut i0, mut i1, mut j0, mut j1) = (usize::MAX, 0, usize::MAX, 0);
     for (k, _) in cells.iter().enumerate().filter(|(_, c)| **c != 0) {
         let (i, j) = (k / cells_w, k % cells_w);
@@ -41,13 +43,14 @@ pub fn mask_region(cells: &[u32], cells_w: usize, video: [f32; 2], scale: [f32; 
     if i0 == usize::MAX {
         return None;
     }
-    // A pixel at video position p reads cells floor(c) and floor(c) + 1 with c = (p * s - 2) / 4
-    // (cell c stands for input 4c + 1.5, clamped at the edges), so cells j0..=j1 reach the pixels
-    // with p in [(4 (j0 - 1) + 2) / s, (4 (j1 + 1) + 2) / s).
+    // A pixel at video position p reads cells floor(c) and floor(c) + 1 with
+    // c = (p s - d/2) / d at stride d (cell c stands for input d c + (d - 1) / 2, clamped at the
+    // edges), so cells j0..=j1 reach the pixels with p in [(d (j0 - 1) + d/2) / s, (d (j1 + 1) + d/2) / s).
     let cells_h = cells.len() / cells_w;
+    let d = stride.max(1) as f32;
     let span = |lo: usize, hi: usize, last: usize, s: f32, len: f32| {
-        let a = if lo == 0 { 0.0 } else { ((4.0 * (lo as f32 - 1.0) + 2.0) / s).floor().max(0.0) };
-        let b = if hi == last { len } else { (((4.0 * (hi as f32 + 1.0) + 2.0) / s).ceil() + 1.0).min(len) };
+        let a = if lo == 0 { 0.0 } else { ((d * (lo as f32 - 1.0) + d / 2.0) / s).floor().max(0.0) };
+        let b = if hi == last { len } else { (((d * (hi as f32 + 1.0) + d / 2.0) / s).ceil() + 1.0).min(len) };
         (a, b)
     };
     let (x0, x1) = span(j0, j1, cells_w - 1, scale[0], video[0]);
@@ -157,7 +160,7 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
         p.extend_from_slice(&f.opacity.to_le_bytes());
         p.extend_from_slice(&(PALETTE.len() as u32).to_le_bytes());
         p.extend_from_slice(&sigma.to_le_bytes());
-        p.extend_from_slice(&[0u8; 4]);
+        p.extend_from_slice(&(f.stride.max(1) as f32).to_le_bytes());
         for v in [video[0], video[1], 0.0, 0.0] {
             p.extend_from_slice(&v.to_le_bytes());
         }
@@ -213,38 +216,43 @@ mod tests {
     use crate::model::Letterbox;
 
     /// Every pixel that the CPU twin of the shader colours lies inside the region, and a small
-    /// blob gives a small region.
+    /// blob gives a small region; at both head strides.
     #[test]
     fn region_holds_every_coloured_pixel() {
-        let (vw, vh, iw, ih) = (640u32, 360u32, 448usize, 256usize);
-        let lb = Letterbox::new(vw, vh, iw, ih);
-        let (sx, sy) = lb.axis_scales();
-        let (cw, ch) = (iw / 4, ih / 4);
-        let mapper = IdMapper::new(&lb, ch, cw);
-        let blobs: [&[(usize, usize)]; 4] = [&[(10, 20), (11, 21)], &[(0, 0)], &[(62, 111), (5, 50)], &[(30, 60)]];
-        for blob in blobs {
-            let mut cells = vec![0u32; cw * ch];
-            for &(i, j) in blob {
-                cells[i * cw + j] = 3;
-            }
-            let region = mask_region(&cells, cw, [vw as f32, vh as f32], [sx as f32, sy as f32]).expect("a set cell");
-            let mut ids = Vec::new();
-            assert!(mapper.render(&cells, &mut ids));
-            let mut n = 0;
-            for (k, &id) in ids.iter().enumerate() {
-                if id != 0 {
-                    let (x, y) = ((k % vw as usize) as f32, (k / vw as usize) as f32);
-                    assert!(x >= region[0] && x + 1.0 <= region[0] + region[2], "{blob:?} x {x} {region:?}");
-                    assert!(y >= region[1] && y + 1.0 <= region[1] + region[3], "{blob:?} y {y} {region:?}");
-                    n += 1;
+        for stride in [4usize, 2] {
+            let (vw, vh, iw, ih) = (640u32, 360u32, 448usize, 256usize);
+            let lb = Letterbox::new(vw, vh, iw, ih);
+            let (sx, sy) = lb.axis_scales();
+            let (cw, ch) = (iw / stride, ih / stride);
+            let d = stride as u32;
+            let mapper = IdMapper::new(&lb, ch, cw);
+            let (li, lj) = (ch - 1, cw - 1);
+            let blobs: [&[(usize, usize)]; 4] = [&[(10, 20), (11, 21)], &[(0, 0)], &[(li, lj), (5, 50)], &[(30, 60)]];
+            for blob in blobs {
+                let mut cells = vec![0u32; cw * ch];
+                for &(i, j) in blob {
+                    cells[i * cw + j] = 3;
                 }
+                let region =
+                    mask_region(&cells, cw, d, [vw as f32, vh as f32], [sx as f32, sy as f32]).expect("a set cell");
+                let mut ids = Vec::new();
+                assert!(mapper.render(&cells, &mut ids));
+                let mut n = 0;
+                for (k, &id) in ids.iter().enumerate() {
+                    if id != 0 {
+                        let (x, y) = ((k % vw as usize) as f32, (k / vw as usize) as f32);
+                        assert!(x >= region[0] && x + 1.0 <= region[0] + region[2], "{blob:?} x {x} {region:?}");
+                        assert!(y >= region[1] && y + 1.0 <= region[1] + region[3], "{blob:?} y {y} {region:?}");
+                        n += 1;
+                    }
+                }
+                assert!(n > 0, "stride {stride} {blob:?}");
             }
-            assert!(n > 0);
+            let mut one = vec![0u32; cw * ch];
+            one[30 * cw + 60] = 1;
+            let r = mask_region(&one, cw, d, [vw as f32, vh as f32], [sx as f32, sy as f32]).expect("a set cell");
+            assert!(r[2] < 5.0 * d as f32 && r[3] < 5.0 * d as f32, "{r:?}");
+            assert_eq!(mask_region(&vec![0u32; cw * ch], cw, d, [vw as f32, vh as f32], [1.0, 1.0]), None);
         }
-        let mut one = vec![0u32; cw * ch];
-        one[30 * cw + 60] = 1;
-        let r = mask_region(&one, cw, [vw as f32, vh as f32], [sx as f32, sy as f32]).expect("a set cell");
-        assert!(r[2] < 20.0 && r[3] < 20.0, "{r:?}");
-        assert_eq!(mask_region(&vec![0u32; cw * ch], cw, [vw as f32, vh as f32], [1.0, 1.0]), None);
     }
 }

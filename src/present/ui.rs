@@ -385,7 +385,8 @@ fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: 
         }
     }
     let scale = [sx as f32, sy as f32];
-    let Some(region) = mask_region(&cells, rec.soft_ids.w, [size.x, size.y], scale) else { return };
+    let stride = crate::model::maps::stride_of(iw, rec.soft_ids.w) as u32;
+    let Some(region) = mask_region(&cells, rec.soft_ids.w, stride, [size.x, size.y], scale) else { return };
     let k = rect.width() / size.x;
     let screen = Rect::from_min_size(rect.min + vec2(region[0], region[1]) * k, vec2(region[2], region[3]) * k);
     let frame = MaskFrame {
@@ -396,6 +397,7 @@ fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: 
         cells_h: rec.soft_ids.h as u32,
         region,
         scale,
+        stride,
         opacity: scene.opacity,
         guide: app.video_frame.clone(),
         edge_sigma: app.model.edge_sigma(),

@@ -22,7 +22,6 @@ sys.path.insert(0, str(HERE.parents[1] / "training"))
 
 import onnx  # noqa: E402
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 from ifa_train import export as ex  # noqa: E402
 from ifa_train.config import IMAGENET_MEAN, IMAGENET_STD, ModelConfig  # noqa: E402

@@ -23,6 +23,9 @@ sys.path.insert(0, str(HERE.parents[1] / "training"))
 from ifa_train import postprocess as pp  # noqa: E402
 
 N_CLIPS, N_CROSSING, N_BEHIND, N_FRAMES, H, W, K = 20, 4, 2, 12, 20, 32, 3
+# Random clips whose maps are at stride 2 (a stride-2 head); appended last so that the clips
+# before them keep their random draws.
+N_STRIDE2 = 4
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -63,7 +66,8 @@ def behind_objects(rng: np.random.Generator) -> list[dict]:
     return [small, big]
 
 
-def make_clip(rng: np.random.Generator, kind: str = "random"):
+def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
+    """Cells of `stride` input pixels: cell c stands for input stride * c + (stride - 1) / 2."""
     n_obj = int(rng.integers(1, 5)) if kind == "random" else 0
     objs = {"random": lambda _: [], "crossing": crossing_objects, "behind": behind_objects}[kind](rng)
     for _ in range(n_obj):
@@ -80,7 +84,8 @@ def make_clip(rng: np.random.Generator, kind: str = "random"):
             }
         )
     cy, cx = np.mgrid[0:H, 0:W].astype(np.float64)
-    py, px = 4 * cy + 1.5, 4 * cx + 1.5
+    half = (stride - 1) / 2
+    py, px = stride * cy + half, stride * cx + half
 
     def state(o, t):
         visible = t >= o["start"] and not (o["hide"] and o["hide"][0] <= t < o["hide"][0] + o["hide"][1])
@@ -88,7 +93,7 @@ def make_clip(rng: np.random.Generator, kind: str = "random"):
         if "jump" in o and t >= o["hide"][0] + o["hide"][1]:
             c = c + o["jump"]
         c = np.clip(c, 1, [H - 2, W - 2])
-        return visible, c * 4 + 1.5  # center in input pixels
+        return visible, c * stride + half  # center in input pixels
 
     frames = []
     for t in range(N_FRAMES):
@@ -103,9 +108,9 @@ def make_clip(rng: np.random.Generator, kind: str = "random"):
             vis, c = state(o, t)
             if not vis:
                 continue
-            m = (py - c[0]) ** 2 + (px - c[1]) ** 2 <= (4 * o["r"]) ** 2
+            m = (py - c[0]) ** 2 + (px - c[1]) ** 2 <= (stride * o["r"]) ** 2
             owner[m] = k
-            g = np.exp(-((py - c[0]) ** 2 + (px - c[1]) ** 2) / (2 * 6.0**2))
+            g = np.exp(-((py - c[0]) ** 2 + (px - c[1]) ** 2) / (2 * (1.5 * stride) ** 2))
             heat = np.maximum(heat, g * rng.uniform(0.5, 0.95))
         for k, o in enumerate(objs):
             m = owner == k
@@ -157,8 +162,10 @@ def main() -> int:
     rng = np.random.default_rng(20240611)
     blob = bytearray()
     clips = []
-    for ci in range(N_CLIPS + N_CROSSING + N_BEHIND):
-        kind = "random" if ci < N_CLIPS else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
+    n_occl = N_CLIPS + N_CROSSING + N_BEHIND
+    for ci in range(n_occl + N_STRIDE2):
+        kind = "random" if ci < N_CLIPS or ci >= n_occl else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
+        stride = 2 if ci >= n_occl else 4
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
             {"count": 3, "first_frame": True, "step": 2},
@@ -180,8 +187,8 @@ def main() -> int:
             refs = {"count": 2, "first_frame": False, "step": 1}
             CLIP_REFS[-1] = refs
             post.update(max_hidden=50, relink_distance=32.0 if kind == "crossing" else 10.0, match_distance=16.0, exchange_ratio=0.5, nms_kernel=7)
-        frames = make_clip(rng, kind)
-        asm = pp.Assembler(post, refs, K)
+        frames = make_clip(rng, kind, stride)
+        asm = pp.Assembler(post, refs, K, stride)
         out_frames = []
         for t, f in enumerate(frames):
             start = len(blob)
@@ -202,6 +209,7 @@ def main() -> int:
                             "class": x.detection.class_id,
                             "score": x.detection.score,
                             "cells": x.detection.cells,
+                            "radius": x.detection.radius,
                             "cell": list(x.detection.cell),
                             "flows": [list(fl) for fl in x.detection.flows],
                             "decision": x.decision.kind,
@@ -220,7 +228,7 @@ def main() -> int:
             {"id": tr.id, "class": tr.class_id(), "score": tr.score(), "frames": tr.frames, "first": tr.first_frame, "last": tr.last_frame}
             for tr in asm.tracker.tracks.values()
         ]
-        clips.append({"refs": refs, "post": post, "frames": out_frames, "tracks": tracks})
+        clips.append({"refs": refs, "post": post, "stride": stride, "frames": out_frames, "tracks": tracks})
     meta = {
         "h": H,
         "w": W,

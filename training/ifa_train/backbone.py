@@ -141,6 +141,9 @@ class EfficientNetLite0Backbone(nn.Module):
     BLOCKS = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
     # Index of the last block of each output stride.
     TAPS = (2, 4, 10, 15)
+    # The block whose output is the stride-2 feature (16 channels) that a stride-2 head refines from.
+    TAP2 = 0
+    CH2 = 16
     # Pixel scaling the stem's pretrained BatchNorm statistics fit: (v - 127) / 128 for v in 0..255.
     PIXEL_MEAN = 127.0
     PIXEL_STD = 128.0
@@ -169,12 +172,13 @@ class EfficientNetLite0Backbone(nn.Module):
         x = x * self.in_gain + self.in_bias
         return self._act(self._bn0(self._conv_stem(x)))
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def forward(self, x: torch.Tensor, with_s2: bool = False) -> list[torch.Tensor]:
+        """Features at strides 4-32; with_s2: the stride-2 feature first (five in all)."""
         x = self.stem(x)
         feats = []
         for i, b in enumerate(self._blocks):
             x = b(x)
-            if i in self.TAPS:
+            if i in self.TAPS or (with_s2 and i == self.TAP2):
                 feats.append(x)
         return feats
 

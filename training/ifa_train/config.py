@@ -27,6 +27,12 @@ class ModelConfig:
     aspp_ch: int = 96
     dec_ch: tuple[int, int, int] = (64, 48, 32)  # decoder channels at strides 16, 8, 4
     head_ch: int = 32
+    # Output stride of the exported head maps: 4, or 2 (effnet_lite0 only). At 2 a refinement
+    # adds a stride-2 correction to the semantic logits from the backbone's stride-2 features
+    # (the stride-4 head caps video AP at 0.80 at 256x448 with perfect masks, stride 2 at
+    # 0.94-0.96, training/README.md); center and offsets stay stride 4 in training and are
+    # bilinearly upsampled in the exported graph, so every map of the contract has one stride.
+    mask_stride: int = 4
     # Offsets leave the graph as raw_conv * offset_scale: lets Adam reach tens of pixels quickly.
     offset_scale: float = 10.0
     # Our choice: inter_offset = offset + per-reference flow, so the inter decoder learns the

@@ -76,6 +76,7 @@ def metadata(cfg, train_info: dict, refs: dict, post: dict) -> dict[str, str]:
         "ifa.post": json.dumps(post),
         "ifa.temporal_fusion": json.dumps(bool(cfg.model.temporal_fusion)),
         "ifa.train": json.dumps(train_info),
+        "ifa.head_stride": json.dumps(cfg.model.mask_stride),
     }
 
 

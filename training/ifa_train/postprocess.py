@@ -12,7 +12,8 @@ means summed in float64, instance flows and match distances in float64, ties to 
 index (numpy's argmax/argmin take the first extreme; sorts are stable).
 
 Maps follow docs/model-contract.md: semantic [K+1,h,w] logits, center [h,w] after sigmoid,
-offset [2,h,w] (dy, dx), inter [L,2,h,w]; cell (i, j) stands for input (4i+1.5, 4j+1.5).
+offset [2,h,w] (dy, dx), inter [L,2,h,w]; at stride s (4 or 2) cell (i, j) stands for input
+(s i + (s-1)/2, s j + (s-1)/2): (4i+1.5, 4j+1.5) at stride 4 (src/model/maps.rs).
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ class Detection:
     score: float
     cells: int
     flows: list[tuple[float, float]]  # per reference, (dy, dx)
+    radius: float = 0.0  # of a disc as large as the mask, input pixels
+
+
+def cell_center(k: np.ndarray, stride: int) -> np.ndarray:
+    """Input coordinate of cell index k (float32, as src/model/maps.rs computes it)."""
+    return np.float32(stride) * k.astype(np.float32) + np.float32((stride - 1) / 2)
 
 
 def extract_centers(heat: np.ndarray, post: dict) -> np.ndarray:
@@ -92,7 +99,7 @@ def extract_centers(heat: np.ndarray, post: dict) -> np.ndarray:
     return idx[order][: int(post["top_k"])]
 
 
-def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: np.ndarray | None, post: dict):
+def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: np.ndarray | None, post: dict, stride: int = 4):
     """Detections of one frame and the per-cell group map (-1 = none; else detection index)."""
     k1, h, w = semantic.shape
     n = h * w
@@ -102,8 +109,8 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
     if centers.size == 0:
         return [], group
     ci, cj = centers // w, centers % w
-    cy = (np.float32(4.0) * ci.astype(np.float32) + np.float32(1.5)).astype(np.float32)
-    cx = (np.float32(4.0) * cj.astype(np.float32) + np.float32(1.5)).astype(np.float32)
+    cy = cell_center(ci, stride)
+    cx = cell_center(cj, stride)
 
     sem = semantic.reshape(k1, n)
     argmax = sem.argmax(axis=0)
@@ -111,8 +118,8 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
     oy = offset[0].reshape(n).astype(np.float32, copy=False)
     ox = offset[1].reshape(n).astype(np.float32, copy=False)
     pi, pj = fg // w, fg % w
-    qy = (np.float32(4.0) * pi.astype(np.float32) + np.float32(1.5)) + oy[fg]
-    qx = (np.float32(4.0) * pj.astype(np.float32) + np.float32(1.5)) + ox[fg]
+    qy = cell_center(pi, stride) + oy[fg]
+    qx = cell_center(pj, stride) + ox[fg]
     dy = qy[:, None] - cy[None, :]
     dx = qx[:, None] - cx[None, :]
     d = dy * dy + dx * dx
@@ -156,6 +163,7 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
                 score=score,
                 cells=int(cells.size),
                 flows=flows,
+                radius=float(np.sqrt(nc / np.pi)) * float(stride),
             )
         )
     return dets, group
@@ -167,7 +175,7 @@ HALO_FLOOR = np.float32(0.05)
 ID_BITS = 28
 
 
-def soft_cells(semantic: np.ndarray, offset: np.ndarray, dets: list[Detection], group: np.ndarray):
+def soft_cells(semantic: np.ndarray, offset: np.ndarray, dets: list[Detection], group: np.ndarray, stride: int = 4):
     """Per cell: foreground level in fifteenths (best class against background) and the halo's
     detection index (-1 = none) for background cells with some foreground probability."""
     k1, h, w = semantic.shape
@@ -182,8 +190,8 @@ def soft_cells(semantic: np.ndarray, offset: np.ndarray, dets: list[Detection], 
         oy = offset[0].reshape(n).astype(np.float32, copy=False)
         ox = offset[1].reshape(n).astype(np.float32, copy=False)
         pi, pj = cand // w, cand % w
-        qy = ((np.float32(4.0) * pi.astype(np.float32) + np.float32(1.5)) + oy[cand]).astype(np.float64)
-        qx = ((np.float32(4.0) * pj.astype(np.float32) + np.float32(1.5)) + ox[cand]).astype(np.float64)
+        qy = (cell_center(pi, stride) + oy[cand]).astype(np.float64)
+        qx = (cell_center(pj, stride) + ox[cand]).astype(np.float64)
         py = np.array([d.position[0] for d in dets], np.float64)
         px = np.array([d.position[1] for d in dets], np.float64)
         dy = qy[:, None] - py[None, :]
@@ -277,10 +285,6 @@ def relink_gate(base: float, hidden: int) -> float:
 def _extrapolate_gap(c, v, start: int, frame: int) -> tuple[float, float]:
     k = float(max(frame - start, 0))
     return (c[0] + v[0] * k, c[1] + v[1] * k)
-
-
-def _radius_of(cells: int) -> float:
-    return float(np.sqrt(cells / np.pi)) * 4.0
 
 
 def _dist(a, b) -> float:
@@ -431,7 +435,7 @@ class Tracker:
             for tid, k in seen:
                 d = dets[k]
                 dist = _dist(p, d.position)
-                if dist <= _radius_of(d.cells) + self.relink_distance and (best is None or dist < best[0]):
+                if dist <= d.radius + self.relink_distance and (best is None or dist < best[0]):
                     best = (dist, tid)
             if best is not None and best[1] in self.tracks and self.tracks[best[1]].frames >= 2:
                 a = self.tracks[best[1]]
@@ -478,7 +482,7 @@ class Tracker:
             if ko is None:
                 continue
             od = dets[ko]
-            gate = _radius_of(od.cells) + self.relink_distance
+            gate = od.radius + self.relink_distance
             for k, d in enumerate(dets):
                 if assigned[k] is not None:
                     continue
@@ -498,8 +502,10 @@ class Tracker:
 class Assembler:
     """Post-processing + assembly for one video: feed head maps frame by frame."""
 
-    def __init__(self, post: dict, refs: dict, num_classes: int):
+    def __init__(self, post: dict, refs: dict, num_classes: int, stride: int = 4):
+        """stride: the head maps' stride (`ifa.head_stride`), input pixels per cell."""
         self.post = post
+        self.stride = stride
         self.tracker = Tracker(
             refs,
             post["match_distance"],
@@ -511,9 +517,9 @@ class Assembler:
         )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):
-        """Instances, the stride-4 track-id map and the soft id map of one frame."""
-        dets, group = detect(semantic, center, offset, inter if refs else None, self.post)
-        level, halo = soft_cells(semantic, offset, dets, group)
+        """Instances, the track-id map and the soft id map (at the head's stride) of one frame."""
+        dets, group = detect(semantic, center, offset, inter if refs else None, self.post, self.stride)
+        level, halo = soft_cells(semantic, offset, dets, group, self.stride)
         inst = self.tracker.step(frame, refs, dets)
         track_ids = [i.track_id for i in inst]
         ids = np.array([0] + track_ids, np.uint32)
@@ -525,17 +531,17 @@ class Assembler:
 # --- id maps at the video's resolution (src/assemble/idmap.rs) -----------------------------
 
 
-def _taps(video_len: int, cells: int, scale: float):
+def _taps(video_len: int, cells: int, scale: float, stride: int):
     v = np.arange(video_len, dtype=np.float64)
-    c = np.clip(((v + 0.5) * scale - 0.5 - 1.5) / 4.0, 0.0, cells - 1)
+    c = np.clip(((v + 0.5) * scale - 0.5 - (stride - 1) / 2) / stride, 0.0, cells - 1)
     i0 = np.floor(c)
     i1 = np.minimum(i0 + 1, cells - 1)
     return i0.astype(np.int64), i1.astype(np.int64), (c - i0).astype(np.float32)
 
 
-def _centres(cells: int, scale: float, video_len: int) -> np.ndarray:
-    """Video pixel at each cell centre (input 4k + 1.5), clamped to the video."""
-    v = (4.0 * np.arange(cells) + 1.5 + 0.5) / scale - 0.5
+def _centres(cells: int, scale: float, video_len: int, stride: int) -> np.ndarray:
+    """Video pixel at each cell centre (input s k + (s-1)/2), clamped to the video."""
+    v = (stride * np.arange(cells) + (stride - 1) / 2 + 0.5) / scale - 0.5
     return np.clip(np.floor(v + 0.5), 0, video_len - 1).astype(np.int64)
 
 
@@ -546,13 +552,15 @@ class IdMapper:
     (2 sigma^2)) (the cell's colour: the mean of the 3x3 video pixels at its centre) and the
     four renormalised, where the four cells differ (src/assemble/idmap.rs)."""
 
-    def __init__(self, video_h: int, video_w: int, content_h: int, content_w: int, cells_h: int, cells_w: int, edge_sigma: float = 0.0):
-        self.y0, self.y1, wy = _taps(video_h, cells_h, content_h / video_h)
-        self.x0, self.x1, wx = _taps(video_w, cells_w, content_w / video_w)
+    def __init__(
+        self, video_h: int, video_w: int, content_h: int, content_w: int, cells_h: int, cells_w: int, edge_sigma: float = 0.0, stride: int = 4
+    ):
+        self.y0, self.y1, wy = _taps(video_h, cells_h, content_h / video_h, stride)
+        self.x0, self.x1, wx = _taps(video_w, cells_w, content_w / video_w, stride)
         wy, wx = wy[:, None], wx[None, :]
         self.w = np.stack([(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx])  # [4, H, W]
-        self.cy = _centres(cells_h, content_h / video_h, video_h)
-        self.cx = _centres(cells_w, content_w / video_w, video_w)
+        self.cy = _centres(cells_h, content_h / video_h, video_h, stride)
+        self.cx = _centres(cells_w, content_w / video_w, video_w, stride)
         self.edge_sigma = float(edge_sigma)
 
     def _guided(self, v: np.ndarray, image: np.ndarray) -> np.ndarray:

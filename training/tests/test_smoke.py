@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 import torch
 
 from ifa_train import export, train
+from ifa_train.layers import upsample_to
+from ifa_train.model import IFANet
 
 REPO = Path(__file__).resolve().parents[2]
 IFA_BIN = REPO / "target" / "release" / "ifa"
@@ -96,3 +99,39 @@ def test_frozen_temporal_ablation_and_diagnose(tmp_path: Path, capsys):
     assert diagnose.main(["--ckpt", str(tmp_path / "concat" / "final.pt"), "--data", str(data), "--pairs", "6", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "foreground recall" in out and "inter L1 no motion" in out
+
+
+def test_a_stride_2_head_continues_a_stride_4_run_and_exports(tmp_path: Path):
+    """`model.mask_stride` 2: a run initialised from stride-4 weights starts exactly where they
+    were (the refinement is a residual that starts at zero), trains, and exports maps at stride 2
+    with `ifa.head_stride` declared."""
+    data = _make_data("python", tmp_path / "data")
+    common = ["--data", str(data), "--iters", "2", "--batch", "2", "--log-every", "1", "--ckpt-every", "2", "--size", "96x160"]
+    assert train.main(common + ["--out", str(tmp_path / "s4")]) == 0
+    cfg = tmp_path / "s2.json"
+    cfg.write_text(json.dumps({"model": {"backbone": "effnet_lite0", "mask_stride": 2}}))
+    s4 = tmp_path / "s4" / "final.pt"
+
+    # Before any step: the stride-2 outputs are the stride-4 ones, bilinearly upsampled.
+    net4, tc, _ = train.load_model(s4)
+    net2 = IFANet(dataclasses.replace(tc.model, mask_stride=2))
+    missing = net2.load_state_dict(net4.state_dict(), strict=False).missing_keys
+    assert missing and all(k.startswith(("sem_up2.", "sem_head2.")) for k in missing), missing
+    x = export.example_inputs(net4, 96, 160, 2)
+    with torch.no_grad():
+        o4, o2 = net4.eval()(*x), net2.eval()(*x)
+    for name, a, b in zip(export.OUTPUT_NAMES, o4, o2):
+        if name in ("feat16", "feat32"):
+            assert torch.equal(a, b), name
+            continue
+        assert b.shape[-2:] == (48, 80), (name, b.shape)
+        assert torch.allclose(upsample_to(a, b), b, atol=1e-5), name
+
+    run = tmp_path / "s2"
+    assert train.main(common + ["--out", str(run), "--config", str(cfg), "--init", str(s4)]) == 0
+    onnx_path = export.export(run / "final.pt", tmp_path / "m2.onnx")
+    model = onnx.load(str(onnx_path))
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert json.loads(meta["ifa.head_stride"]) == 2
+    diffs = export.check_against_torch(run / "final.pt", onnx_path, n_refs=(1, 3))
+    assert max(d["rel"] for d in diffs.values()) < 1e-4, diffs

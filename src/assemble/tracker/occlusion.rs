@@ -13,7 +13,6 @@
 use super::keep_alive::{VELOCITY_HORIZON, extrapolate};
 use super::slot_match::distance;
 use super::{Decision, Detection, Tracker};
-use crate::model::maps::HEAD_STRIDE;
 
 /// Longest occlusion (frames unseen) after which the exchange is considered: beyond it the
 /// velocities from before say little about where the two are (measured: a 21-frame occlusion
@@ -60,7 +59,7 @@ impl Tracker {
             for &(id, k) in &seen {
                 let d = &detections[k];
                 let dist = distance(p, d.position);
-                if dist <= radius_of(d.cells) + self.relink_distance && best.is_none_or(|(b, _)| dist < b) {
+                if dist <= d.radius + self.relink_distance && best.is_none_or(|(b, _)| dist < b) {
                     best = Some((dist, id));
                 }
             }
@@ -148,7 +147,7 @@ impl Tracker {
                 continue;
             };
             let od = &detections[ko];
-            let gate = radius_of(od.cells) + self.relink_distance;
+            let gate = od.radius + self.relink_distance;
             for (k, d) in detections.iter().enumerate() {
                 if assigned[k].is_some() {
                     continue;
@@ -172,11 +171,6 @@ impl Tracker {
             assigned[k] = Some((id, Decision::Reemerged { occluder, hidden, last_seen, value, threshold }));
         }
     }
-}
-
-/// The radius of a disc as large as a detection of `cells` stride-4 cells, input pixels.
-fn radius_of(cells: usize) -> f64 {
-    (cells as f64 / std::f64::consts::PI).sqrt() * f64::from(HEAD_STRIDE)
 }
 
 #[cfg(test)]
@@ -205,7 +199,7 @@ mod tests {
         let end = 10 + blob_frames;
         for f in 10..end {
             let mut blob = det(55.0, 150.0, vec![[0.0, 0.0]; 2]);
-            blob.cells = 200;
+            (blob.cells, blob.radius) = (200, 31.9);
             let out = t.step(f, &refs(f), vec![blob], &[], 0);
             assert_eq!(out[0].track_id, 1, "frame {f}: {:?}", out[0].decision);
         }
@@ -262,7 +256,7 @@ mod tests {
         }
         for f in 10..20 {
             let mut blob = det(55.0, 150.0, vec![[0.0, 0.0]; 2]);
-            blob.cells = 200;
+            (blob.cells, blob.radius) = (200, 31.9);
             t.step(f, &refs(f), vec![blob], &[], 0);
         }
         assert!(t.track(2).and_then(|t| t.occluder).is_some_and(|o| o.track == 1 && o.frame == 9));
@@ -282,7 +276,7 @@ mod tests {
         let refs = |f: usize| crate::model::refs::reference_frames(f, &policy);
         let big = |n: usize| {
             let mut d = det(100.0, 150.0, vec![[0.0, 0.0]; n]);
-            d.cells = 400; // radius 45 px
+            (d.cells, d.radius) = (400, 45.1);
             d
         };
         for f in 0..10 {
@@ -300,7 +294,7 @@ mod tests {
     fn a_track_that_went_behind_another_comes_out_on_the_far_side() {
         let out = behind(200.0);
         assert_eq!(out[1].track_id, 2, "{:?}", out[1].decision);
-        let gate = radius_of(400) + 12.0;
+        let gate = 45.1 + 12.0;
         assert_eq!(
             out[1].decision,
             Decision::Reemerged { occluder: 1, hidden: 30, last_seen: 9, value: 50.0, threshold: gate }

@@ -10,6 +10,7 @@ pub(super) fn det(y: f64, x: f64, flows: Vec<[f64; 2]>) -> Detection {
         class_id: 1,
         score: 0.5,
         cells: 10,
+        radius: 7.1,
         flows,
     }
 }
