@@ -38,10 +38,12 @@ const EDGE_SIGMA: f32 = 20.0;
 struct SquareProcessor {
     assembler: Assembler,
     centers: Vec<(f32, f32)>,
+    /// The head stride of the maps it gives (4, or 2 as a stride-2 model's).
+    stride: usize,
 }
 
 impl SquareProcessor {
-    fn new() -> Self {
+    fn new(stride: usize) -> Self {
         let post = PostParams {
             center_threshold: 0.3,
             nms_kernel: 7,
@@ -53,6 +55,7 @@ impl SquareProcessor {
         Self {
             assembler: Assembler::new(post, RefsPolicy { count: 2, first_frame: true, step: 1 }, 2),
             centers: Vec::new(),
+            stride,
         }
     }
 }
@@ -78,11 +81,12 @@ impl FrameProcessor for SquareProcessor {
     fn process(&mut self, f: &DecodedFrame) -> Result<Processed, String> {
         let img = &f.image;
         let lb = Letterbox::new(img.width, img.height, IN_W, IN_H);
-        let (h, w) = (IN_H / 4, IN_W / 4);
+        let d = self.stride;
+        let (h, w) = (IN_H / d, IN_W / d);
         let n = h * w;
         let fg: Vec<bool> = (0..n)
             .map(|c| {
-                let (y, x) = cell_center_4(c / w, c % w);
+                let (y, x) = cell_xy(d, c / w, c % w);
                 let (vy, vx) = lb.to_video(f64::from(y), f64::from(x));
                 vx >= 0.0
                     && vy >= 0.0
@@ -94,21 +98,21 @@ impl FrameProcessor for SquareProcessor {
         let k = fg.iter().filter(|&&b| b).count().max(1) as f32;
         let (mut cy, mut cx) = (0.0f32, 0.0f32);
         for c in (0..n).filter(|&c| fg[c]) {
-            let (y, x) = cell_center_4(c / w, c % w);
+            let (y, x) = cell_xy(d, c / w, c % w);
             cy += y / k;
             cx += x / k;
         }
         self.centers.push((cy, cx));
         let refs: Vec<usize> =
             ifa::model::refs::reference_frames(f.index, &RefsPolicy { count: 2, first_frame: true, step: 1 });
-        let mut m = HeadMaps { h, w, num_classes: 2, refs: refs.clone(), ..HeadMaps::default() };
+        let mut m = HeadMaps { h, w, stride: d, num_classes: 2, refs: refs.clone(), ..HeadMaps::default() };
         m.semantic = vec![0.0; 3 * n];
         m.center = vec![0.0; n];
         m.offset = vec![0.0; 2 * n];
         m.inter_offset = vec![0.0; 2 * n * refs.len()];
         #[allow(clippy::needless_range_loop)] // c indexes several planes at once
         for c in 0..n {
-            let (y, x) = cell_center_4(c / w, c % w);
+            let (y, x) = cell_xy(d, c / w, c % w);
             m.center[c] = (-((y - cy).powi(2) + (x - cx).powi(2)) / (2.0 * 16.0)).exp();
             if fg[c] {
                 m.semantic[2 * n + c] = 5.0; // class 2, "square"
@@ -129,13 +133,13 @@ impl FrameProcessor for SquareProcessor {
     }
 }
 
-fn harness(video: PathBuf, size: egui::Vec2) -> Harness<'static, ViewerApp> {
+fn harness(video: PathBuf, size: egui::Vec2, stride: usize) -> Harness<'static, ViewerApp> {
     Harness::builder().with_size(size).wgpu().build_eframe(move |cc| {
         ViewerApp::new(
             cc,
             ViewerConfig {
                 video: Some(video),
-                model: ModelSource::Processor(Box::new(SquareProcessor::new())),
+                model: ModelSource::Processor(Box::new(SquareProcessor::new(stride))),
                 ..ViewerConfig::default()
             },
         )
@@ -161,7 +165,7 @@ fn has_label(h: &Harness<'static, ViewerApp>, text: &str) -> bool {
 fn open_process_step_seek_select_and_toggle() {
     let dir = tempfile::tempdir().unwrap();
     let video = clip(dir.path());
-    let mut h = harness(video.clone(), egui::vec2(1100.0, 700.0));
+    let mut h = harness(video.clone(), egui::vec2(1100.0, 700.0), 4);
     wait_for(&mut h, "the whole clip processed", |a| {
         a.frame_count() == 50 && a.data.processing == ifa::present::app::ProcessingState::Done
     });
@@ -233,20 +237,43 @@ fn open_process_step_seek_select_and_toggle() {
     h.step();
     h.step();
 
-    // The GPU's guided edge is the CPU's: along a row through the square, the screen pixels in
-    // the mask colour (over white or black) span what `render_guided` gives, which hugs the
-    // 40-pixel square.
+    assert_gpu_edge_is_the_cpus(&mut h, &video, 4);
+
+    // Help overlay lists the shortcuts from the command table.
+    h.key_press(egui::Key::Questionmark);
+    h.step();
+    assert!(has_label(&h, "Back 10 frames"));
+}
+
+#[test]
+fn unreadable_file_shows_a_message_and_the_app_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.mp4");
+    std::fs::write(&bad, "not a video").unwrap();
+    let mut h = harness(bad, egui::vec2(900.0, 600.0), 4);
+    wait_for(&mut h, "the error", |a| !a.messages.is_empty());
+    assert!(has_label(&h, "Cannot open the video"));
+    let good = clip(dir.path());
+    h.state_mut().open(&good);
+    wait_for(&mut h, "the good clip", |a| a.frame_count() == 50 && a.shown.is_some());
+    assert!(has_label(&h, "Frame 0 / 49"));
+}
+
+/// The GPU's guided edge is the CPU's: along a row through the square, the screen pixels in the
+/// mask colour (over white or black) span what `render_guided` gives, which hugs the 40-pixel
+/// square.
+fn assert_gpu_edge_is_the_cpus(h: &mut Harness<'static, ViewerApp>, video: &Path, stride: usize) {
     let img = h.render().expect("render");
     let a = h.state();
     let rec = a.shown_record().unwrap();
     let c = rec.instance(1).unwrap().center;
     let (rect_min, k) = a.video_rect.unwrap();
     let frame_img = {
-        let mut r = VideoReader::open(&video).unwrap();
+        let mut r = VideoReader::open(video).unwrap();
         r.read_frame(rec.index).unwrap().image
     };
     let lb = Letterbox::new(frame_img.width, frame_img.height, IN_W, IN_H);
-    let mapper = ifa::assemble::idmap::IdMapper::new(&lb, IN_H / 4, IN_W / 4).with_edge_sigma(EDGE_SIGMA);
+    let mapper = ifa::assemble::idmap::IdMapper::new(&lb, IN_H / stride, IN_W / stride).with_edge_sigma(EDGE_SIGMA);
     let mut ids = Vec::new();
     assert!(mapper.render_guided(&rec.soft_ids.decode(), Some(&frame_img), &mut ids));
     let row = (c[1] + 12.0).round() as usize; // below the center marker and the label
@@ -261,29 +288,28 @@ fn open_process_step_seek_select_and_toggle() {
     let x0 = rect_min.x as u32;
     let x1 = (rect_min.x + frame_img.width as f32 * k) as u32;
     let gpu = (x0..x1).filter(|&x| masked(img.get_pixel(x, sy).0[..3].try_into().unwrap())).count() as f32;
-    assert!((gpu - cpu as f32 * k).abs() <= 2.0 * k + 2.0, "GPU {gpu} screen px, CPU {cpu} video px at {k} px/px");
-
-    // Help overlay lists the shortcuts from the command table.
-    h.key_press(egui::Key::Questionmark);
-    h.step();
-    assert!(has_label(&h, "Back 10 frames"));
+    assert!(
+        (gpu - cpu as f32 * k).abs() <= 2.0 * k + 2.0,
+        "stride {stride}: GPU {gpu} screen px, CPU {cpu} video px at {k} px/px"
+    );
 }
 
+/// A stride-2 model's maps: the shader reads the stride and draws the CPU's edge, and the mask
+/// is the square's size.
 #[test]
-fn unreadable_file_shows_a_message_and_the_app_stays_usable() {
+fn stride_2_masks_on_the_gpu_are_the_cpus() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad.mp4");
-    std::fs::write(&bad, "not a video").unwrap();
-    let mut h = harness(bad, egui::vec2(900.0, 600.0));
-    wait_for(&mut h, "the error", |a| !a.messages.is_empty());
-    assert!(has_label(&h, "Cannot open the video"));
-    let good = clip(dir.path());
-    h.state_mut().open(&good);
-    wait_for(&mut h, "the good clip", |a| a.frame_count() == 50 && a.shown.is_some());
-    assert!(has_label(&h, "Frame 0 / 49"));
+    let video = clip(dir.path());
+    let mut h = harness(video.clone(), egui::vec2(1100.0, 700.0), 2);
+    wait_for(&mut h, "frame 10 processed and shown", |a| a.frame_count() == 50 && a.shown.is_some());
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowRight);
+    wait_for(&mut h, "frame 10", |a| a.shown == Some(10) && a.shown_record().is_some_and(|r| r.instance(1).is_some()));
+    let area = h.state().shown_record().unwrap().instance(1).unwrap().area;
+    assert!((1200..2200).contains(&area), "area {area} for a 40x40 square");
+    assert_gpu_edge_is_the_cpus(&mut h, &video, 2);
 }
 
-/// Input position of cell `(i, j)` of the stride-4 maps this test's fake model gives.
-fn cell_center_4(i: usize, j: usize) -> (f32, f32) {
-    (cell_center(4, i), cell_center(4, j))
+/// Input position of cell `(i, j)` of the stride-`d` maps this test's fake model gives.
+fn cell_xy(d: usize, i: usize, j: usize) -> (f32, f32) {
+    (cell_center(d, i), cell_center(d, j))
 }
