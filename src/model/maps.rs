@@ -88,3 +88,29 @@ pub fn cell_coord(stride: usize, x: f64) -> f64 {
 pub fn stride_of(input: usize, cells: usize) -> usize {
     if cells == 0 || input == 0 { 4 } else { (input / cells).max(1) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_geometry_at_both_strides() {
+        // Stride 4: cell k covers input 4k..4k+3, centre 4k + 1.5; stride 2: 2k..2k+1, 2k + 0.5.
+        assert_eq!((cell_center(4, 0), cell_center(4, 3)), (1.5, 13.5));
+        assert_eq!((cell_center(2, 0), cell_center(2, 3)), (0.5, 6.5));
+        for s in HEAD_STRIDES {
+            for k in [0usize, 1, 7, 111] {
+                assert_eq!(cell_coord(s, f64::from(cell_center(s, k))), k as f64);
+            }
+        }
+        // The stride-4 cell's centre lies halfway between the two stride-2 cells that split it,
+        // as bilinear resizing with half-pixel centres assumes.
+        for k in [0usize, 5, 60] {
+            assert_eq!((cell_center(2, 2 * k) + cell_center(2, 2 * k + 1)) / 2.0, cell_center(4, k));
+        }
+        assert_eq!((stride_of(448, 112), stride_of(448, 224), stride_of(448, 0)), (4, 2, 4));
+        let m = HeadMaps { stride: 2, ..HeadMaps::default() };
+        assert_eq!(m.cell_position(1, 2), (2.5, 4.5));
+        assert_eq!(HeadMaps::default().stride, 4);
+    }
+}
