@@ -13,7 +13,7 @@ import onnx
 import pytest
 import torch
 
-from ifa_train import export, train
+from ifa_train import export, restride, train
 from ifa_train.layers import upsample_to
 from ifa_train.model import IFANet
 
@@ -135,3 +135,13 @@ def test_a_stride_2_head_continues_a_stride_4_run_and_exports(tmp_path: Path):
     assert json.loads(meta["ifa.head_stride"]) == 2
     diffs = export.check_against_torch(run / "final.pt", onnx_path, n_refs=(1, 3))
     assert max(d["rel"] for d in diffs.values()) < 1e-4, diffs
+
+    # Back to stride 4: the refinement dropped, the stride-4 head it was added to is what is left.
+    s4 = restride.restride(run / "final.pt", 4, tmp_path / "back4.pt")
+    back, _, _ = train.load_model(s4)
+    full, _, _ = train.load_model(run / "final.pt")
+    with torch.no_grad():
+        (f4, f8, f16, f32), f2 = full.eval()._features(x[0])
+        sem4 = full.sem_head(full.sem_dec([f4, f8, f16, f32]))
+        assert torch.allclose(back.eval()(*x)[0], sem4, atol=1e-5)
+    assert train.main(common + ["--out", str(tmp_path / "cont"), "--init", str(s4)]) == 0
