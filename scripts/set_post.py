@@ -12,7 +12,16 @@ import json
 import sys
 
 # Keys the contract makes optional (docs/model-contract.md): a model may lack them.
-OPTIONAL = {"max_hidden", "relink_distance", "min_track_frames", "match_first_frame", "edge_sigma"}
+OPTIONAL = {
+    "max_hidden",
+    "relink_distance",
+    "min_track_frames",
+    "match_first_frame",
+    "edge_sigma",
+    "exchange_ratio",
+    "size_weight",
+    "class_penalty",
+}
 
 
 def patched_post(current: str, patch: dict) -> str:

@@ -74,6 +74,7 @@ impl Assembler {
         tracker.set_keep_alive(params.max_hidden, params.relink_distance);
         tracker.set_match_first_frame(params.match_first_frame);
         tracker.set_exchange_ratio(params.exchange_ratio);
+        tracker.set_consistency(params.size_weight, params.class_penalty);
         Self { params, scratch: DetectScratch::default(), soft: SoftCells::default(), tracker }
     }
 
@@ -84,6 +85,7 @@ impl Assembler {
         self.tracker.set_keep_alive(params.max_hidden, params.relink_distance);
         self.tracker.set_match_first_frame(params.match_first_frame);
         self.tracker.set_exchange_ratio(params.exchange_ratio);
+        self.tracker.set_consistency(params.size_weight, params.class_penalty);
     }
 
     /// Changes how detections are compared with the references (the ablation baselines);

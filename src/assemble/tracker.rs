@@ -207,10 +207,22 @@ impl TrackInfo {
 /// What the tracker keeps of a frame that a later frame may use as reference.
 #[derive(Clone, Debug, Default)]
 struct RefFrame {
-    /// Identified centers, input pixels.
-    centers: Vec<(u32, [f64; 2])>,
+    /// The identified instances.
+    centers: Vec<RefInstance>,
     /// Stride-4 track-id map (0 = none); empty when the frame was given no cell map.
     ids: Vec<u32>,
+}
+
+/// An identified instance of a reference frame, as the matching compares it.
+#[derive(Clone, Copy, Debug)]
+struct RefInstance {
+    track: u32,
+    /// Center, input pixels (y, x).
+    position: [f64; 2],
+    /// Its detection's radius there, input pixels.
+    radius: f64,
+    /// Its track's majority class after that frame.
+    class_id: u32,
 }
 
 /// Identities across a video. Feed frames in order with [`Tracker::step`].
@@ -234,6 +246,26 @@ pub struct Tracker {
     exchange_ratio: f64,
     /// Input pixels per cell of the `group` maps `step` gets (the model's head stride).
     cell_stride: usize,
+    /// Ordering of distance candidates (`ifa.post` `size_weight`, `class_penalty`): input pixels
+    /// added per pixel of radius difference, and for a class other than the track's.
+    consistency: Consistency,
+}
+
+/// What, besides the distance, orders a reference's candidate pairs (the gate stays the
+/// distance): a detection much larger or smaller than the track was, or of another class, is
+/// more likely a merge or a neighbour than the track itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Consistency {
+    pub(crate) size_weight: f64,
+    pub(crate) class_penalty: f64,
+}
+
+impl Consistency {
+    /// Distance plus the penalties of a detection against a reference instance.
+    fn cost(&self, dist: f64, d: &Detection, r: &RefInstance) -> f64 {
+        let class = if d.class_id == r.class_id { 0.0 } else { self.class_penalty };
+        dist + self.size_weight * (d.radius - r.radius).abs() + class
+    }
 }
 
 impl Tracker {
@@ -252,7 +284,16 @@ impl Tracker {
             match_first_frame: true,
             exchange_ratio: 0.0,
             cell_stride: 4,
+            consistency: Consistency::default(),
         }
+    }
+
+    /// Orders a reference's candidates by distance plus `size_weight` input pixels per pixel of
+    /// radius difference plus `class_penalty` for a class other than the track's (0, 0: by
+    /// distance alone); non-finite or negative values count as 0.
+    pub fn set_consistency(&mut self, size_weight: f32, class_penalty: f32) {
+        let clean = |v: f32| if v.is_finite() { f64::from(v.max(0.0)) } else { 0.0 };
+        self.consistency = Consistency { size_weight: clean(size_weight), class_penalty: clean(class_penalty) };
     }
 
     /// The head stride of the cell maps `step` gets (the flow-mask mode moves masks by whole cells).
@@ -353,7 +394,7 @@ impl Tracker {
             if first_only && !self.match_first_frame {
                 continue;
             }
-            match_slot(slot, rf, mode, gates, &detections, &votes, &ref_sets, &ious, &mut st);
+            match_slot(slot, rf, mode, (gates, self.consistency), &detections, &votes, &ref_sets, &ious, &mut st);
         }
         self.relink(frame, refs, &detections, &votes, &mut st.assigned, &mut st.taken);
         self.exchange_after_occlusion(frame, &detections, &mut st.assigned);
@@ -412,7 +453,15 @@ impl Tracker {
 
         let ids: Vec<u32> = out.iter().map(|t| t.track_id).collect();
         let cells = group.iter().map(|&g| ids.get(g as usize).copied().unwrap_or(0)).collect();
-        let centers = out.iter().map(|t| (t.track_id, t.detection.position)).collect();
+        let centers = out
+            .iter()
+            .map(|t| RefInstance {
+                track: t.track_id,
+                position: t.detection.position,
+                radius: t.detection.radius,
+                class_id: self.tracks.get(&t.track_id).map_or(t.detection.class_id, TrackInfo::class_id),
+            })
+            .collect();
         self.memory.insert(frame, RefFrame { centers, ids: cells });
         let keep_from = retain_from(frame, &self.policy);
         let first = self.policy.first_frame;
@@ -476,10 +525,10 @@ fn ref_votes(
                     let warped = [d.position[0] + flow[0], d.position[1] + flow[1]];
                     let probe = if mode == Association::Center { d.position } else { warped };
                     let mut nearest: Option<(u32, f64)> = None;
-                    for &(t, c) in &ref_sets[slot].centers {
-                        let dist = distance(probe, c);
+                    for r in &ref_sets[slot].centers {
+                        let dist = distance(probe, r.position);
                         if nearest.is_none_or(|(_, nd)| dist < nd) {
-                            nearest = Some((t, dist));
+                            nearest = Some((r.track, dist));
                         }
                     }
                     let mut overlap: Option<(u32, f64)> = None;

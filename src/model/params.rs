@@ -51,6 +51,16 @@ pub struct PostParams {
     /// occluder. 0 (models without the key) = neither.
     #[serde(default)]
     pub exchange_ratio: f32,
+    /// The order in which a reference's candidate (detection, track) pairs within
+    /// `match_distance` are taken: distance plus this many input pixels per pixel of difference
+    /// between the detection's radius and the track's there (`assemble::tracker`). 0 (models
+    /// without the key) = nearest first.
+    #[serde(default)]
+    pub size_weight: f32,
+    /// Added to that order, in input pixels, when the detection's class is not the track's
+    /// majority class. 0 (models without the key) = classes do not matter.
+    #[serde(default)]
+    pub class_penalty: f32,
 }
 
 fn default_match_first_frame() -> bool {
@@ -83,6 +93,8 @@ impl Default for PostParams {
             match_first_frame: true,
             edge_sigma: 0.0,
             exchange_ratio: 0.0,
+            size_weight: 0.0,
+            class_penalty: 0.0,
         }
     }
 }

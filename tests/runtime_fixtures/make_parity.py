@@ -26,6 +26,9 @@ N_CLIPS, N_CROSSING, N_BEHIND, N_FRAMES, H, W, K = 20, 4, 2, 12, 20, 32, 3
 # Random clips whose maps are at stride 2 (a stride-2 head); appended last so that the clips
 # before them keep their random draws.
 N_STRIDE2 = 4
+# Clips of two neighbours of other sizes and classes whose flows point at each other for a few
+# frames, assembled with the consistency ordering (`size_weight`, `class_penalty`) on; last too.
+N_NEIGHBOURS = 4
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -66,10 +69,24 @@ def behind_objects(rng: np.random.Generator) -> list[dict]:
     return [small, big]
 
 
+def neighbour_objects(rng: np.random.Generator) -> list[dict]:
+    """A small and a large instance of different classes side by side, moving together; in
+    frames 4..7 each one's flow points 5 cells towards the other's place, so the nearest warped
+    center is the other track's, and only the size and class tell them apart."""
+    y = float(rng.uniform(9, 11))
+    ca = int(rng.integers(1, K + 1))
+    cb = 1 + (ca % K)
+    a = {"cls": ca, "r": 1.8, "p0": np.array([y, 4.0]), "v": np.array([0.0, 1.0]), "start": 0, "hide": None}
+    b = {"cls": cb, "r": 4.2, "p0": np.array([y, 11.5]), "v": np.array([0.0, 1.0]), "start": 0, "hide": None}
+    a["fbias"], b["fbias"] = np.array([0.0, 5.0]), np.array([0.0, -5.0])
+    return [a, b]
+
+
 def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
     """Cells of `stride` input pixels: cell c stands for input stride * c + (stride - 1) / 2."""
     n_obj = int(rng.integers(1, 5)) if kind == "random" else 0
-    objs = {"random": lambda _: [], "crossing": crossing_objects, "behind": behind_objects}[kind](rng)
+    kinds = {"random": lambda _: [], "crossing": crossing_objects, "behind": behind_objects, "neighbours": neighbour_objects}
+    objs = kinds[kind](rng)
     for _ in range(n_obj):
         objs.append(
             {
@@ -128,6 +145,8 @@ def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
                 if not vis_r and "alias" in o:  # merged into another detection: its flow points there
                     vis_r, cr = state(objs[o["alias"]], rf)
                 if vis_r:
+                    if "fbias" in o and 4 <= t < 8:  # the flow confused by the neighbour
+                        cr = cr + o["fbias"] * stride
                     inter[s, 0, m] = cr[0] - py[m] + rng.normal(0, 2.0, size=m.sum())
                     inter[s, 1, m] = cr[1] - px[m] + rng.normal(0, 2.0, size=m.sum())
         frames.append(
@@ -158,14 +177,32 @@ def rle(a: np.ndarray) -> list[int]:
     return runs
 
 
+def count_order_changes(frames, post: dict, refs: dict, stride: int) -> int:
+    """How many instances get another track id with the consistency ordering off."""
+    ids = []
+    for p in (post, dict(post, size_weight=0.0, class_penalty=0.0)):
+        asm = pp.Assembler(p, refs, K, stride)
+        run = []
+        for t, f in enumerate(frames):
+            sem = deq(f["sem"], SEM_SCALE)
+            center = f["center"].astype(np.float32) / np.float32(255.0)
+            inst, _, _ = asm.step(t, f["refs"], sem, center, deq(f["off"], OFF_SCALE), deq(f["inter"], OFF_SCALE))
+            run += [x.track_id for x in inst]
+        ids.append(run)
+    return sum(a != b for a, b in zip(*ids)) + abs(len(ids[0]) - len(ids[1]))
+
+
 def main() -> int:
     rng = np.random.default_rng(20240611)
     blob = bytearray()
     clips = []
     n_occl = N_CLIPS + N_CROSSING + N_BEHIND
-    for ci in range(n_occl + N_STRIDE2):
-        kind = "random" if ci < N_CLIPS or ci >= n_occl else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
-        stride = 2 if ci >= n_occl else 4
+    n_before = n_occl + N_STRIDE2
+    for ci in range(n_before + N_NEIGHBOURS):
+        kind = "random" if ci < N_CLIPS or n_occl <= ci < n_before else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
+        if ci >= n_before:
+            kind = "neighbours"
+        stride = 2 if n_occl <= ci < n_before else 4
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
             {"count": 3, "first_frame": True, "step": 2},
@@ -187,7 +224,15 @@ def main() -> int:
             refs = {"count": 2, "first_frame": False, "step": 1}
             CLIP_REFS[-1] = refs
             post.update(max_hidden=50, relink_distance=32.0 if kind == "crossing" else 10.0, match_distance=16.0, exchange_ratio=0.5, nms_kernel=7)
+        if kind == "neighbours":  # the flow's gate reaches both neighbours; the ordering decides
+            refs = {"count": 2, "first_frame": False, "step": 1}
+            CLIP_REFS[-1] = refs
+            post.update(match_distance=40.0, size_weight=[1.0, 0.0, 2.0, 1.0][ci - n_before], class_penalty=[16.0, 24.0, 0.0, 8.0][ci - n_before])
         frames = make_clip(rng, kind, stride)
+        if kind == "neighbours":
+            n_diff = count_order_changes(frames, post, refs, stride)
+            print(f"clip {ci}: the consistency ordering changes {n_diff} identities")
+            assert n_diff > 0, "a neighbours clip must exercise the ordering"
         asm = pp.Assembler(post, refs, K, stride)
         out_frames = []
         for t, f in enumerate(frames):

@@ -305,8 +305,17 @@ class Tracker:
         relink_distance: float = 0.0,
         match_first_frame: bool = True,
         exchange_ratio: float = 0.0,
+        size_weight: float = 0.0,
+        class_penalty: float = 0.0,
     ):
         self.refs = refs
+
+        def clean(v: float) -> float:
+            v = float(np.float32(v))  # the Rust side reads them as f32
+            return max(v, 0.0) if np.isfinite(v) else 0.0
+
+        self.size_weight = clean(size_weight)
+        self.class_penalty = clean(class_penalty)
         r = float(np.float32(exchange_ratio))
         self.exchange_ratio = min(max(r, 0.0), 1.0) if np.isfinite(r) else 0.0
         self.match_first_frame = bool(match_first_frame)
@@ -314,7 +323,8 @@ class Tracker:
         self.max_hidden = int(max_hidden)
         self.relink_distance = float(np.float32(relink_distance))
         self.num_classes = num_classes
-        self.memory: dict[int, list[tuple[int, tuple[float, float]]]] = {}
+        # per frame: (track id, center, radius, the track's majority class after that frame)
+        self.memory: dict[int, list[tuple[int, tuple[float, float], float, int]]] = {}
         self.tracks: dict[int, Track] = {}
         self.next_id = 1
 
@@ -334,14 +344,14 @@ class Tracker:
             for k in range(len(dets)):
                 if assigned[k] is not None:
                     continue
-                for t, c in ref_sets[slot]:
+                for t, c, radius, cls in ref_sets[slot]:
                     dist = _dist(warped[k][slot], c)
                     if dist <= thr:
                         had_candidate[k] = True
                         if t not in taken:
-                            pairs.append((dist, k, t))
-            pairs.sort()
-            for dist, k, t in pairs:
+                            pairs.append((self._cost(dist, dets[k], radius, cls), k, t, dist))
+            pairs.sort(key=lambda p: (p[0], p[1], p[2]))
+            for _, k, t, dist in pairs:
                 if assigned[k] is not None or t in taken:
                     continue
                 taken.add(t)
@@ -366,7 +376,7 @@ class Tracker:
                 else:
                     best = None
                     for slot, rf in enumerate(refs):
-                        for t, c in ref_sets[slot]:
+                        for t, c, _, _ in ref_sets[slot]:
                             dist = _dist(warped[k][slot], c)
                             if best is None or dist < best[2]:
                                 best = (rf, t, dist)
@@ -382,11 +392,16 @@ class Tracker:
         for tid, o in occluded:
             self.tracks[tid].occluder = o
 
-        self.memory[frame] = [(o.track_id, o.detection.position) for o in out]
+        self.memory[frame] = [(o.track_id, o.detection.position, o.detection.radius, self.tracks[o.track_id].class_id()) for o in out]
         keep = retain_from(frame, self.refs)
         first = self.refs["first_frame"]
         self.memory = {f: v for f, v in self.memory.items() if f >= keep or (first and f == 0)}
         return out
+
+    def _cost(self, dist: float, d: Detection, radius: float, cls: int) -> float:
+        """tracker.rs `Consistency::cost`: what orders a reference's candidates."""
+        penalty = 0.0 if d.class_id == cls else self.class_penalty
+        return dist + self.size_weight * abs(d.radius - radius) + penalty
 
     def _relink(self, frame, refs, dets, warped, assigned, taken) -> None:
         """Keep-alive (tracker.rs `Tracker::relink`): unexplained detections against tracks
@@ -514,6 +529,8 @@ class Assembler:
             post.get("relink_distance", 32.0),
             post.get("match_first_frame", True),
             post.get("exchange_ratio", 0.0),
+            post.get("size_weight", 0.0),
+            post.get("class_penalty", 0.0),
         )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):

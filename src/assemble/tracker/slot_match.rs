@@ -2,12 +2,15 @@
 //! taken greedily, best first, one-to-one.
 
 use super::super::association::Association;
-use super::{Decision, Detection, RefFrame, RefVote};
+use super::{Consistency, Decision, Detection, RefFrame, RefVote};
 
 /// A (detection, track) pair that passes the gate in one reference.
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
+    /// What the decision reports: the distance or the IoU.
     value: f64,
+    /// What orders the pairs: `value` for IoU (highest first), [`Consistency::cost`] for distance (lowest first).
+    cost: f64,
     det: usize,
     track: u32,
 }
@@ -33,32 +36,35 @@ pub(super) fn match_slot(
     slot: usize,
     rf: usize,
     mode: Association,
-    gates: Gates,
+    (gates, consistency): (Gates, Consistency),
     detections: &[Detection],
     votes: &[Vec<RefVote>],
     ref_sets: &[&RefFrame],
     ious: &[Vec<(usize, u32, f64)>],
     st: &mut MatchState,
 ) {
+    let by_distance = |mode, st: &mut MatchState| {
+        let gate = (gates.distance, consistency);
+        take_by_distance(slot, rf, mode, gate, detections, votes, ref_sets, st);
+    };
     match mode {
-        Association::Flow | Association::Center => {
-            take_by_distance(slot, rf, mode, gates.distance, detections, votes, ref_sets, st);
-        }
+        Association::Flow | Association::Center => by_distance(mode, st),
         Association::Iou => take_by_iou(slot, rf, mode, gates.iou, &ious[slot], st),
         Association::FlowMask => {
             take_by_iou(slot, rf, mode, gates.iou, &ious[slot], st);
-            take_by_distance(slot, rf, Association::Flow, gates.distance, detections, votes, ref_sets, st);
+            by_distance(Association::Flow, st);
         }
     }
 }
 
-/// Candidates by center distance (`flow`: the warped center, `center`: the unwarped one), nearest first.
+/// Candidates by center distance (`flow`: the warped center, `center`: the unwarped one) within
+/// the gate, lowest [`Consistency::cost`] first (nearest first when its weights are 0).
 #[allow(clippy::too_many_arguments)]
 fn take_by_distance(
     slot: usize,
     rf: usize,
     mode: Association,
-    thr: f64,
+    (thr, consistency): (f64, Consistency),
     detections: &[Detection],
     votes: &[Vec<RefVote>],
     ref_sets: &[&RefFrame],
@@ -70,14 +76,15 @@ fn take_by_distance(
             continue;
         }
         let probe = if mode == Association::Center { d.position } else { v[slot].warped };
-        for &(t, c) in &ref_sets[slot].centers {
-            let dist = distance(probe, c);
+        for r in &ref_sets[slot].centers {
+            let dist = distance(probe, r.position);
             if dist <= thr {
-                consider(st, &mut pairs, Candidate { value: dist, det: k, track: t });
+                let cost = consistency.cost(dist, d, r);
+                consider(st, &mut pairs, Candidate { value: dist, cost, det: k, track: r.track });
             }
         }
     }
-    pairs.sort_by(|a, b| a.value.total_cmp(&b.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+    pairs.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
     take(pairs, slot, rf, mode, thr, st);
 }
 
@@ -86,10 +93,10 @@ fn take_by_iou(slot: usize, rf: usize, mode: Association, thr: f64, ious: &[(usi
     let mut pairs: Vec<Candidate> = Vec::new();
     for &(k, t, iou) in ious {
         if st.assigned[k].is_none() && iou >= thr {
-            consider(st, &mut pairs, Candidate { value: iou, det: k, track: t });
+            consider(st, &mut pairs, Candidate { value: iou, cost: -iou, det: k, track: t });
         }
     }
-    pairs.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
+    pairs.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
     take(pairs, slot, rf, mode, thr, st);
 }
 

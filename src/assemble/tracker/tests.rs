@@ -207,3 +207,25 @@ fn flow_mask_moves_the_mask_by_its_flow_then_falls_back_to_the_flow() {
     let c = t.step(2, &[1, 0], vec![det(0.0, 200.0, vec![[0.0; 2]; 2])], &strip(16, &[]), 16);
     assert!(matches!(c[0].decision, Decision::NewNothingNear { by: Association::Flow, threshold: 10.0, .. }));
 }
+
+/// The demo's failure: a small star passes over a large cross and the detector sees one large
+/// blob near the star's old place and a small piece of the cross. Nearest first hands the blob to
+/// the star's track; with size and class in the order it goes to the cross's.
+#[test]
+fn consistency_orders_a_merged_blob_to_the_track_of_its_size_and_class() {
+    let shape = |y, x, class_id, radius| Detection { class_id, radius, ..det(y, x, vec![[0.0, 0.0]]) };
+    let run = |size_weight, class_penalty| {
+        let mut t = Tracker::new(RefsPolicy { count: 1, first_frame: false, step: 1 }, 32.0, 3);
+        t.set_consistency(size_weight, class_penalty);
+        // Track 1: a small star (class 2); track 2: a large cross (class 3).
+        t.step(0, &[], vec![shape(100.0, 100.0, 2, 12.0), shape(130.0, 95.0, 3, 30.0)], &[], 0);
+        let b = t.step(1, &[0], vec![shape(110.0, 98.0, 3, 31.0), shape(151.0, 95.0, 3, 11.0)], &[], 0);
+        b.iter().map(|i| i.track_id).collect::<Vec<_>>()
+    };
+    // The blob is 10.2 px from the star and 20.2 px from the cross; the piece 21 px from the cross.
+    assert_eq!(run(0.0, 0.0), vec![1, 2], "nearest first");
+    assert_eq!(run(1.0, 0.0), vec![2, 3], "size: the blob is the cross; the piece starts a track");
+    assert_eq!(run(0.0, 16.0), vec![2, 3], "class alone also decides");
+    // Non-finite or negative weights count as 0.
+    assert_eq!(run(f32::NAN, -5.0), vec![1, 2]);
+}
