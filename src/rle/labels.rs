@@ -26,22 +26,29 @@ pub fn encode_label_map<T: Copy + Ord>(
     let (h, w) = (height as usize, width as usize);
     let n = labels.len();
     let mut builders: BTreeMap<T, Builder> = BTreeMap::new();
-    // Column-major walk over the row-major image; runs of one label are closed on change.
-    let mut i = 0;
-    while i < n {
-        let id = labels[(i % h) * w + i / h];
-        let start = i;
-        i += 1;
-        while i < n && labels[(i % h) * w + i / h] == id {
-            i += 1;
+    let mut close = |id: T, start: usize, end: usize| {
+        if id != background {
+            let b = builders.entry(id).or_insert_with(|| Builder { counts: Vec::new(), end: 0 });
+            b.counts.push((start - b.end) as u32);
+            b.counts.push((end - start) as u32);
+            b.end = end;
         }
-        if id == background {
-            continue;
+    };
+    // Column-major walk over the row-major image (nested loops, no division per pixel: a
+    // column's rows stay in cache for the next columns); runs of one label close on change.
+    if let Some(&first) = labels.first() {
+        let (mut id, mut start, mut i) = (first, 0, 0);
+        for x in 0..w {
+            for y in 0..h {
+                let v = labels[y * w + x];
+                if v != id {
+                    close(id, start, i);
+                    (id, start) = (v, i);
+                }
+                i += 1;
+            }
         }
-        let b = builders.entry(id).or_insert_with(|| Builder { counts: Vec::new(), end: 0 });
-        b.counts.push((start - b.end) as u32);
-        b.counts.push((i - start) as u32);
-        b.end = i;
+        close(id, start, n);
     }
     Ok(builders
         .into_iter()
