@@ -59,7 +59,16 @@ pub struct RefVote {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
     /// Matched the track through reference `ref_frame` (position `ref_slot` in the order).
-    Matched { ref_frame: usize, ref_slot: usize, by: Association, value: f64, threshold: f64 },
+    /// `passed_over`: a nearer track (id, distance) that was still free but came later in the
+    /// consistency ordering (other size or class); `flow` and `center` only.
+    Matched {
+        ref_frame: usize,
+        ref_slot: usize,
+        by: Association,
+        value: f64,
+        threshold: f64,
+        passed_over: Option<(u32, f64)>,
+    },
     /// A new track: the video's first frame (no reference).
     NewNoReference,
     /// A new track: no reference held an instance that passes the gate; `nearest` is the best
@@ -83,15 +92,23 @@ pub enum Decision {
     Reemerged { occluder: u32, hidden: usize, last_seen: usize, value: f64, threshold: f64 },
 }
 
+/// The clause a match adds when the consistency ordering passed over a nearer track.
+fn passed(over: Option<(u32, f64)>) -> String {
+    over.map_or_else(String::new, |(t, d)| format!(" (before track {t} at {d:.2} px: size or class)"))
+}
+
 impl Decision {
     /// One line for the inspector and the CSV (the `flow` wording is the method's).
     pub fn describe(&self) -> String {
         match self {
-            Self::Matched { ref_frame, by: Association::Flow, value, threshold, .. } => {
-                format!("matched via frame {ref_frame}: {value:.2} px <= {threshold:.1}")
+            Self::Matched { ref_frame, by: Association::Flow, value, threshold, passed_over, .. } => {
+                format!("matched via frame {ref_frame}: {value:.2} px <= {threshold:.1}{}", passed(*passed_over))
             }
-            Self::Matched { ref_frame, by: Association::Center, value, threshold, .. } => {
-                format!("matched via frame {ref_frame} by center: {value:.2} px <= {threshold:.1}")
+            Self::Matched { ref_frame, by: Association::Center, value, threshold, passed_over, .. } => {
+                format!(
+                    "matched via frame {ref_frame} by center: {value:.2} px <= {threshold:.1}{}",
+                    passed(*passed_over)
+                )
             }
             Self::Matched { ref_frame, by: Association::Iou, value, threshold, .. } => {
                 format!("matched via frame {ref_frame} by mask IoU: {value:.2} >= {threshold:.2}")

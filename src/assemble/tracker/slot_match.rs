@@ -109,16 +109,23 @@ fn consider(st: &mut MatchState, pairs: &mut Vec<Candidate>, c: Candidate) {
     }
 }
 
-/// Takes sorted candidates greedily, one-to-one.
+/// Takes sorted candidates greedily, one-to-one. In the distance modes a match also names the
+/// nearer track, still free when it was taken, that the consistency ordering passed over.
 fn take(pairs: Vec<Candidate>, slot: usize, rf: usize, mode: Association, thr: f64, st: &mut MatchState) {
-    for c in pairs {
+    let by_distance = matches!(mode, Association::Flow | Association::Center);
+    for c in &pairs {
         if st.assigned[c.det].is_some() || st.taken.contains(&c.track) {
             continue;
         }
+        let passed_over = pairs
+            .iter()
+            .filter(|p| by_distance && p.det == c.det && p.value < c.value && !st.taken.contains(&p.track))
+            .min_by(|a, b| a.value.total_cmp(&b.value))
+            .map(|p| (p.track, p.value));
         st.taken.push(c.track);
         st.assigned[c.det] = Some((
             c.track,
-            Decision::Matched { ref_frame: rf, ref_slot: slot, by: mode, value: c.value, threshold: thr },
+            Decision::Matched { ref_frame: rf, ref_slot: slot, by: mode, value: c.value, threshold: thr, passed_over },
         ));
     }
 }

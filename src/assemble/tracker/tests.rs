@@ -123,7 +123,14 @@ fn iou_matches_by_decreasing_overlap_one_to_one_with_first_frame_fallback() {
     assert_eq!(b[1].track_id, 1);
     assert_eq!(
         b[1].decision,
-        Decision::Matched { ref_frame: 0, ref_slot: 0, by: Association::Iou, value: 4.0 / 6.0, threshold: 0.3 }
+        Decision::Matched {
+            ref_frame: 0,
+            ref_slot: 0,
+            by: Association::Iou,
+            value: 4.0 / 6.0,
+            threshold: 0.3,
+            passed_over: None
+        }
     );
     assert_eq!(b[1].decision.describe(), "matched via frame 0 by mask IoU: 0.67 >= 0.30");
     assert_eq!(b[0].track_id, 3);
@@ -135,7 +142,14 @@ fn iou_matches_by_decreasing_overlap_one_to_one_with_first_frame_fallback() {
     assert_eq!(c[0].track_id, 2);
     assert_eq!(
         c[0].decision,
-        Decision::Matched { ref_frame: 0, ref_slot: 1, by: Association::Iou, value: 3.0 / 5.0, threshold: 0.3 }
+        Decision::Matched {
+            ref_frame: 0,
+            ref_slot: 1,
+            by: Association::Iou,
+            value: 3.0 / 5.0,
+            threshold: 0.3,
+            passed_over: None
+        }
     );
     assert_eq!(c[1].track_id, 1);
     assert!(matches!(c[1].decision, Decision::Matched { ref_frame: 1, value: 1.0, .. }));
@@ -195,13 +209,27 @@ fn flow_mask_moves_the_mask_by_its_flow_then_falls_back_to_the_flow() {
     assert_eq!(b.iter().map(|i| i.track_id).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(
         b[0].decision,
-        Decision::Matched { ref_frame: 0, ref_slot: 0, by: Association::FlowMask, value: 1.0, threshold: 0.5 }
+        Decision::Matched {
+            ref_frame: 0,
+            ref_slot: 0,
+            by: Association::FlowMask,
+            value: 1.0,
+            threshold: 0.5,
+            passed_over: None
+        }
     );
     assert_eq!(b[0].decision.describe(), "matched via frame 0 by flow-warped mask IoU: 1.00 >= 0.50");
     assert_eq!(b[0].votes[0].overlap, Some((1, 1.0)));
     assert_eq!(
         b[1].decision,
-        Decision::Matched { ref_frame: 0, ref_slot: 0, by: Association::Flow, value: 2.0, threshold: 10.0 }
+        Decision::Matched {
+            ref_frame: 0,
+            ref_slot: 0,
+            by: Association::Flow,
+            value: 2.0,
+            threshold: 10.0,
+            passed_over: None
+        }
     );
     // Nothing near: the decision speaks of the flow's gate.
     let c = t.step(2, &[1, 0], vec![det(0.0, 200.0, vec![[0.0; 2]; 2])], &strip(16, &[]), 16);
@@ -219,13 +247,21 @@ fn consistency_orders_a_merged_blob_to_the_track_of_its_size_and_class() {
         t.set_consistency(size_weight, class_penalty);
         // Track 1: a small star (class 2); track 2: a large cross (class 3).
         t.step(0, &[], vec![shape(100.0, 100.0, 2, 12.0), shape(130.0, 95.0, 3, 30.0)], &[], 0);
-        let b = t.step(1, &[0], vec![shape(110.0, 98.0, 3, 31.0), shape(151.0, 95.0, 3, 11.0)], &[], 0);
-        b.iter().map(|i| i.track_id).collect::<Vec<_>>()
+        t.step(1, &[0], vec![shape(110.0, 98.0, 3, 31.0), shape(151.0, 95.0, 3, 11.0)], &[], 0)
     };
+    let ids = |b: Vec<TrackedInstance>| b.iter().map(|i| i.track_id).collect::<Vec<_>>();
     // The blob is 10.2 px from the star and 20.2 px from the cross; the piece 21 px from the cross.
-    assert_eq!(run(0.0, 0.0), vec![1, 2], "nearest first");
-    assert_eq!(run(1.0, 0.0), vec![2, 3], "size: the blob is the cross; the piece starts a track");
-    assert_eq!(run(0.0, 16.0), vec![2, 3], "class alone also decides");
+    let nearest = run(0.0, 0.0);
+    assert_eq!(ids(nearest.clone()), vec![1, 2], "nearest first");
+    assert_eq!(nearest[0].decision.describe(), "matched via frame 0: 10.20 px <= 32.0");
+    let by_size = run(1.0, 0.0);
+    assert_eq!(ids(by_size.clone()), vec![2, 3], "size: the blob is the cross; the piece starts a track");
+    // The inspector says which nearer track the ordering passed over.
+    assert_eq!(
+        by_size[0].decision.describe(),
+        "matched via frame 0: 20.22 px <= 32.0 (before track 1 at 10.20 px: size or class)"
+    );
+    assert_eq!(ids(run(0.0, 16.0)), vec![2, 3], "class alone also decides");
     // Non-finite or negative weights count as 0.
-    assert_eq!(run(f32::NAN, -5.0), vec![1, 2]);
+    assert_eq!(ids(run(f32::NAN, -5.0)), vec![1, 2]);
 }
