@@ -196,6 +196,8 @@ pub struct TrackInfo {
     pub score_sum: f64,
     /// Center in the last frame it was seen, input pixels.
     pub last_center: [f64; 2],
+    /// Its detection's radius in the last frame it was seen, input pixels.
+    pub last_radius: f64,
     /// Recent velocity of its center, input pixels per frame (smoothed).
     pub velocity: [f64; 2],
     /// While unseen: the track whose detection covered this one's expected place in the first
@@ -280,8 +282,13 @@ pub(crate) struct Consistency {
 impl Consistency {
     /// Distance plus the penalties of a detection against a reference instance.
     fn cost(&self, dist: f64, d: &Detection, r: &RefInstance) -> f64 {
-        let class = if d.class_id == r.class_id { 0.0 } else { self.class_penalty };
-        dist + self.size_weight * (d.radius - r.radius).abs() + class
+        self.cost_against(dist, d, r.radius, r.class_id)
+    }
+
+    /// Distance plus the penalties of a detection against an instance of this radius and class.
+    fn cost_against(&self, dist: f64, d: &Detection, radius: f64, class_id: u32) -> f64 {
+        let class = if d.class_id == class_id { 0.0 } else { self.class_penalty };
+        dist + self.size_weight * (d.radius - radius).abs() + class
     }
 }
 
@@ -449,11 +456,13 @@ impl Tracker {
                 class_votes: vec![0; self.num_classes + 1],
                 score_sum: 0.0,
                 last_center: det.position,
+                last_radius: det.radius,
                 velocity: [0.0, 0.0],
                 occluder: None,
             });
             let hidden_before = if info.frames == 0 { 0 } else { frame.saturating_sub(info.last_frame + 1) };
             info.observe(frame, det.position);
+            info.last_radius = det.radius;
             info.frames += 1;
             info.score_sum += det.score;
             if let Some(v) = info.class_votes.get_mut(det.class_id as usize) {

@@ -241,6 +241,7 @@ mod tests {
             class_votes,
             score_sum: 1.5,
             last_center: [0.0; 2],
+            last_radius: 4.0,
             velocity: [0.0; 2],
             occluder: None,
         }

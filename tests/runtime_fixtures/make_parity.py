@@ -72,12 +72,14 @@ def behind_objects(rng: np.random.Generator) -> list[dict]:
 def neighbour_objects(rng: np.random.Generator) -> list[dict]:
     """A small and a large instance of different classes side by side, moving together; in
     frames 4..7 each one's flow points 5 cells towards the other's place, so the nearest warped
-    center is the other track's, and only the size and class tell them apart."""
+    center is the other track's, and only the size and class tell them apart. Both are then
+    hidden in frames 8..9 and come back 4 cells towards each other, nearer the other's
+    predicted place: the keep-alive's re-link, too, is decided by size and class."""
     y = float(rng.uniform(9, 11))
     ca = int(rng.integers(1, K + 1))
     cb = 1 + (ca % K)
-    a = {"cls": ca, "r": 1.8, "p0": np.array([y, 4.0]), "v": np.array([0.0, 1.0]), "start": 0, "hide": None}
-    b = {"cls": cb, "r": 4.2, "p0": np.array([y, 11.5]), "v": np.array([0.0, 1.0]), "start": 0, "hide": None}
+    a = {"cls": ca, "r": 1.8, "p0": np.array([y, 4.0]), "v": np.array([0.0, 1.0]), "start": 0, "hide": (8, 2), "jump": np.array([0.0, 4.0])}
+    b = {"cls": cb, "r": 4.2, "p0": np.array([y, 11.5]), "v": np.array([0.0, 1.0]), "start": 0, "hide": (8, 2), "jump": np.array([0.0, -4.0])}
     a["fbias"], b["fbias"] = np.array([0.0, 5.0]), np.array([0.0, -5.0])
     return [a, b]
 
@@ -227,7 +229,7 @@ def main() -> int:
         if kind == "neighbours":  # the flow's gate reaches both neighbours; the ordering decides
             refs = {"count": 2, "first_frame": False, "step": 1}
             CLIP_REFS[-1] = refs
-            post.update(match_distance=40.0, size_weight=[1.0, 0.0, 2.0, 1.0][ci - n_before], class_penalty=[16.0, 24.0, 0.0, 8.0][ci - n_before])
+            post.update(match_distance=40.0, max_hidden=50, relink_distance=32.0, size_weight=[1.0, 0.0, 2.0, 1.0][ci - n_before], class_penalty=[16.0, 24.0, 0.0, 8.0][ci - n_before])
         frames = make_clip(rng, kind, stride)
         if kind == "neighbours":
             n_diff = count_order_changes(frames, post, refs, stride)

@@ -249,6 +249,7 @@ class Track:
     class_votes: list[int] = field(default_factory=list)
     score_sum: float = 0.0
     last_center: tuple[float, float] = (0.0, 0.0)
+    last_radius: float = 0.0
     velocity: tuple[float, float] = (0.0, 0.0)
     # While unseen: (track, frame, center, velocity) of the track that covered it (occlusion.rs `Occluder`).
     occluder: tuple | None = None
@@ -384,6 +385,7 @@ class Tracker:
             tr = self.tracks.setdefault(tid, Track(tid, frame, frame, 0, [0] * (self.num_classes + 1), 0.0, d.position))
             hidden_before = 0 if tr.frames == 0 else max(frame - (tr.last_frame + 1), 0)
             tr.observe(frame, d.position)
+            tr.last_radius = d.radius
             tr.frames += 1
             tr.score_sum += d.score
             if 0 <= d.class_id < len(tr.class_votes):
@@ -426,9 +428,9 @@ class Tracker:
                         if dist < best:
                             best, via = dist, rf
                 if best <= gate:
-                    pairs.append((best, k, t.id, via))
-        pairs.sort(key=lambda p: (p[0], p[1], p[2]))
-        for value, k, tid, via in pairs:
+                    pairs.append((self._cost(best, d, t.last_radius, t.class_id()), best, k, t.id, via))
+        pairs.sort(key=lambda p: (p[0], p[2], p[3]))
+        for _, value, k, tid, via in pairs:
             if assigned[k] is not None or tid in taken:
                 continue
             last = self.tracks[tid].last_frame

@@ -54,7 +54,9 @@ impl TrackInfo {
 
 impl Tracker {
     /// Keep-alive: detections that no reference explained against the tracks not seen in this
-    /// frame and last seen at most `max_hidden` frames ago, nearest prediction first, one-to-one.
+    /// frame and last seen at most `max_hidden` frames ago, nearest prediction first (in the
+    /// consistency ordering: plus the size and class penalties against the track as last seen
+    /// and its majority class), one-to-one.
     /// A track that a reference holds but whose flow gate failed is a candidate too: the motion
     /// prediction is a second opinion when the flow misses.
     pub(super) fn relink(
@@ -77,8 +79,8 @@ impl Tracker {
         if lost.is_empty() {
             return;
         }
-        // (distance, detection, track, via reference, gate)
-        let mut pairs: Vec<(f64, usize, u32, Option<usize>, f64)> = Vec::new();
+        // (cost, distance, detection, track, via reference, gate)
+        let mut pairs: Vec<(f64, f64, usize, u32, Option<usize>, f64)> = Vec::new();
         for (k, d) in detections.iter().enumerate() {
             if assigned[k].is_some() {
                 continue;
@@ -97,12 +99,13 @@ impl Tracker {
                     }
                 }
                 if best.0 <= gate {
-                    pairs.push((best.0, k, t.id, best.1, gate));
+                    let cost = self.consistency.cost_against(best.0, d, t.last_radius, t.class_id());
+                    pairs.push((cost, best.0, k, t.id, best.1, gate));
                 }
             }
         }
-        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        for (value, k, id, via_ref, threshold) in pairs {
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.cmp(&b.2)).then(a.3.cmp(&b.3)));
+        for (_, value, k, id, via_ref, threshold) in pairs {
             if assigned[k].is_some() || taken.contains(&id) {
                 continue;
             }
