@@ -24,6 +24,11 @@
 //! Without it, three quarters of the identity breaks measured on the standard preset followed
 //! a run of 3 or more missed frames, longer than the recent references reach.
 //!
+//! Consistency (`size_weight`, `class_penalty`): the distance pairs of a reference and the
+//! keep-alive's re-links are taken in order of distance plus penalties for another size or
+//! class than the track's, so a blob where a small instance overlaps a large one goes to the
+//! large one's track (the gates stay the distances).
+//!
 //! Occlusion (`occlusion`, `exchange_ratio`): a track that goes unseen next to another's
 //! detection remembers it; when re-linked, the two exchange detections if their motion from
 //! before says so, and a detection next to the occluder, ahead of the hidden track's motion,
