@@ -85,7 +85,7 @@ fn take_by_distance(
         }
     }
     pairs.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
-    take(pairs, slot, rf, mode, thr, st);
+    take(&pairs, slot, rf, mode, thr, st);
 }
 
 /// Candidates by mask IoU (`ious`: (detection, track, IoU) in this reference), largest first.
@@ -97,7 +97,7 @@ fn take_by_iou(slot: usize, rf: usize, mode: Association, thr: f64, ious: &[(usi
         }
     }
     pairs.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
-    take(pairs, slot, rf, mode, thr, st);
+    take(&pairs, slot, rf, mode, thr, st);
 }
 
 /// A pair within the gate: the detection had a candidate; the pair competes unless the track
@@ -111,9 +111,9 @@ fn consider(st: &mut MatchState, pairs: &mut Vec<Candidate>, c: Candidate) {
 
 /// Takes sorted candidates greedily, one-to-one. In the distance modes a match also names the
 /// nearer track, still free when it was taken, that the consistency ordering passed over.
-fn take(pairs: Vec<Candidate>, slot: usize, rf: usize, mode: Association, thr: f64, st: &mut MatchState) {
+fn take(pairs: &[Candidate], slot: usize, rf: usize, mode: Association, thr: f64, st: &mut MatchState) {
     let by_distance = matches!(mode, Association::Flow | Association::Center);
-    for c in &pairs {
+    for c in pairs {
         if st.assigned[c.det].is_some() || st.taken.contains(&c.track) {
             continue;
         }
