@@ -285,6 +285,11 @@ pub(crate) struct Consistency {
 }
 
 impl Consistency {
+    /// Whether anything but the distance orders the pairs.
+    fn is_on(&self) -> bool {
+        self.size_weight > 0.0 || self.class_penalty > 0.0
+    }
+
     /// Distance plus the penalties of a detection against a reference instance.
     fn cost(&self, dist: f64, d: &Detection, r: &RefInstance) -> f64 {
         self.cost_against(dist, d, r.radius, r.class_id)

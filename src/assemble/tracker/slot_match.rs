@@ -85,7 +85,7 @@ fn take_by_distance(
         }
     }
     pairs.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
-    take(&pairs, slot, rf, mode, thr, st);
+    take(&pairs, slot, rf, mode, thr, consistency.is_on(), st);
 }
 
 /// Candidates by mask IoU (`ious`: (detection, track, IoU) in this reference), largest first.
@@ -97,7 +97,7 @@ fn take_by_iou(slot: usize, rf: usize, mode: Association, thr: f64, ious: &[(usi
         }
     }
     pairs.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
-    take(&pairs, slot, rf, mode, thr, st);
+    take(&pairs, slot, rf, mode, thr, false, st);
 }
 
 /// A pair within the gate: the detection had a candidate; the pair competes unless the track
@@ -109,17 +109,25 @@ fn consider(st: &mut MatchState, pairs: &mut Vec<Candidate>, c: Candidate) {
     }
 }
 
-/// Takes sorted candidates greedily, one-to-one. In the distance modes a match also names the
-/// nearer track, still free when it was taken, that the consistency ordering passed over.
-fn take(pairs: &[Candidate], slot: usize, rf: usize, mode: Association, thr: f64, st: &mut MatchState) {
-    let by_distance = matches!(mode, Association::Flow | Association::Center);
+/// Takes sorted candidates greedily, one-to-one. With `name_passed` (distance pairs in the
+/// consistency ordering) a match also names the nearer track, still free when it was taken,
+/// that the ordering passed over; nearest first never passes one over, so the scan is skipped.
+fn take(
+    pairs: &[Candidate],
+    slot: usize,
+    rf: usize,
+    mode: Association,
+    thr: f64,
+    name_passed: bool,
+    st: &mut MatchState,
+) {
     for c in pairs {
         if st.assigned[c.det].is_some() || st.taken.contains(&c.track) {
             continue;
         }
         let passed_over = pairs
             .iter()
-            .filter(|p| by_distance && p.det == c.det && p.value < c.value && !st.taken.contains(&p.track))
+            .filter(|p| name_passed && p.det == c.det && p.value < c.value && !st.taken.contains(&p.track))
             .min_by(|a, b| a.value.total_cmp(&b.value))
             .map(|p| (p.track, p.value));
         st.taken.push(c.track);
