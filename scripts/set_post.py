@@ -21,6 +21,8 @@ OPTIONAL = {
     "exchange_ratio",
     "size_weight",
     "class_penalty",
+    "vote_distance",
+    "vote_min_cells",
 }
 
 

@@ -1,6 +1,7 @@
 //! Parity of the Rust post-processing and assembly with the Python reference
-//! (training/ifa_train/postprocess.py) on 34 generated clips of raw network outputs (4 of
-//! them with maps at stride 2, 4 of neighbours that only the consistency ordering tells apart).
+//! (training/ifa_train/postprocess.py) on 38 generated clips of raw network outputs (4 of
+//! them with maps at stride 2, 4 of neighbours that only the consistency ordering tells apart, 4 of a small
+//! instance whose center only its cells' votes give).
 //! Regenerate the fixtures with `.venv/bin/python tests/runtime_fixtures/make_parity.py`.
 
 use std::path::Path;
@@ -49,7 +50,7 @@ fn decision_kind(d: &Decision) -> &'static str {
 }
 
 #[test]
-fn rust_assembly_matches_the_python_reference_on_34_clips() {
+fn rust_assembly_matches_the_python_reference_on_38_clips() {
     let (meta, blob) = fixtures();
     let (h, w, k) = (u(&meta["h"]), u(&meta["w"]), u(&meta["classes"]));
     let n = h * w;
@@ -58,7 +59,7 @@ fn rust_assembly_matches_the_python_reference_on_34_clips() {
     let clips = meta["clips"].as_array().expect("clips");
     assert!(clips.len() >= 20);
     let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked, mut n_exchanged, mut n_emerged) = (0, 0, 0, 0, 0, 0);
-    let (mut n_stride2, mut n_consistency) = (0, 0);
+    let (mut n_stride2, mut n_consistency, mut n_voted) = (0, 0, 0);
 
     for (ci, clip) in clips.iter().enumerate() {
         let refs: RefsPolicy = serde_json::from_value(clip["refs"].clone()).expect("refs");
@@ -66,6 +67,7 @@ fn rust_assembly_matches_the_python_reference_on_34_clips() {
         let stride = clip.get("stride").map_or(4, u);
         n_stride2 += usize::from(stride == 2);
         n_consistency += usize::from(post.size_weight > 0.0 || post.class_penalty > 0.0);
+        n_voted += usize::from(post.vote_distance > 0.0);
         let mut asm = Assembler::new(post, refs, k);
         for (t, fr) in clip["frames"].as_array().expect("frames").iter().enumerate() {
             let ref_frames: Vec<usize> = fr["refs"].as_array().expect("refs").iter().map(u).collect();
@@ -154,4 +156,5 @@ fn rust_assembly_matches_the_python_reference_on_34_clips() {
     assert!(n_emerged >= 2, "and the re-emergence from behind an occluder: {n_emerged}");
     assert!(n_stride2 >= 4, "and maps at stride 2: {n_stride2} clips");
     assert!(n_consistency >= 4, "and the consistency ordering: {n_consistency} clips");
+    assert!(n_voted >= 4, "and the centers from votes: {n_voted} clips");
 }

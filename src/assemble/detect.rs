@@ -45,6 +45,7 @@ pub struct DetectScratch {
     pub group: Vec<u16>,
     class_votes: Vec<u32>,
     flow_votes: Vec<Vec<f64>>,
+    center_votes: Vec<u32>,
 }
 
 /// Heatmap peaks: above `threshold`, equal to the max of their `k x k` window, the `top_k`
@@ -132,6 +133,128 @@ fn group_cells(maps: &HeadMaps, cpos: &[(f32, f32)], argmax: &[u8], group: &mut 
     counts
 }
 
+/// Centers the heatmap missed: foreground cells whose vote `p + Ot(p)` lands farther than
+/// `vote_distance` from every center (so from the one they were grouped to), and whose class is
+/// not the majority class of that center's group (ties: the lower id), vote for the cell
+/// nearest that spot; a cell whose 3 x 3 window holds at least `vote_min_cells` votes and no more
+/// than it holds in any neighbouring cell becomes a center, most votes first (ties: more votes in
+/// the cell itself, then the lower index), unless a center lies within `vote_distance` of it or
+/// a center from votes within two cells each way, up to `top_k` centers in all. The measured
+/// reason: a small instance over a large one often has no heatmap peak of its own while its
+/// cells still point at its center, and grouping alone hands them to the large one. Without the
+/// class rule the arms of large crosses, whose offsets fall short, split off (the demo's AP
+/// halved).
+fn vote_centers(
+    maps: &HeadMaps,
+    cpos: &[(f32, f32)],
+    argmax: &[u8],
+    group: &[u16],
+    p: &PostParams,
+    votes: &mut Vec<u32>,
+) -> Vec<Center> {
+    let (h, w, n) = (maps.h, maps.w, maps.cells());
+    let stride = maps.stride as f32;
+    let c0 = cell_center(maps.stride, 0);
+    let vd2 = p.vote_distance * p.vote_distance;
+    let (oy, ox) = maps.offset.split_at(n);
+    // Each heatmap group's majority class: only cells of another class may vote.
+    let k1 = maps.num_classes + 1;
+    let mut class_votes = vec![0u32; cpos.len() * k1];
+    if !cpos.is_empty() {
+        for (idx, &a) in argmax.iter().enumerate() {
+            if a != 0 {
+                class_votes[group[idx] as usize * k1 + a as usize] += 1;
+            }
+        }
+    }
+    let majority: Vec<u8> = class_votes
+        .chunks(k1)
+        .map(|v| (2..k1).fold(1, |best, c| if v[c] > v[best] { c } else { best }) as u8)
+        .collect();
+    votes.clear();
+    votes.resize(n, 0);
+    let mut any = false;
+    for i in 0..h {
+        let py = cell_center(maps.stride, i);
+        for j in 0..w {
+            let idx = i * w + j;
+            if argmax[idx] == 0 {
+                continue;
+            }
+            let qy = py + oy[idx];
+            let qx = cell_center(maps.stride, j) + ox[idx];
+            if let Some(&(cy, cx)) = cpos.get(group[idx] as usize) {
+                let dy = qy - cy;
+                let dx = qx - cx;
+                if dy * dy + dx * dx <= vd2 || argmax[idx] == majority[group[idx] as usize] {
+                    continue;
+                }
+            }
+            let vi = ((qy - c0) / stride + 0.5).floor();
+            let vj = ((qx - c0) / stride + 0.5).floor();
+            if vi >= 0.0 && vj >= 0.0 && vi < h as f32 && vj < w as f32 {
+                votes[vi as usize * w + vj as usize] += 1;
+                any = true;
+            }
+        }
+    }
+    if !any {
+        return Vec::new();
+    }
+    let window = |m: &[u32], i: usize, j: usize, f: &mut dyn FnMut(u32)| {
+        for ii in i.saturating_sub(1)..(i + 2).min(h) {
+            for jj in j.saturating_sub(1)..(j + 2).min(w) {
+                f(m[ii * w + jj]);
+            }
+        }
+    };
+    let mut sums = vec![0u32; n];
+    for i in 0..h {
+        for j in 0..w {
+            let mut t = 0;
+            window(votes, i, j, &mut |v| t += v);
+            sums[i * w + j] = t;
+        }
+    }
+    let min = p.vote_min_cells.max(1) as u32;
+    let mut cand: Vec<usize> = Vec::new();
+    for i in 0..h {
+        for j in 0..w {
+            let v = sums[i * w + j];
+            if v < min {
+                continue;
+            }
+            let mut m = 0;
+            window(&sums, i, j, &mut |u| m = m.max(u));
+            if v == m {
+                cand.push(i * w + j);
+            }
+        }
+    }
+    cand.sort_by(|&a, &b| sums[b].cmp(&sums[a]).then(votes[b].cmp(&votes[a])).then(a.cmp(&b)));
+    let mut taken: Vec<(f32, f32)> = cpos.to_vec();
+    let mut out: Vec<Center> = Vec::new();
+    for idx in cand {
+        if taken.len() >= p.top_k {
+            break;
+        }
+        let (i, j) = (idx / w, idx % w);
+        let (y, x) = maps.cell_position(i, j);
+        let near = taken.iter().any(|&(cy, cx)| {
+            let dy = y - cy;
+            let dx = x - cx;
+            dy * dy + dx * dx <= vd2
+        });
+        // A plateau of window sums around one spot of votes spans two cells each way.
+        let same_spot = out.iter().any(|c| c.cell.0.abs_diff(i) <= 2 && c.cell.1.abs_diff(j) <= 2);
+        if !near && !same_spot {
+            taken.push((y, x));
+            out.push(Center { cell: (idx / w, idx % w), heat: maps.center[idx].max(0.0) });
+        }
+    }
+    out
+}
+
 /// Keeps the groups with at least `min_pixels` cells, renumbered in center order; returns the
 /// center → kept group map (`u16::MAX`: dropped) and how many were kept.
 fn keep_groups(counts: &[usize], min_pixels: usize, group: &mut [u16]) -> (Vec<u16>, usize) {
@@ -186,14 +309,26 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
     if !maps.is_consistent() || n == 0 {
         return Vec::new();
     }
-    let centers = extract_centers(&maps.center, h, w, p, &mut scratch.pooled);
+    let mut centers = extract_centers(&maps.center, h, w, p, &mut scratch.pooled);
+    if centers.is_empty() && p.vote_distance <= 0.0 {
+        return Vec::new();
+    }
+    let mut cpos: Vec<(f32, f32)> = centers.iter().map(|c| maps.cell_position(c.cell.0, c.cell.1)).collect();
+
+    semantic_argmax(maps, &mut scratch.argmax);
+    let mut counts =
+        if cpos.is_empty() { Vec::new() } else { group_cells(maps, &cpos, &scratch.argmax, &mut scratch.group) };
+    if p.vote_distance > 0.0 {
+        let more = vote_centers(maps, &cpos, &scratch.argmax, &scratch.group, p, &mut scratch.center_votes);
+        if !more.is_empty() {
+            cpos.extend(more.iter().map(|c| maps.cell_position(c.cell.0, c.cell.1)));
+            centers.extend(more);
+            counts = group_cells(maps, &cpos, &scratch.argmax, &mut scratch.group);
+        }
+    }
     if centers.is_empty() {
         return Vec::new();
     }
-    let cpos: Vec<(f32, f32)> = centers.iter().map(|c| maps.cell_position(c.cell.0, c.cell.1)).collect();
-
-    semantic_argmax(maps, &mut scratch.argmax);
-    let counts = group_cells(maps, &cpos, &scratch.argmax, &mut scratch.group);
     let (remap, m) = keep_groups(&counts, p.min_pixels, &mut scratch.group);
     let classes = majority_classes(maps, m, &scratch.argmax, &scratch.group, &mut scratch.class_votes);
     let (oy, ox) = maps.offset.split_at(n);
@@ -345,5 +480,30 @@ mod tests {
         assert_eq!(s.group.iter().filter(|&&g| g == 0).count(), 25);
         let big = PostParams { min_pixels: 26, ..params() };
         assert!(detect(&maps, &big, &mut s).is_empty());
+    }
+
+    #[test]
+    fn votes_give_a_center_the_heatmap_missed() {
+        let mut maps = two_objects([0.0, 0.0]);
+        let w = maps.w;
+        maps.center[8 * w + 11] = 0.0; // the second object's peak is missing
+        let mut s = DetectScratch::default();
+        let swallowed = detect(&maps, &params(), &mut s);
+        assert_eq!(swallowed.len(), 1);
+        assert_eq!(swallowed[0].cells, 50);
+        let voting = PostParams { vote_distance: 8.0, vote_min_cells: 8, ..params() };
+        let d = detect(&maps, &voting, &mut s);
+        assert_eq!(
+            d.iter().map(|d| (d.center.cell, d.cells, d.class_id)).collect::<Vec<_>>(),
+            vec![((3, 3), 25, 1), ((8, 11), 25, 2)]
+        );
+        assert_eq!(d[1].score, 0.0, "a voted center's score carries its (here zero) heat");
+        // Too few votes, or a center within the vote distance: nothing is added.
+        assert_eq!(detect(&maps, &PostParams { vote_min_cells: 26, ..voting }, &mut s).len(), 1);
+        assert_eq!(detect(&maps, &PostParams { vote_distance: 60.0, ..voting }, &mut s).len(), 1);
+        // No heatmap peak at all: every foreground cell votes.
+        maps.center[3 * w + 3] = 0.0;
+        assert!(detect(&maps, &params(), &mut s).is_empty());
+        assert_eq!(detect(&maps, &voting, &mut s).len(), 2);
     }
 }

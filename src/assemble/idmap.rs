@@ -50,6 +50,9 @@ pub struct IdMapper {
     cells_h: usize,
     cols: Vec<Tap>,
     rows: Vec<Tap>,
+    /// Runs of columns with the same two cells (`start..end` of `cols`): where a run's four
+    /// cells agree, its pixels all take one id without interpolating.
+    col_runs: Vec<(usize, usize)>,
     /// Video pixel (row or column) at each cell centre, where its guide colour is taken.
     centre_rows: Vec<usize>,
     centre_cols: Vec<usize>,
@@ -103,12 +106,22 @@ impl IdMapper {
                 })
                 .collect()
         };
+        let cols = taps(lb.video_w, cells_w, sx, stride);
+        let mut col_runs = Vec::new();
+        let mut start = 0;
+        for x in 1..=cols.len() {
+            if x == cols.len() || (cols[x].i0, cols[x].i1) != (cols[start].i0, cols[start].i1) {
+                col_runs.push((start, x));
+                start = x;
+            }
+        }
         Self {
             width: lb.video_w,
             height: lb.video_h,
             cells_w,
             cells_h,
-            cols: taps(lb.video_w, cells_w, sx, stride),
+            col_runs,
+            cols,
             rows: taps(lb.video_h, cells_h, sy, stride),
             centre_rows: centres(cells_h, sy, lb.video_h),
             centre_cols: centres(cells_w, sx, lb.video_w),
@@ -168,11 +181,23 @@ impl IdMapper {
             .filter(|i| self.edge_sigma > 0.0 && (i.width, i.height) == (self.width, self.height))
             .filter(|i| i.data.len() == i.width as usize * i.height as usize * 3)
             .map(|i| self.guide(i));
+        let w = self.width as usize;
         out.clear();
-        out.reserve(self.width as usize * self.height as usize);
-        for (y, ty) in self.rows.iter().enumerate() {
-            for (x, tx) in self.cols.iter().enumerate() {
-                out.push(self.pixel(cells, ty, tx, guide.as_ref().map(|g| (g, x, y))));
+        out.resize(w * self.height as usize, 0);
+        let cw = self.cells_w;
+        for ((y, ty), row) in self.rows.iter().enumerate().zip(out.chunks_exact_mut(w.max(1))) {
+            let (o0, o1) = (ty.i0 as usize * cw, ty.i1 as usize * cw);
+            for &(x0, x1) in &self.col_runs {
+                let (a, b) = (self.cols[x0].i0 as usize, self.cols[x0].i1 as usize);
+                let v = cells[o0 + a];
+                if v == cells[o0 + b] && v == cells[o1 + a] && v == cells[o1 + b] {
+                    // Uniform: the common interior and background case (as in `pixel`).
+                    row[x0..x1].fill(if soft_weight(v) >= 0.5 { soft_id(v) } else { 0 });
+                    continue;
+                }
+                for (x, tx) in self.cols[x0..x1].iter().enumerate() {
+                    row[x0 + x] = self.pixel(cells, ty, tx, guide.as_ref().map(|g| (g, x0 + x, y)));
+                }
             }
         }
         true
@@ -263,6 +288,7 @@ pub fn extents(map: &[u32], width: u32) -> Vec<IdExtent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assemble::edges::pack;
 
     #[test]
     fn uniform_cells_stay_uniform_and_blocks_land_where_the_letterbox_says() {
@@ -292,6 +318,39 @@ mod tests {
         let area = ext[0].area as i64;
         assert!((area - 80 * 80).abs() < 80 * 8, "area {area}");
         assert!(!m.render(&cells[1..], &mut out));
+    }
+
+    #[test]
+    fn rendering_by_runs_gives_every_pixel_what_id_at_gives_it() {
+        // Soft ids of several tracks and levels, clustered so that uniform runs and mixed runs
+        // both occur, through a letterbox with padding and a scale that is not a whole number.
+        let lb = Letterbox::new(500, 300, 320, 192);
+        let (h, w) = (48, 80);
+        let m = IdMapper::new(&lb, h, w);
+        let mut state = 12345u64;
+        let mut rnd = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        let cells: Vec<u32> = (0..h * w)
+            .map(|k| {
+                let block = ((k / w) / 6 * 16 + (k % w) / 5) as u32;
+                let id = if block % 3 == 0 { 0 } else { 1 + block % 4 };
+                if rnd() % 5 == 0 {
+                    pack(1 + rnd() % 4, (rnd() % 16) as u8, rnd() % 2 == 0)
+                } else {
+                    pack(id, 15, id != 0)
+                }
+            })
+            .collect();
+        let mut out = Vec::new();
+        assert!(m.render(&cells, &mut out));
+        for y in 0..300 {
+            for x in 0..500 {
+                assert_eq!(Some(out[(y * 500 + x) as usize]), m.id_at(&cells, x, y), "pixel ({x}, {y})");
+            }
+        }
+        assert!(out.iter().any(|&v| v == 0) && (1..=4).all(|id| out.contains(&id)));
     }
 
     #[test]

@@ -61,6 +61,18 @@ pub struct PostParams {
     /// majority class. 0 (models without the key) = classes do not matter.
     #[serde(default)]
     pub class_penalty: f32,
+    /// Centers from the offsets' votes (`assemble::detect`): foreground cells whose vote lands
+    /// farther than this many input pixels from every heatmap center vote for a center of their
+    /// own. 0 (models without the key) = the heatmap's centers only.
+    #[serde(default)]
+    pub vote_distance: f32,
+    /// Votes (cells) within a 3 x 3 window of cells that make such a center.
+    #[serde(default = "default_vote_min_cells")]
+    pub vote_min_cells: usize,
+}
+
+fn default_vote_min_cells() -> usize {
+    PostParams::default().vote_min_cells
 }
 
 fn default_match_first_frame() -> bool {
@@ -95,6 +107,8 @@ impl Default for PostParams {
             exchange_ratio: 0.0,
             size_weight: 0.0,
             class_penalty: 0.0,
+            vote_distance: 0.0,
+            vote_min_cells: 8,
         }
     }
 }

@@ -29,6 +29,9 @@ N_STRIDE2 = 4
 # Clips of two neighbours of other sizes and classes whose flows point at each other for a few
 # frames, assembled with the consistency ordering (`size_weight`, `class_penalty`) on; last too.
 N_NEIGHBOURS = 4
+# Clips of a small instance beside a large one whose heatmap peak is missing for several frames
+# (and, in one frame of some clips, every peak): centers from the offsets' votes on; last too.
+N_VOTED = 4
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -84,10 +87,24 @@ def neighbour_objects(rng: np.random.Generator) -> list[dict]:
     return [a, b]
 
 
+def voted_objects(rng: np.random.Generator) -> list[dict]:
+    """A large instance and a small one next to it, moving together; the small one has no
+    heatmap peak in frames 2..7, so only its cells' votes give it a center there; every other
+    clip also loses the large one's peak in frame 9."""
+    y = float(rng.uniform(9, 11))
+    ca = int(rng.integers(1, K + 1))
+    cb = 1 + (ca % K)
+    big = {"cls": ca, "r": 4.5, "p0": np.array([y, 8.0]), "v": np.array([0.0, 0.8]), "start": 0, "hide": None}
+    small = {"cls": cb, "r": 1.7, "p0": np.array([y - 1.0, 13.5]), "v": np.array([0.0, 0.8]), "start": 0, "hide": None, "noheat": (2, 8)}
+    if rng.random() < 0.5:
+        big["noheat"] = (9, 10)
+    return [big, small]
+
+
 def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
     """Cells of `stride` input pixels: cell c stands for input stride * c + (stride - 1) / 2."""
     n_obj = int(rng.integers(1, 5)) if kind == "random" else 0
-    kinds = {"random": lambda _: [], "crossing": crossing_objects, "behind": behind_objects, "neighbours": neighbour_objects}
+    kinds = {"random": lambda _: [], "crossing": crossing_objects, "behind": behind_objects, "neighbours": neighbour_objects, "voted": voted_objects}
     objs = kinds[kind](rng)
     for _ in range(n_obj):
         objs.append(
@@ -129,6 +146,8 @@ def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
                 continue
             m = (py - c[0]) ** 2 + (px - c[1]) ** 2 <= (stride * o["r"]) ** 2
             owner[m] = k
+            if "noheat" in o and o["noheat"][0] <= t < o["noheat"][1]:
+                continue
             g = np.exp(-((py - c[0]) ** 2 + (px - c[1]) ** 2) / (2 * (1.5 * stride) ** 2))
             heat = np.maximum(heat, g * rng.uniform(0.5, 0.95))
         for k, o in enumerate(objs):
@@ -194,16 +213,40 @@ def count_order_changes(frames, post: dict, refs: dict, stride: int) -> int:
     return sum(a != b for a, b in zip(*ids)) + abs(len(ids[0]) - len(ids[1]))
 
 
+def count_vote_changes(frames, post: dict, refs: dict, stride: int) -> int:
+    """How many more instances the frames give with the centers from votes on than off."""
+    n = []
+    for p in (post, dict(post, vote_distance=0.0)):
+        asm = pp.Assembler(p, refs, K, stride)
+        n.append(
+            sum(
+                len(
+                    asm.step(
+                        t,
+                        f["refs"],
+                        deq(f["sem"], SEM_SCALE),
+                        f["center"].astype(np.float32) / np.float32(255.0),
+                        deq(f["off"], OFF_SCALE),
+                        deq(f["inter"], OFF_SCALE),
+                    )[0]
+                )
+                for t, f in enumerate(frames)
+            )
+        )
+    return n[0] - n[1]
+
+
 def main() -> int:
     rng = np.random.default_rng(20240611)
     blob = bytearray()
     clips = []
     n_occl = N_CLIPS + N_CROSSING + N_BEHIND
     n_before = n_occl + N_STRIDE2
-    for ci in range(n_before + N_NEIGHBOURS):
+    n_before_votes = n_before + N_NEIGHBOURS
+    for ci in range(n_before_votes + N_VOTED):
         kind = "random" if ci < N_CLIPS or n_occl <= ci < n_before else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
         if ci >= n_before:
-            kind = "neighbours"
+            kind = "neighbours" if ci < n_before_votes else "voted"
         stride = 2 if n_occl <= ci < n_before else 4
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
@@ -229,12 +272,25 @@ def main() -> int:
         if kind == "neighbours":  # the flow's gate reaches both neighbours; the ordering decides
             refs = {"count": 2, "first_frame": False, "step": 1}
             CLIP_REFS[-1] = refs
-            post.update(match_distance=40.0, max_hidden=50, relink_distance=32.0, size_weight=[1.0, 0.0, 2.0, 1.0][ci - n_before], class_penalty=[16.0, 24.0, 0.0, 8.0][ci - n_before])
+            post.update(
+                match_distance=40.0,
+                max_hidden=50,
+                relink_distance=32.0,
+                size_weight=[1.0, 0.0, 2.0, 1.0][ci - n_before],
+                class_penalty=[16.0, 24.0, 0.0, 8.0][ci - n_before],
+            )
+        if kind == "voted":
+            j = ci - n_before_votes
+            post.update(vote_distance=[12.0, 8.0, 16.0, 10.0][j], vote_min_cells=[4, 6, 3, 8][j], min_pixels=[4, 3, 1, 2][j], top_k=[32, 2, 32, 3][j])
         frames = make_clip(rng, kind, stride)
         if kind == "neighbours":
             n_diff = count_order_changes(frames, post, refs, stride)
             print(f"clip {ci}: the consistency ordering changes {n_diff} identities")
             assert n_diff > 0, "a neighbours clip must exercise the ordering"
+        if kind == "voted":
+            n_more = count_vote_changes(frames, post, refs, stride)
+            print(f"clip {ci}: centers from votes add {n_more} instances")
+            assert n_more > 0, "a voted clip must exercise the centers from votes"
         asm = pp.Assembler(post, refs, K, stride)
         out_frames = []
         for t, f in enumerate(frames):

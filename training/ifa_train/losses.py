@@ -37,14 +37,17 @@ def _attention_nll(attn: torch.Tensor, weights: torch.Tensor, valid: torch.Tenso
 
 def compute_losses(out: dict[str, torch.Tensor], tg: dict[str, torch.Tensor], w: LossConfig) -> tuple[torch.Tensor, dict[str, float]]:
     frame = {k: out[k] for k in ("semantic", "center", "offset")}
-    frame_tg = {k: tg[k] for k in ("semantic", "center", "offset", "offset_mask", "semantic_weight") if k in tg}
+    frame_tg = {k: tg[k] for k in ("semantic", "center", "offset", "offset_mask", "semantic_weight", "center_weight") if k in tg}
     if "semantic_r" in out:  # reference frames supervised too: one batch of 2B frames
         frame = {k: torch.cat([v, out[k + "_r"]]) for k, v in frame.items()}
         frame_tg = {k: torch.cat([v, tg[k + "_r"]]) for k, v in frame_tg.items()}
     # Semantic at input resolution: bilinear upsampling of stride-4 logits matches the cell convention.
     sem_logits = F.interpolate(frame["semantic"], size=frame_tg["semantic"].shape[-2:], mode="bilinear", align_corners=False)
     l_sem = _hard_pixel_ce(sem_logits, frame_tg["semantic"], w.semantic_top_k, frame_tg.get("semantic_weight"))
-    l_center = F.mse_loss(frame["center"], frame_tg["center"])
+    if "center_weight" in frame_tg:
+        l_center = (frame_tg["center_weight"] * (frame["center"] - frame_tg["center"]) ** 2).mean()
+    else:
+        l_center = F.mse_loss(frame["center"], frame_tg["center"])
     l_off = _masked_mean((frame["offset"] - frame_tg["offset"]).abs().sum(1, keepdim=True), frame_tg["offset_mask"])
     l_inter = _masked_mean((out["inter_offset"] - tg["inter"]).abs().sum(1, keepdim=True), tg["inter_mask"])
     flow = out["inter_offset"] - out["offset"]

@@ -99,6 +99,60 @@ def extract_centers(heat: np.ndarray, post: dict) -> np.ndarray:
     return idx[order][: int(post["top_k"])]
 
 
+def vote_centers(
+    qy: np.ndarray,
+    qx: np.ndarray,
+    cls: np.ndarray,
+    cy: np.ndarray,
+    cx: np.ndarray,
+    nearest: np.ndarray,
+    k1: int,
+    h: int,
+    w: int,
+    post: dict,
+    stride: int,
+) -> np.ndarray:
+    """Flat cell indices of the centers the heatmap missed, found by the offsets' votes (see
+    `vote_centers` in src/assemble/detect.rs for the rule)."""
+    vd = np.float32(post["vote_distance"])
+    vd2 = vd * vd
+    if cy.size:
+        dy = qy - cy[nearest]
+        dx = qx - cx[nearest]
+        class_votes = np.bincount(nearest * k1 + cls, minlength=cy.size * k1).reshape(cy.size, k1)
+        majority = class_votes[:, 1:].argmax(axis=1) + 1
+        orphan = ((dy * dy + dx * dx) > vd2) & (cls != majority[nearest])
+    else:
+        orphan = np.ones(qy.size, bool)
+    c0 = np.float32((stride - 1) / 2)
+    s = np.float32(stride)
+    vi = np.floor((qy[orphan] - c0) / s + np.float32(0.5))
+    vj = np.floor((qx[orphan] - c0) / s + np.float32(0.5))
+    ok = (vi >= 0) & (vj >= 0) & (vi < h) & (vj < w)
+    if not ok.any():
+        return np.zeros(0, np.int64)
+    votes = np.bincount(vi[ok].astype(np.int64) * w + vj[ok].astype(np.int64), minlength=h * w).reshape(h, w)
+    sums = sliding_window_view(np.pad(votes, 1), (3, 3)).sum(axis=(2, 3))
+    peak = sliding_window_view(np.pad(sums, 1), (3, 3)).max(axis=(2, 3))
+    cand = np.flatnonzero((sums >= max(int(post.get("vote_min_cells", 8)), 1)) & (sums == peak))
+    cand = cand[np.lexsort((cand, -votes.ravel()[cand], -sums.ravel()[cand]))]
+    ty, tx = list(cy), list(cx)
+    out = []
+    for idx in cand:
+        if len(ty) >= int(post["top_k"]):
+            break
+        i, j = int(idx // w), int(idx % w)
+        y = cell_center(np.array(i), stride)
+        x = cell_center(np.array(j), stride)
+        near = any((y - a) * (y - a) + (x - b) * (x - b) <= vd2 for a, b in zip(ty, tx))
+        same_spot = any(abs(i - int(o // w)) <= 2 and abs(j - int(o % w)) <= 2 for o in out)
+        if not near and not same_spot:
+            ty.append(y)
+            tx.append(x)
+            out.append(idx)
+    return np.array(out, np.int64)
+
+
 def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: np.ndarray | None, post: dict, stride: int = 4):
     """Detections of one frame and the per-cell group map (-1 = none; else detection index)."""
     k1, h, w = semantic.shape
@@ -106,8 +160,10 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
     group = np.full(n, -1, np.int64)
     heat = center.reshape(h, w).astype(np.float32, copy=False)
     centers = extract_centers(heat, post)
-    if centers.size == 0:
+    voting = float(post.get("vote_distance", 0.0)) > 0
+    if centers.size == 0 and not voting:
         return [], group
+    heats = heat.ravel()[centers]
     ci, cj = centers // w, centers % w
     cy = cell_center(ci, stride)
     cx = cell_center(cj, stride)
@@ -120,10 +176,26 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
     pi, pj = fg // w, fg % w
     qy = cell_center(pi, stride) + oy[fg]
     qx = cell_center(pj, stride) + ox[fg]
-    dy = qy[:, None] - cy[None, :]
-    dx = qx[:, None] - cx[None, :]
-    d = dy * dy + dx * dx
-    nearest = d.argmin(axis=1) if fg.size else np.zeros(0, np.int64)
+
+    def nearest_center() -> np.ndarray:
+        if fg.size == 0 or cy.size == 0:
+            return np.zeros(fg.size, np.int64)
+        dy = qy[:, None] - cy[None, :]
+        dx = qx[:, None] - cx[None, :]
+        return (dy * dy + dx * dx).argmin(axis=1)
+
+    nearest = nearest_center()
+    if voting:
+        more = vote_centers(qy, qx, argmax[fg], cy, cx, nearest, k1, h, w, post, stride)
+        if more.size:
+            centers = np.concatenate([centers, more])
+            heats = np.concatenate([heats, np.maximum(heat.ravel()[more], np.float32(0))])
+            ci, cj = centers // w, centers % w
+            cy = cell_center(ci, stride)
+            cx = cell_center(cj, stride)
+            nearest = nearest_center()
+    if centers.size == 0:
+        return [], group
     counts = np.bincount(nearest, minlength=centers.size)
 
     keep = counts >= max(int(post["min_pixels"]), 1)
@@ -144,7 +216,7 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
         e = np.exp(s - mx)
         prob = e[cls] / e.sum(axis=0)
         nc = float(cells.size)
-        heat_k = heat.ravel()[centers[k]]
+        heat_k = heats[k]
         score = float(prob.sum() / nc * np.float64(heat_k))
         ty = oy[cells].astype(np.float64)
         tx = ox[cells].astype(np.float64)

@@ -51,6 +51,21 @@ def center_heatmap(com: np.ndarray, h4: int, w4: int, sigma: float) -> np.ndarra
     return heat
 
 
+def center_weights(com: np.ndarray, area: np.ndarray, h4: int, w4: int, sigma: float, ref_area: float, max_weight: float, gain: float) -> np.ndarray:
+    """[h4, w4] center-loss weight: 1, raised to 1 + gain * (clamp(sqrt(ref_area / area), 1, max_weight) - 1)
+    where an instance's Gaussian exceeds 0.1. A small instance's peak covers a handful of cells of
+    a map that is mostly zero, so a plain mean barely sees it being missed."""
+    ys, xs = cell_positions(h4, w4)
+    out = np.ones((h4, w4), np.float32)
+    for (cy, cx), a in zip(com, area):
+        if np.isnan(cy):
+            continue
+        wk = 1.0 + gain * (float(np.clip(np.sqrt(ref_area / max(a, 1.0)), 1.0, max_weight)) - 1.0)
+        near = ((ys - cy) ** 2 + (xs - cx) ** 2) < 2.0 * sigma * sigma * np.log(10.0)
+        out[near] = np.maximum(out[near], wk)
+    return out
+
+
 def block_fractions(ids: np.ndarray, n_tracks: int, stride: int) -> np.ndarray:
     """[n_tracks + 1, H/s, W/s]: the fraction of each stride x stride block covered by each id."""
     h, w = ids.shape
@@ -89,7 +104,13 @@ def small_instance_weights(ids: np.ndarray, n_tracks: int, ref_area: float, max_
 
 
 def frame_targets(
-    ids_t: np.ndarray, ids_r: np.ndarray, classes: np.ndarray, sigma: float, small_area: float = 0.0, small_max_weight: float = 1.0
+    ids_t: np.ndarray,
+    ids_r: np.ndarray,
+    classes: np.ndarray,
+    sigma: float,
+    small_area: float = 0.0,
+    small_max_weight: float = 1.0,
+    center_gain: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """All targets of one (target, reference) pair.
 
@@ -122,4 +143,7 @@ def frame_targets(
     }
     if small_area > 0:
         out["semantic_weight"] = small_instance_weights(ids_t, n, small_area, small_max_weight)
+    if small_area > 0 and center_gain > 0:
+        area = np.bincount(ids_t.ravel().astype(np.int64), minlength=n + 1)[1:].astype(np.float32)
+        out["center_weight"] = center_weights(com_t, area, h4, w4, sigma, small_area, small_max_weight, center_gain)[None]
     return out

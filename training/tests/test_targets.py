@@ -105,3 +105,18 @@ def test_small_instances_weigh_more_up_to_the_cap():
     tg = frame_targets(ids, ids, np.array([1, 2, 3]), 2.0, small_area=400.0, small_max_weight=4.0)
     assert np.array_equal(tg["semantic_weight"], w)
     assert "semantic_weight" not in frame_targets(ids, ids, np.array([1, 2, 3]), 2.0)
+
+
+def test_center_weights_raise_the_peaks_of_small_instances_only():
+    ids = np.zeros((64, 64), np.uint8)
+    ids[:40, :40] = 1  # 1600 px: weight 1 (large)
+    ids[50:54, 50:54] = 2  # 16 px: capped at 4 -> 1 + 2 * 3 = 7 near its center
+    tg = frame_targets(ids, ids, np.array([1, 2]), 2.0, small_area=400.0, small_max_weight=4.0, center_gain=2.0)
+    cw = tg["center_weight"][0]
+    assert cw.shape == tg["center"][0].shape
+    assert cw[13, 13] == 7.0  # cell (13, 13) stands for pixel 53.5: the small instance's center
+    assert cw[5, 5] == 1.0 and cw[0, 15] == 1.0  # the large instance's peak and the background
+    # Only where the small instance's Gaussian exceeds 0.1 (2 px sigma: within 4.3 px).
+    heat = tg["center"][0]
+    assert np.all((cw > 1.0) == ((heat > 0.1) & (cw > 1.0)))
+    assert "center_weight" not in frame_targets(ids, ids, np.array([1, 2]), 2.0, small_area=400.0, small_max_weight=4.0)
