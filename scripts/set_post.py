@@ -23,6 +23,7 @@ OPTIONAL = {
     "class_penalty",
     "vote_distance",
     "vote_min_cells",
+    "vote_min_heat",
 }
 
 

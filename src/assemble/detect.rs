@@ -139,7 +139,8 @@ fn group_cells(maps: &HeadMaps, cpos: &[(f32, f32)], argmax: &[u8], group: &mut 
 /// nearest that spot; a cell whose 3 x 3 window holds at least `vote_min_cells` votes and no more
 /// than it holds in any neighbouring cell becomes a center, most votes first (ties: more votes in
 /// the cell itself, then the lower index), unless a center lies within `vote_distance` of it or
-/// a center from votes within two cells each way, up to `top_k` centers in all. The measured
+/// a center from votes within two cells each way, or its heat is below `vote_min_heat`, up
+/// to `top_k` centers in all. The measured
 /// reason: a small instance over a large one often has no heatmap peak of its own while its
 /// cells still point at its center, and grouping alone hands them to the large one. Without the
 /// class rule the arms of large crosses, whose offsets fall short, split off (the demo's AP
@@ -247,7 +248,7 @@ fn vote_centers(
         });
         // A plateau of window sums around one spot of votes spans two cells each way.
         let same_spot = out.iter().any(|c| c.cell.0.abs_diff(i) <= 2 && c.cell.1.abs_diff(j) <= 2);
-        if !near && !same_spot {
+        if !near && !same_spot && maps.center[idx] >= p.vote_min_heat {
             taken.push((y, x));
             out.push(Center { cell: (idx / w, idx % w), heat: maps.center[idx].max(0.0) });
         }
@@ -501,6 +502,11 @@ mod tests {
         // Too few votes, or a center within the vote distance: nothing is added.
         assert_eq!(detect(&maps, &PostParams { vote_min_cells: 26, ..voting }, &mut s).len(), 1);
         assert_eq!(detect(&maps, &PostParams { vote_distance: 60.0, ..voting }, &mut s).len(), 1);
+        // Colder than `vote_min_heat` where the votes meet: nothing either.
+        assert_eq!(detect(&maps, &PostParams { vote_min_heat: 0.01, ..voting }, &mut s).len(), 1);
+        maps.center[8 * w + 11] = 0.02;
+        assert_eq!(detect(&maps, &PostParams { vote_min_heat: 0.01, ..voting }, &mut s).len(), 2);
+        maps.center[8 * w + 11] = 0.0;
         // No heatmap peak at all: every foreground cell votes.
         maps.center[3 * w + 3] = 0.0;
         assert!(detect(&maps, &params(), &mut s).is_empty());

@@ -69,6 +69,10 @@ pub struct PostParams {
     /// Votes (cells) within a 3 x 3 window of cells that make such a center.
     #[serde(default = "default_vote_min_cells")]
     pub vote_min_cells: usize,
+    /// Heat a center from votes needs, at least (a split-off tip of a large instance
+    /// lies where the heatmap is cold; a small instance's missed peak is usually weak, not absent).
+    #[serde(default)]
+    pub vote_min_heat: f32,
 }
 
 fn default_vote_min_cells() -> usize {
@@ -109,6 +113,7 @@ impl Default for PostParams {
             class_penalty: 0.0,
             vote_distance: 0.0,
             vote_min_cells: 8,
+            vote_min_heat: 0.0,
         }
     }
 }

@@ -281,7 +281,13 @@ def main() -> int:
             )
         if kind == "voted":
             j = ci - n_before_votes
-            post.update(vote_distance=[12.0, 8.0, 16.0, 10.0][j], vote_min_cells=[4, 6, 3, 8][j], min_pixels=[4, 3, 1, 2][j], top_k=[32, 2, 32, 3][j])
+            post.update(
+                vote_distance=[12.0, 8.0, 16.0, 10.0][j],
+                vote_min_cells=[4, 6, 3, 8][j],
+                vote_min_heat=[0.0, 0.01, 0.0, 0.005][j],
+                min_pixels=[4, 3, 1, 2][j],
+                top_k=[32, 2, 32, 3][j],
+            )
         frames = make_clip(rng, kind, stride)
         if kind == "neighbours":
             n_diff = count_order_changes(frames, post, refs, stride)

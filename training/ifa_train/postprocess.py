@@ -106,6 +106,7 @@ def vote_centers(
     cy: np.ndarray,
     cx: np.ndarray,
     nearest: np.ndarray,
+    heat_flat: np.ndarray,
     k1: int,
     h: int,
     w: int,
@@ -146,7 +147,7 @@ def vote_centers(
         x = cell_center(np.array(j), stride)
         near = any((y - a) * (y - a) + (x - b) * (x - b) <= vd2 for a, b in zip(ty, tx))
         same_spot = any(abs(i - int(o // w)) <= 2 and abs(j - int(o % w)) <= 2 for o in out)
-        if not near and not same_spot:
+        if not near and not same_spot and heat_flat[idx] >= np.float32(post.get("vote_min_heat", 0.0)):
             ty.append(y)
             tx.append(x)
             out.append(idx)
@@ -186,7 +187,7 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
 
     nearest = nearest_center()
     if voting:
-        more = vote_centers(qy, qx, argmax[fg], cy, cx, nearest, k1, h, w, post, stride)
+        more = vote_centers(qy, qx, argmax[fg], cy, cx, nearest, heat.ravel(), k1, h, w, post, stride)
         if more.size:
             centers = np.concatenate([centers, more])
             heats = np.concatenate([heats, np.maximum(heat.ravel()[more], np.float32(0))])
