@@ -103,34 +103,40 @@ fn semantic_argmax(maps: &HeadMaps, argmax: &mut Vec<u8>) {
 /// Grouping: each foreground cell to the center nearest to p + Ot(p); returns the cells per
 /// center.
 fn group_cells(maps: &HeadMaps, cpos: &[(f32, f32)], argmax: &[u8], group: &mut [u16]) -> Vec<usize> {
+    let mut counts = vec![0usize; cpos.len()];
+    for_each_vote(maps, argmax, |idx, qy, qx| {
+        let mut best = f32::INFINITY;
+        let mut arg = 0usize;
+        for (k, &(cy, cx)) in cpos.iter().enumerate() {
+            let dy = qy - cy;
+            let dx = qx - cx;
+            let d = dy * dy + dx * dx;
+            if d < best {
+                best = d;
+                arg = k;
+            }
+        }
+        group[idx] = arg as u16;
+        counts[arg] += 1;
+    });
+    counts
+}
+
+/// Calls `f(cell, qy, qx)` for every foreground cell in row-major order with the point its
+/// intra offset points at, `p + Ot(p)`, in input pixels (f32, as the twin computes it).
+#[inline]
+fn for_each_vote(maps: &HeadMaps, argmax: &[u8], mut f: impl FnMut(usize, f32, f32)) {
     let (h, w, n) = (maps.h, maps.w, maps.cells());
     let (oy, ox) = maps.offset.split_at(n);
-    let mut counts = vec![0usize; cpos.len()];
     for i in 0..h {
         let py = cell_center(maps.stride, i);
         for j in 0..w {
             let idx = i * w + j;
-            if argmax[idx] == 0 {
-                continue;
+            if argmax[idx] != 0 {
+                f(idx, py + oy[idx], cell_center(maps.stride, j) + ox[idx]);
             }
-            let qy = py + oy[idx];
-            let qx = cell_center(maps.stride, j) + ox[idx];
-            let mut best = f32::INFINITY;
-            let mut arg = 0usize;
-            for (k, &(cy, cx)) in cpos.iter().enumerate() {
-                let dy = qy - cy;
-                let dx = qx - cx;
-                let d = dy * dy + dx * dx;
-                if d < best {
-                    best = d;
-                    arg = k;
-                }
-            }
-            group[idx] = arg as u16;
-            counts[arg] += 1;
         }
     }
-    counts
 }
 
 /// Centers the heatmap missed: foreground cells whose vote `p + Ot(p)` lands farther than
@@ -157,7 +163,6 @@ fn vote_centers(
     let stride = maps.stride as f32;
     let c0 = cell_center(maps.stride, 0);
     let vd2 = p.vote_distance * p.vote_distance;
-    let (oy, ox) = maps.offset.split_at(n);
     // Each heatmap group's majority class: only cells of another class may vote.
     let k1 = maps.num_classes + 1;
     let mut class_votes = vec![0u32; cpos.len() * k1];
@@ -175,30 +180,21 @@ fn vote_centers(
     votes.clear();
     votes.resize(n, 0);
     let mut any = false;
-    for i in 0..h {
-        let py = cell_center(maps.stride, i);
-        for j in 0..w {
-            let idx = i * w + j;
-            if argmax[idx] == 0 {
-                continue;
-            }
-            let qy = py + oy[idx];
-            let qx = cell_center(maps.stride, j) + ox[idx];
-            if let Some(&(cy, cx)) = cpos.get(group[idx] as usize) {
-                let dy = qy - cy;
-                let dx = qx - cx;
-                if dy * dy + dx * dx <= vd2 || argmax[idx] == majority[group[idx] as usize] {
-                    continue;
-                }
-            }
-            let vi = ((qy - c0) / stride + 0.5).floor();
-            let vj = ((qx - c0) / stride + 0.5).floor();
-            if vi >= 0.0 && vj >= 0.0 && vi < h as f32 && vj < w as f32 {
-                votes[vi as usize * w + vj as usize] += 1;
-                any = true;
+    for_each_vote(maps, argmax, |idx, qy, qx| {
+        if let Some(&(cy, cx)) = cpos.get(group[idx] as usize) {
+            let dy = qy - cy;
+            let dx = qx - cx;
+            if dy * dy + dx * dx <= vd2 || argmax[idx] == majority[group[idx] as usize] {
+                return;
             }
         }
-    }
+        let vi = ((qy - c0) / stride + 0.5).floor();
+        let vj = ((qx - c0) / stride + 0.5).floor();
+        if vi >= 0.0 && vj >= 0.0 && vi < h as f32 && vj < w as f32 {
+            votes[vi as usize * w + vj as usize] += 1;
+            any = true;
+        }
+    });
     if !any {
         return Vec::new();
     }
