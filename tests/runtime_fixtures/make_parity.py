@@ -2,9 +2,10 @@
 
 20 synthetic clips of raw head outputs (semantic logits, center heatmaps, intra and inter
 offsets of moving objects that appear, vanish behind occluders and come back, with noise), 4 of
-two instances that cross and are seen as one blob for a while, and 2 of a small instance that
-slides behind a large one and comes out on the far side, go
-through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
+two instances that cross and are seen as one blob for a while, 2 of a small instance that
+slides behind a large one and comes out on the far side, then 4 at stride 2, 4 of neighbours
+for the consistency ordering and 4 of a small instance without a heatmap peak (centers from
+votes), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
 parity.bin, the reference's instances and tracks to parity.json.
 
     .venv/bin/python tests/runtime_fixtures/make_parity.py
