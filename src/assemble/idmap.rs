@@ -335,7 +335,7 @@ mod tests {
         let cells: Vec<u32> = (0..h * w)
             .map(|k| {
                 let block = ((k / w) / 6 * 16 + (k % w) / 5) as u32;
-                let id = if block % 3 == 0 { 0 } else { 1 + block % 4 };
+                let id = if block.is_multiple_of(3) { 0 } else { 1 + block % 4 };
                 if rnd() % 5 == 0 {
                     pack(1 + rnd() % 4, (rnd() % 16) as u8, rnd() % 2 == 0)
                 } else {
@@ -350,7 +350,7 @@ mod tests {
                 assert_eq!(Some(out[(y * 500 + x) as usize]), m.id_at(&cells, x, y), "pixel ({x}, {y})");
             }
         }
-        assert!(out.iter().any(|&v| v == 0) && (1..=4).all(|id| out.contains(&id)));
+        assert!(out.contains(&0) && (1..=4).all(|id| out.contains(&id)));
     }
 
     #[test]
