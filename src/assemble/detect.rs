@@ -139,15 +139,16 @@ fn for_each_vote(maps: &HeadMaps, argmax: &[u8], mut f: impl FnMut(usize, f32, f
     }
 }
 
-/// Centers the heatmap missed: foreground cells whose vote `p + Ot(p)` lands farther than
+/// Centers the heatmap missed. Foreground cells whose vote `p + Ot(p)` lands farther than
 /// `vote_distance` from every center (so from the one they were grouped to), and whose class is
 /// not the majority class of that center's group (ties: the lower id), vote for the cell
-/// nearest that spot; a cell whose 3 x 3 window holds at least `vote_min_cells` votes and no more
-/// than it holds in any neighbouring cell becomes a center, most votes first (ties: more votes in
-/// the cell itself, then the lower index), unless a center lies within `vote_distance` of it or
-/// a center from votes within two cells each way, or its heat is below `vote_min_heat`, up
-/// to `top_k` centers in all. The measured
-/// reason: a small instance over a large one often has no heatmap peak of its own while its
+/// nearest that spot. A cell whose 3 x 3 window holds at least `vote_min_cells` votes, and no
+/// fewer than any neighbouring cell's window, becomes a center, most votes first (ties: more
+/// votes in the cell itself, then the lower index), unless a center lies within
+/// `vote_distance` of it, a center from votes lies within two cells each way, or its heat is
+/// below `vote_min_heat`; up to `top_k` centers in all.
+///
+/// Why: a small instance over a large one often has no heatmap peak of its own while its
 /// cells still point at its center, and grouping alone hands them to the large one. Without the
 /// class rule the arms of large crosses, whose offsets fall short, split off (the demo's AP
 /// halved).
@@ -198,36 +199,15 @@ fn vote_centers(
     if !any {
         return Vec::new();
     }
-    let window = |m: &[u32], i: usize, j: usize, f: &mut dyn FnMut(u32)| {
-        for ii in i.saturating_sub(1)..(i + 2).min(h) {
-            for jj in j.saturating_sub(1)..(j + 2).min(w) {
-                f(m[ii * w + jj]);
-            }
-        }
+    // The cells of the 3 x 3 window around cell `k`, clipped at the border.
+    let window = |k: usize| {
+        let (i, j) = (k / w, k % w);
+        (i.saturating_sub(1)..(i + 2).min(h))
+            .flat_map(move |ii| (j.saturating_sub(1)..(j + 2).min(w)).map(move |jj| ii * w + jj))
     };
-    let mut sums = vec![0u32; n];
-    for i in 0..h {
-        for j in 0..w {
-            let mut t = 0;
-            window(votes, i, j, &mut |v| t += v);
-            sums[i * w + j] = t;
-        }
-    }
+    let sums: Vec<u32> = (0..n).map(|k| window(k).map(|c| votes[c]).sum()).collect();
     let min = p.vote_min_cells.max(1) as u32;
-    let mut cand: Vec<usize> = Vec::new();
-    for i in 0..h {
-        for j in 0..w {
-            let v = sums[i * w + j];
-            if v < min {
-                continue;
-            }
-            let mut m = 0;
-            window(&sums, i, j, &mut |u| m = m.max(u));
-            if v == m {
-                cand.push(i * w + j);
-            }
-        }
-    }
+    let mut cand: Vec<usize> = (0..n).filter(|&k| sums[k] >= min && window(k).all(|c| sums[c] <= sums[k])).collect();
     cand.sort_by(|&a, &b| sums[b].cmp(&sums[a]).then(votes[b].cmp(&votes[a])).then(a.cmp(&b)));
     let mut taken: Vec<(f32, f32)> = cpos.to_vec();
     let mut out: Vec<Center> = Vec::new();
@@ -246,7 +226,7 @@ fn vote_centers(
         let same_spot = out.iter().any(|c| c.cell.0.abs_diff(i) <= 2 && c.cell.1.abs_diff(j) <= 2);
         if !near && !same_spot && maps.center[idx] >= p.vote_min_heat {
             taken.push((y, x));
-            out.push(Center { cell: (idx / w, idx % w), heat: maps.center[idx].max(0.0) });
+            out.push(Center { cell: (i, j), heat: maps.center[idx].max(0.0) });
         }
     }
     out

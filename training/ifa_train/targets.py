@@ -51,6 +51,11 @@ def center_heatmap(com: np.ndarray, h4: int, w4: int, sigma: float) -> np.ndarra
     return heat
 
 
+def small_weight(area: np.ndarray | float, ref_area: float, max_weight: float) -> np.ndarray:
+    """clamp(sqrt(ref_area / area), 1, max_weight): how much more an instance of `area` pixels counts."""
+    return np.clip(np.sqrt(ref_area / np.maximum(area, 1.0)), 1.0, max_weight)
+
+
 def center_weights(com: np.ndarray, area: np.ndarray, h4: int, w4: int, sigma: float, ref_area: float, max_weight: float, gain: float) -> np.ndarray:
     """[h4, w4] center-loss weight: 1, raised to 1 + gain * (clamp(sqrt(ref_area / area), 1, max_weight) - 1)
     where an instance's Gaussian exceeds 0.1. A small instance's peak covers a handful of cells of
@@ -60,7 +65,7 @@ def center_weights(com: np.ndarray, area: np.ndarray, h4: int, w4: int, sigma: f
     for (cy, cx), a in zip(com, area):
         if np.isnan(cy):
             continue
-        wk = 1.0 + gain * (float(np.clip(np.sqrt(ref_area / max(a, 1.0)), 1.0, max_weight)) - 1.0)
+        wk = 1.0 + gain * (float(small_weight(a, ref_area, max_weight)) - 1.0)
         near = ((ys - cy) ** 2 + (xs - cx) ** 2) < 2.0 * sigma * sigma * np.log(10.0)
         out[near] = np.maximum(out[near], wk)
     return out
@@ -98,7 +103,7 @@ def small_instance_weights(ids: np.ndarray, n_tracks: int, ref_area: float, max_
     """[H, W] semantic-loss weight: 1 on background, clamp(sqrt(ref_area / area), 1, max_weight) on
     an instance of `area` pixels, so that small instances are not drowned by large ones."""
     area = np.bincount(ids.ravel().astype(np.int64), minlength=n_tracks + 1).astype(np.float32)
-    w = np.clip(np.sqrt(ref_area / np.maximum(area, 1.0)), 1.0, max_weight)
+    w = small_weight(area, ref_area, max_weight)
     w[0] = 1.0
     return w[ids.astype(np.int64)]
 
