@@ -82,7 +82,7 @@ fn main() {
     });
 
     // In process: where an export's time goes.
-    let loaded = load_model(&model, &SessionOptions { device: Device::Cpu, threads: 0 }).unwrap();
+    let loaded = load_model(&model, &SessionOptions { device: Device::Cpu, threads: 0, ..Default::default() }).unwrap();
     let mut pipe = Pipeline::new(loaded).unwrap();
     let all = Layers { masks: true, centers: true, flows: true, labels: true, trails: true };
     let job = ExportJob {

@@ -24,6 +24,7 @@ OPTIONAL = {
     "vote_distance",
     "vote_min_cells",
     "vote_min_heat",
+    "vote_min_share",
 }
 
 

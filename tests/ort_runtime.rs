@@ -38,7 +38,8 @@ fn tiny_model_known_values_on_cpu() {
         Command::new(&py).arg("-c").arg(MAKE_MODEL).arg(&model).status().expect("the .venv made by training/setup.sh");
     assert!(st.success());
 
-    let mut loaded = load_model(&model, &SessionOptions { device: Device::Cpu, threads: 1 }).unwrap();
+    let mut loaded =
+        load_model(&model, &SessionOptions { device: Device::Cpu, threads: 1, ..Default::default() }).unwrap();
     assert_eq!(loaded.provider, Provider::Cpu);
     assert_eq!(loaded.provider.to_string(), "CPU");
     assert!(loaded.warnings.is_empty());
@@ -63,13 +64,14 @@ fn tiny_model_known_values_on_cpu() {
     drop(out);
 
     // Auto on a CPU-only ONNX Runtime: runs on CPU and says so, with the reason.
-    let auto = load_model(&model, &SessionOptions { device: Device::Auto, threads: 1 }).unwrap();
+    let auto = load_model(&model, &SessionOptions { device: Device::Auto, threads: 1, ..Default::default() }).unwrap();
     assert_eq!(auto.provider, Provider::Cpu);
     assert!(auto.warnings.iter().any(|w| w.contains("CUDA unavailable")), "{:?}", auto.warnings);
     assert!(auto.warnings.iter().any(|w| w.contains("falling back to the CPU")), "{:?}", auto.warnings);
 
     // An explicit GPU request never falls back silently.
-    let err = load_model(&model, &SessionOptions { device: Device::Cuda, threads: 1 }).unwrap_err();
+    let err =
+        load_model(&model, &SessionOptions { device: Device::Cuda, threads: 1, ..Default::default() }).unwrap_err();
     assert!(matches!(err, RuntimeError::ProviderUnavailable { provider: Provider::Cuda, .. }), "{err}");
     assert!(err.to_string().contains("tiny.onnx"));
 }
@@ -84,7 +86,7 @@ fn bad_models_name_their_path() {
 
     let junk = dir.path().join("junk.onnx");
     std::fs::write(&junk, b"definitely not protobuf").unwrap();
-    let err = load_model(&junk, &SessionOptions { device: Device::Cpu, threads: 1 }).unwrap_err();
+    let err = load_model(&junk, &SessionOptions { device: Device::Cpu, threads: 1, ..Default::default() }).unwrap_err();
     assert!(matches!(err, RuntimeError::ModelLoad { .. }), "{err}");
     assert!(err.to_string().contains("junk.onnx"), "{err}");
 }

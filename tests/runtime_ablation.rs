@@ -20,7 +20,8 @@ fn tiny() -> PathBuf {
 }
 
 fn pipeline(opts: PipelineOptions) -> Result<Pipeline, PipelineError> {
-    let m = load_model(&tiny(), &SessionOptions { device: Device::Cpu, threads: 1 }).expect("load tiny.onnx");
+    let m = load_model(&tiny(), &SessionOptions { device: Device::Cpu, threads: 1, ..Default::default() })
+        .expect("load tiny.onnx");
     Pipeline::with_options(m, &opts)
 }
 

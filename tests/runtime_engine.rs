@@ -22,7 +22,8 @@ fn tiny() -> PathBuf {
 }
 
 fn pipeline() -> Pipeline {
-    let m = load_model(&tiny(), &SessionOptions { device: Device::Cpu, threads: 1 }).expect("load tiny.onnx");
+    let m = load_model(&tiny(), &SessionOptions { device: Device::Cpu, threads: 1, ..Default::default() })
+        .expect("load tiny.onnx");
     Pipeline::new(m).expect("tiny.onnx follows the contract")
 }
 

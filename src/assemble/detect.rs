@@ -46,6 +46,8 @@ pub struct DetectScratch {
     class_votes: Vec<u32>,
     flow_votes: Vec<Vec<f64>>,
     center_votes: Vec<u32>,
+    /// Per cell: whether it voted for a center of its own (`vote_centers`).
+    voter: Vec<bool>,
 }
 
 /// Heatmap peaks: above `threshold`, equal to the max of their `k x k` window, the `top_k`
@@ -159,6 +161,7 @@ fn vote_centers(
     group: &[u16],
     p: &PostParams,
     votes: &mut Vec<u32>,
+    voter: &mut Vec<bool>,
 ) -> Vec<Center> {
     let (h, w, n) = (maps.h, maps.w, maps.cells());
     let stride = maps.stride as f32;
@@ -180,6 +183,8 @@ fn vote_centers(
         .collect();
     votes.clear();
     votes.resize(n, 0);
+    voter.clear();
+    voter.resize(n, false);
     let mut any = false;
     for_each_vote(maps, argmax, |idx, qy, qx| {
         if let Some(&(cy, cx)) = cpos.get(group[idx] as usize) {
@@ -189,6 +194,7 @@ fn vote_centers(
                 return;
             }
         }
+        voter[idx] = true;
         let vi = ((qy - c0) / stride + 0.5).floor();
         let vj = ((qx - c0) / stride + 0.5).floor();
         if vi >= 0.0 && vj >= 0.0 && vi < h as f32 && vj < w as f32 {
@@ -230,6 +236,56 @@ fn vote_centers(
         }
     }
     out
+}
+
+/// Adds the centers from votes (`vote_centers`), groups the cells again and drops the voted
+/// centers that `voted_keep` refuses, grouping once more if any goes.
+fn add_voted_centers(
+    maps: &HeadMaps,
+    p: &PostParams,
+    scratch: &mut DetectScratch,
+    centers: &mut Vec<Center>,
+    cpos: &mut Vec<(f32, f32)>,
+    counts: &mut Vec<usize>,
+) {
+    let first = centers.len();
+    let more =
+        vote_centers(maps, cpos, &scratch.argmax, &scratch.group, p, &mut scratch.center_votes, &mut scratch.voter);
+    if more.is_empty() {
+        return;
+    }
+    cpos.extend(more.iter().map(|c| maps.cell_position(c.cell.0, c.cell.1)));
+    centers.extend(more);
+    *counts = group_cells(maps, cpos, &scratch.argmax, &mut scratch.group);
+    let keep = voted_keep(&scratch.group, &scratch.voter, counts, first, p.vote_min_share);
+    if keep.iter().all(|&k| k) {
+        return;
+    }
+    let mut k = keep.iter();
+    centers.retain(|_| *k.next().unwrap_or(&true));
+    *cpos = centers.iter().map(|c| maps.cell_position(c.cell.0, c.cell.1)).collect();
+    *counts = group_cells(maps, cpos, &scratch.argmax, &mut scratch.group);
+}
+
+/// Per center: false for a center from votes (index `first` on) whose regrouped cells are less
+/// than `min_share` voters. Why: where two instances of different classes touch, border cells
+/// whose offsets point between both centers can gather enough votes, and the center they make
+/// then takes its cells mostly from both neighbours' groups; a missed small instance's center
+/// gets back mostly the cells that voted for it.
+fn voted_keep(group: &[u16], voter: &[bool], counts: &[usize], first: usize, min_share: f32) -> Vec<bool> {
+    let mut voters = vec![0usize; counts.len()];
+    for (&g, &v) in group.iter().zip(voter) {
+        if v && (g as usize) < voters.len() {
+            voters[g as usize] += 1;
+        }
+    }
+    (0..counts.len())
+        .map(|k| {
+            k < first
+                || min_share <= 0.0
+                || (voters[k] as f64) >= f64::from(min_share) * counts[k] as f64 && counts[k] > 0
+        })
+        .collect()
 }
 
 /// Keeps the groups with at least `min_pixels` cells, renumbered in center order; returns the
@@ -296,12 +352,7 @@ pub fn detect(maps: &HeadMaps, p: &PostParams, scratch: &mut DetectScratch) -> V
     let mut counts =
         if cpos.is_empty() { Vec::new() } else { group_cells(maps, &cpos, &scratch.argmax, &mut scratch.group) };
     if p.vote_distance > 0.0 {
-        let more = vote_centers(maps, &cpos, &scratch.argmax, &scratch.group, p, &mut scratch.center_votes);
-        if !more.is_empty() {
-            cpos.extend(more.iter().map(|c| maps.cell_position(c.cell.0, c.cell.1)));
-            centers.extend(more);
-            counts = group_cells(maps, &cpos, &scratch.argmax, &mut scratch.group);
-        }
+        add_voted_centers(maps, p, scratch, &mut centers, &mut cpos, &mut counts);
     }
     if centers.is_empty() {
         return Vec::new();
@@ -487,5 +538,28 @@ mod tests {
         maps.center[3 * w + 3] = 0.0;
         assert!(detect(&maps, &params(), &mut s).is_empty());
         assert_eq!(detect(&maps, &voting, &mut s).len(), 2);
+    }
+
+    #[test]
+    fn a_voted_center_that_takes_other_groups_cells_is_dropped() {
+        let mut maps = two_objects([0.0, 0.0]);
+        maps.center[8 * maps.w + 11] = 0.0;
+        let mut s = DetectScratch::default();
+        // Every cell the voted center gets back voted for it: kept at any share up to 1.
+        let all = PostParams { vote_distance: 8.0, vote_min_cells: 8, vote_min_share: 1.0, ..params() };
+        assert_eq!(detect(&maps, &all, &mut s).len(), 2);
+        // A share no group can reach: the center goes and its cells return to the first group.
+        let d = detect(&maps, &PostParams { vote_min_share: 1.01, ..all }, &mut s);
+        assert_eq!(d.iter().map(|d| d.cells).collect::<Vec<_>>(), vec![50]);
+
+        // Centers 0 and 1 from the heatmap, 2 and 3 from votes: 2 holds 3 voters of 4 cells,
+        // 3 holds 1 voter of 4 (the rest it took from center 0's group).
+        let group = [0u16, 0, 1, 2, 2, 2, 2, 3, 3, 3, 3, u16::MAX];
+        let voter = [true, false, true, true, true, true, false, true, false, false, false, false];
+        let counts = [2, 1, 4, 4];
+        assert_eq!(voted_keep(&group, &voter, &counts, 2, 0.5), vec![true, true, true, false]);
+        assert_eq!(voted_keep(&group, &voter, &counts, 2, 0.25), vec![true, true, true, true]);
+        assert_eq!(voted_keep(&group, &voter, &counts, 2, 0.0), vec![true; 4]);
+        assert!(!voted_keep(&group, &voter, &[2, 1, 4, 0], 2, 0.5)[3], "an empty group goes");
     }
 }

@@ -338,7 +338,7 @@ fn worker(
     stop: &AtomicBool,
     interrupt: &AtomicBool,
 ) {
-    let pipe = load_model(model_path, &SessionOptions { device: args.runtime.device, threads })
+    let pipe = load_model(model_path, &SessionOptions { device: args.runtime.device, threads, ..Default::default() })
         .map_err(anyhow::Error::from)
         .and_then(|m| Ok(Pipeline::with_options(m, &PipelineOptions { association: args.association, refs: None })?));
     let mut pipe = match pipe {

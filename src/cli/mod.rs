@@ -43,7 +43,7 @@ impl ModelArgs {
     /// Loads the model at `path` on the requested device.
     pub fn load(&self, path: &Path) -> anyhow::Result<LoadedModel> {
         // The runtime's errors already name the model file.
-        Ok(load_model(path, &SessionOptions { device: self.device, threads: 0 })?)
+        Ok(load_model(path, &SessionOptions { device: self.device, ..Default::default() })?)
     }
 }
 

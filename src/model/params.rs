@@ -73,6 +73,15 @@ pub struct PostParams {
     /// lies where the heatmap is cold; a small instance's missed peak is usually weak, not absent).
     #[serde(default)]
     pub vote_min_heat: f32,
+    /// Share of a center from votes' cells, once every cell is grouped again, that must be cells
+    /// which voted (cells it only took from a neighbour's group do not count); below it the
+    /// center is dropped. 0 = keep every center from votes.
+    #[serde(default = "default_vote_min_share")]
+    pub vote_min_share: f32,
+}
+
+fn default_vote_min_share() -> f32 {
+    PostParams::default().vote_min_share
 }
 
 fn default_vote_min_cells() -> usize {
@@ -114,6 +123,7 @@ impl Default for PostParams {
             vote_distance: 0.0,
             vote_min_cells: 8,
             vote_min_heat: 0.0,
+            vote_min_share: 0.5,
         }
     }
 }

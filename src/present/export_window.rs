@@ -68,7 +68,7 @@ impl ViewerApp {
         // Layers, opacity and filters as on screen; the selection is not part of the overlay.
         job.scene = self.scene.clone();
         job.scene.selected = None;
-        let session = SessionOptions { device: *device, threads: self.inference_threads };
+        let session = SessionOptions { device: *device, threads: self.inference_threads, ..Default::default() };
         let repaint = self.repaint.clone().unwrap_or_else(|| Arc::new(|| {}));
         self.export.outcome = None;
         match ExportTask::start(job, model.clone(), session, repaint) {

@@ -60,7 +60,12 @@ impl ModelState {
                 Self { slot, loading: None, status: ModelStatus::Ready(info), file: None }
             }
             ModelSource::File { path, device } => {
-                let rx = load_model_in_background(path.clone(), SessionOptions { device, threads }, &slot, repaint);
+                let rx = load_model_in_background(
+                    path.clone(),
+                    SessionOptions { device, threads, ..Default::default() },
+                    &slot,
+                    repaint,
+                );
                 let status = ModelStatus::Loading(path.display().to_string());
                 Self { slot, loading: Some(rx), status, file: Some((path, device)) }
             }

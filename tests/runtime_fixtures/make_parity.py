@@ -214,10 +214,11 @@ def count_order_changes(frames, post: dict, refs: dict, stride: int) -> int:
     return sum(a != b for a, b in zip(*ids)) + abs(len(ids[0]) - len(ids[1]))
 
 
-def count_vote_changes(frames, post: dict, refs: dict, stride: int) -> int:
-    """How many more instances the frames give with the centers from votes on than off."""
+def count_vote_changes(frames, post: dict, refs: dict, stride: int, other: dict | None = None) -> int:
+    """How many more instances the frames give with the centers from votes on than off (or
+    than with `other`'s settings)."""
     n = []
-    for p in (post, dict(post, vote_distance=0.0)):
+    for p in (post, dict(post, **(other or {"vote_distance": 0.0}))):
         asm = pp.Assembler(p, refs, K, stride)
         n.append(
             sum(
@@ -239,6 +240,7 @@ def count_vote_changes(frames, post: dict, refs: dict, stride: int) -> int:
 
 def main() -> int:
     rng = np.random.default_rng(20240611)
+    n_share_drops = 0
     blob = bytearray()
     clips = []
     n_occl = N_CLIPS + N_CROSSING + N_BEHIND
@@ -288,6 +290,7 @@ def main() -> int:
                 vote_min_heat=[0.0, 0.01, 0.0, 0.005][j],
                 min_pixels=[4, 3, 1, 2][j],
                 top_k=[32, 2, 32, 3][j],
+                vote_min_share=[0.5, 0.0, 1.0, 0.9][j],
             )
         frames = make_clip(rng, kind, stride)
         if kind == "neighbours":
@@ -295,9 +298,12 @@ def main() -> int:
             print(f"clip {ci}: the consistency ordering changes {n_diff} identities")
             assert n_diff > 0, "a neighbours clip must exercise the ordering"
         if kind == "voted":
-            n_more = count_vote_changes(frames, post, refs, stride)
+            n_more = count_vote_changes(frames, dict(post, vote_min_share=0.0), refs, stride)
             print(f"clip {ci}: centers from votes add {n_more} instances")
             assert n_more > 0, "a voted clip must exercise the centers from votes"
+            n_dropped = -count_vote_changes(frames, post, refs, stride, {"vote_min_share": 0.0})
+            print(f"clip {ci}: the voters' share drops {n_dropped} instances")
+            n_share_drops += n_dropped
         asm = pp.Assembler(post, refs, K, stride)
         out_frames = []
         for t, f in enumerate(frames):
@@ -348,6 +354,7 @@ def main() -> int:
         "layout": "per frame: sem i8[K+1,h,w], center u8[h,w] (/255), off i8[2,h,w], inter i8[L,2,h,w]",
         "clips": clips,
     }
+    assert n_share_drops > 0, "the voted clips must exercise the voters' share"
     (HERE / "parity.bin").write_bytes(bytes(blob))
     (HERE / "parity.json").write_text(json.dumps(meta, separators=(",", ":")))
     n_inst = sum(len(f["instances"]) for c in clips for f in c["frames"])

@@ -112,9 +112,9 @@ def vote_centers(
     w: int,
     post: dict,
     stride: int,
-) -> np.ndarray:
-    """Flat cell indices of the centers the heatmap missed, found by the offsets' votes (see
-    `vote_centers` in src/assemble/detect.rs for the rule)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat cell indices of the centers the heatmap missed, found by the offsets' votes, and
+    which foreground cells voted (see `vote_centers` in src/assemble/detect.rs for the rule)."""
     vd = np.float32(post["vote_distance"])
     vd2 = vd * vd
     if cy.size:
@@ -131,7 +131,7 @@ def vote_centers(
     vj = np.floor((qx[orphan] - c0) / s + np.float32(0.5))
     ok = (vi >= 0) & (vj >= 0) & (vi < h) & (vj < w)
     if not ok.any():
-        return np.zeros(0, np.int64)
+        return np.zeros(0, np.int64), orphan
     votes = np.bincount(vi[ok].astype(np.int64) * w + vj[ok].astype(np.int64), minlength=h * w).reshape(h, w)
     sums = sliding_window_view(np.pad(votes, 1), (3, 3)).sum(axis=(2, 3))
     peak = sliding_window_view(np.pad(sums, 1), (3, 3)).max(axis=(2, 3))
@@ -151,7 +151,20 @@ def vote_centers(
             ty.append(y)
             tx.append(x)
             out.append(idx)
-    return np.array(out, np.int64)
+    return np.array(out, np.int64), orphan
+
+
+def voted_keep(nearest: np.ndarray, voter: np.ndarray, n_centers: int, first: int, min_share: float) -> np.ndarray:
+    """Per center: False for a center from votes (index `first` on) whose regrouped cells are
+    less than `min_share` voters (`voted_keep` in src/assemble/detect.rs)."""
+    counts = np.bincount(nearest, minlength=n_centers)
+    voters = np.bincount(nearest[voter], minlength=n_centers)
+    share = np.float64(np.float32(min_share))
+    keep = (voters.astype(np.float64) >= share * counts.astype(np.float64)) & (counts > 0)
+    keep[:first] = True
+    if share <= 0:
+        keep[:] = True
+    return keep
 
 
 def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: np.ndarray | None, post: dict, stride: int = 4):
@@ -187,14 +200,21 @@ def detect(semantic: np.ndarray, center: np.ndarray, offset: np.ndarray, inter: 
 
     nearest = nearest_center()
     if voting:
-        more = vote_centers(qy, qx, argmax[fg], cy, cx, nearest, heat.ravel(), k1, h, w, post, stride)
+        first = centers.size
+        more, voter = vote_centers(qy, qx, argmax[fg], cy, cx, nearest, heat.ravel(), k1, h, w, post, stride)
         if more.size:
             centers = np.concatenate([centers, more])
             heats = np.concatenate([heats, np.maximum(heat.ravel()[more], np.float32(0))])
-            ci, cj = centers // w, centers % w
-            cy = cell_center(ci, stride)
-            cx = cell_center(cj, stride)
-            nearest = nearest_center()
+            for regroup in range(2):
+                if regroup:
+                    keep = voted_keep(nearest, voter, centers.size, first, post.get("vote_min_share", 0.5))
+                    if keep.all():
+                        break
+                    centers, heats = centers[keep], heats[keep]
+                ci, cj = centers // w, centers % w
+                cy = cell_center(ci, stride)
+                cx = cell_center(cj, stride)
+                nearest = nearest_center()
     if centers.size == 0:
         return [], group
     counts = np.bincount(nearest, minlength=centers.size)
