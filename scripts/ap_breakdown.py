@@ -8,6 +8,7 @@
         that instance's identity (perfect tracking; class = vote of the predictions, score = mean);
         class: the same and the ground truth's class. Unmatched masks stay in their own tracks.
         Then: target/release/ifa eval --gt GT.json --results OUT.json
+Entries of a video with the same masks count once (the highest-scored), as in `ifa eval --breakdown`.
 
 Needs pycocotools and numpy (the project's .venv has both).
 The product computes the same numbers with `ifa eval --breakdown`; tests/eval_breakdown.rs
@@ -106,11 +107,26 @@ def oracle(gt, res, mode, out_path):
     print(f"{len(res)} predicted tracks -> {len(out)} ({len(merged)} matched to ground truth); wrote {out_path}")
 
 
+def one_entry_per_track(res):
+    """Entries of a video with equal masks are one track seen under several classes: keep the
+    highest-scored (the first on a tie) where the first of them was."""
+    out, slot = [], {}
+    for r in res:
+        key = (r["video_id"], json.dumps(r["segmentations"], sort_keys=True))
+        if key in slot:
+            if r["score"] > out[slot[key]]["score"]:
+                out[slot[key]] = r
+        else:
+            slot[key] = len(out)
+            out.append(r)
+    return out
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "frames":
-        frames(json.load(open(argv[1])), json.load(open(argv[2])))
+        frames(json.load(open(argv[1])), one_entry_per_track(json.load(open(argv[2]))))
     elif len(argv) == 5 and argv[0] == "oracle" and argv[3] in ("track", "class"):
-        oracle(json.load(open(argv[1])), json.load(open(argv[2])), argv[3], argv[4])
+        oracle(json.load(open(argv[1])), one_entry_per_track(json.load(open(argv[2]))), argv[3], argv[4])
     else:
         print(__doc__, file=sys.stderr)
         return 2

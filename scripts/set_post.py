@@ -25,6 +25,7 @@ OPTIONAL = {
     "vote_min_cells",
     "vote_min_heat",
     "vote_min_share",
+    "class_hypotheses",
 }
 
 

@@ -128,13 +128,16 @@ fn breakdown_on_synth_ground_truth() {
     messy.push(stray);
     // A duplicate of the first track: it loses every frame to the earlier claims.
     messy.push(ResultTrack { score: 0.3, ..gt.as_results()[0].clone() });
+    // A second class for the third track, as `class_hypotheses` writes it: one track to the breakdown.
+    let third = messy[2].clone();
+    messy.push(ResultTrack { category_id: third.category_id % 5 + 1, score: third.score * 0.5, ..third });
     let messy_path = dir.path().join("messy.json");
     write_results(&messy_path, &messy);
     let (_, doc) = eval(&gt_path, &messy_path, &["--breakdown"], Some(&out));
     let b = doc.expect("json")["breakdown"].clone();
     let mean = b["frames"]["all"]["mean_best_iou"].as_f64().expect("mean");
     assert!(mean > 0.3 && mean < 1.0, "mean best IoU {mean}");
-    assert_eq!(b["tracking"]["predicted_tracks"], messy.len());
+    assert_eq!(b["tracking"]["predicted_tracks"], messy.len() - 1);
     let voted = b["oracle_tracks"]["metrics"]["AP"].as_f64().expect("AP");
     let classed = b["oracle_tracks_and_class"]["metrics"]["AP"].as_f64().expect("AP");
     assert!(classed >= voted, "true classes cannot lose to voted ones: {classed} vs {voted}");

@@ -381,8 +381,9 @@ fn run_video(
     let mut reader = VideoReader::from_frames(&name, video.frame_paths(frames), fps)?;
     let total = reader.frame_count();
     let (vw, vh) = (reader.info().width, reader.info().height);
-    let mut results =
-        ResultsCollector::new(video.id, vw, vh, false).with_min_track_frames(pipe.assembler().params.min_track_frames);
+    let mut results = ResultsCollector::new(video.id, vw, vh, false)
+        .with_min_track_frames(pipe.assembler().params.min_track_frames)
+        .with_class_hypotheses(pipe.assembler().params.class_hypotheses);
     let mut coverage = Coverage::for_reader(&reader);
     let mut last_index = 0usize;
     let mut stopped = false;

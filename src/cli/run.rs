@@ -113,7 +113,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let (vw, vh) = (reader.info().width, reader.info().height);
 
     let mut results = ResultsCollector::new(args.results.video_id, vw, vh, args.results.csv.is_some())
-        .with_min_track_frames(pipe.assembler().params.min_track_frames);
+        .with_min_track_frames(pipe.assembler().params.min_track_frames)
+        .with_class_hypotheses(pipe.assembler().params.class_hypotheses);
     let mut sum = StageTimes::default();
     let mut frames = 0usize;
     let mut last_index = 0usize;

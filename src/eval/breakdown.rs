@@ -16,10 +16,15 @@
 //!   ground-truth track, how many predicted tracks never match, and identity switches along
 //!   ground-truth tracks.
 //!
+//! Entries of one video with the same masks in every frame are one track seen under several
+//! classes (`ifa.post` `class_hypotheses`, or a query-based model's top classes per instance):
+//! the breakdown keeps one of them, the highest-scored (the first on a tie), at the place of the
+//! first. The AP of the summary scores them all, as the benchmark does.
+//!
 //! Everything is computed on the RLEs (nothing is decoded), one video and one frame at a time,
 //! so memory stays at the size of the loaded files plus the edited results.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -147,7 +152,29 @@ pub fn oracle_results(
     class: OracleClass,
 ) -> Result<Vec<ResultTrack>, EvalError> {
     check_videos(gt, results)?;
-    Ok(build_oracle(&run_pass(gt, results), results, class).0)
+    let results = one_entry_per_track(results);
+    Ok(build_oracle(&run_pass(gt, &results), &results, class).0)
+}
+
+/// One entry per track: entries of a video with equal masks collapse into the highest-scored
+/// (first on a tie), kept where the first of them was.
+pub fn one_entry_per_track(results: &[ResultTrack]) -> Vec<ResultTrack> {
+    let mut slot: HashMap<(i64, &[Option<crate::rle::Rle>]), usize> = HashMap::new();
+    let mut out: Vec<ResultTrack> = Vec::with_capacity(results.len());
+    for r in results {
+        match slot.get(&(r.video_id, r.segmentations.as_slice())) {
+            Some(&i) => {
+                if r.score > out[i].score {
+                    out[i] = r.clone();
+                }
+            }
+            None => {
+                slot.insert((r.video_id, r.segmentations.as_slice()), out.len());
+                out.push(r.clone());
+            }
+        }
+    }
+    out
 }
 
 fn frame_stats(items: &[(f64, u64)]) -> FrameStats {
@@ -165,6 +192,7 @@ impl Breakdown {
     /// Computes the breakdown of `results` against `gt` (two more evaluations inside).
     pub fn compute(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Self, EvalError> {
         check_videos(gt, results)?;
+        let results = &one_entry_per_track(results);
         let mut pass = run_pass(gt, results);
 
         // Annotation order, then frame order, as the script, so that the means are bit-identical.
@@ -476,6 +504,30 @@ mod tests {
         let b = Breakdown::compute(&gt, &results).expect("breakdown");
         assert_eq!(b.tracking.id_switches, 0);
         assert_eq!(b.tracking.tracks_per_gt, Some(2.0));
+    }
+
+    #[test]
+    fn a_track_under_several_classes_is_one_track() {
+        let gt = four_squares();
+        let results = gt.as_results();
+        let one = Breakdown::compute(&gt, &results).expect("breakdown");
+        let mut more = results.clone();
+        // Every track again under another class and a lower score, one of them scored higher.
+        for (i, r) in results.iter().enumerate() {
+            let score = if i == 1 { 2.0 } else { r.score * 0.5 };
+            more.push(ResultTrack { category_id: r.category_id % 3 + 1, score, ..r.clone() });
+        }
+        let b = Breakdown::compute(&gt, &more).expect("breakdown");
+        assert_eq!(b.tracking.predicted_tracks, results.len());
+        assert_eq!(b.frames.all.mean_best_iou, one.frames.all.mean_best_iou);
+        let kept = one_entry_per_track(&more);
+        assert_eq!(kept.len(), results.len());
+        assert_eq!(
+            (kept[1].score, kept[1].category_id),
+            (2.0, results[1].category_id % 3 + 1),
+            "the higher score wins"
+        );
+        assert_eq!(kept[0], results[0], "the first wins a tie or a lower score");
     }
 
     #[test]

@@ -364,6 +364,7 @@ impl DataSinks {
         let results = (job.json.is_some() || job.csv.is_some()).then(|| {
             ResultsCollector::new(job.video_id, w, h, job.csv.is_some())
                 .with_min_track_frames(pipe.assembler().params.min_track_frames)
+                .with_class_hypotheses(pipe.assembler().params.class_hypotheses)
         });
         Ok(Self { results, mots })
     }

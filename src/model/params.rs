@@ -78,6 +78,14 @@ pub struct PostParams {
     /// center is dropped. 0 = keep every center from votes.
     #[serde(default = "default_vote_min_share")]
     pub vote_min_share: f32,
+    /// Most YouTube-VIS result entries per track, one per class the track was seen as
+    /// (`export::results`). 1 (models without the key) = the majority class only.
+    #[serde(default = "default_class_hypotheses")]
+    pub class_hypotheses: usize,
+}
+
+fn default_class_hypotheses() -> usize {
+    PostParams::default().class_hypotheses
 }
 
 fn default_vote_min_share() -> f32 {
@@ -124,6 +132,7 @@ impl Default for PostParams {
             vote_min_cells: 8,
             vote_min_heat: 0.0,
             vote_min_share: 0.5,
+            class_hypotheses: 1,
         }
     }
 }
