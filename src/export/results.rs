@@ -149,9 +149,9 @@ impl ResultsCollector {
         Ok(())
     }
 
-    /// Writes the YouTube-VIS entries to `w`, one per track, each `length` frames long (at
-    /// least as long as the frames seen), without building them in memory; returns how many
-    /// tracks were written.
+    /// Writes the YouTube-VIS entries to `w`, one per track (and class hypothesis), each
+    /// `length` frames long (at least as long as the frames seen), without building them in
+    /// memory; returns how many tracks were written (not entries).
     pub fn write_json_to<'a>(
         &self,
         w: &mut dyn std::io::Write,
@@ -159,8 +159,10 @@ impl ResultsCollector {
         length: usize,
     ) -> std::io::Result<usize> {
         let length = length.max(self.frames_seen);
+        let mut written = 0;
         let entries: Vec<YtvisEntry<'_>> = tracks
             .filter(|t| t.frames >= self.min_track_frames)
+            .inspect(|_| written += 1)
             .flat_map(|t| {
                 let frames = self.segs.get(&t.id).map_or(&[][..], Vec::as_slice);
                 class_hypotheses(t, self.class_hypotheses).into_iter().map(move |(category_id, score)| YtvisEntry {
@@ -173,7 +175,7 @@ impl ResultsCollector {
             .collect();
         serde_json::to_writer(&mut *w, &entries).map_err(std::io::Error::other)?;
         w.write_all(b"\n")?;
-        Ok(entries.len())
+        Ok(written)
     }
 
     /// Writes the YouTube-VIS results; returns how many tracks were written.
@@ -323,7 +325,7 @@ mod tests {
         c.segs.entry(5).or_default().push((1, rles[&5].to_compressed_string().into_boxed_str()));
         c.frames_seen = 2;
         let mut text = Vec::new();
-        assert_eq!(c.write_json_to(&mut text, [t].iter(), 2).expect("json"), 2);
+        assert_eq!(c.write_json_to(&mut text, [t].iter(), 2).expect("json"), 1, "one track");
         let parsed = crate::eval::results_from_json_str(std::str::from_utf8(&text).expect("utf8")).expect("official");
         assert_eq!(parsed.iter().map(|r| r.category_id).collect::<Vec<_>>(), vec![2, 3]);
         assert_eq!(parsed[0].segmentations, parsed[1].segmentations, "the same masks");
