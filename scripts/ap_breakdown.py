@@ -36,7 +36,7 @@ def frames(gt, res):
         for f, s in enumerate(r["segmentations"]):
             if s is not None:
                 preds[(r["video_id"], f)].append(s)
-    ious, areas = [], []
+    ious, areas, cats = [], [], []
     for a in gt["annotations"]:
         v = vids[a["video_id"]]
         h, w = v["height"], v["width"]
@@ -47,7 +47,8 @@ def frames(gt, res):
             gr = rle(g, h, w)
             ious.append(float(M.iou([rle(p, h, w) for p in ps], [gr], [0]).max()) if ps else 0.0)
             areas.append(float(M.area(gr)))
-    ious, areas = np.array(ious), np.array(areas)
+            cats.append(a["category_id"])
+    ious, areas, cats = np.array(ious), np.array(areas), np.array(cats)
     print(
         f"ground-truth instance-frames {len(ious)}: mean best IoU {ious.mean():.3f}, "
         f">= 0.5 {(ious >= 0.5).mean():.3f}, >= 0.75 {(ious >= 0.75).mean():.3f}"
@@ -56,6 +57,10 @@ def frames(gt, res):
         m = (areas >= lo) & (areas < hi)
         if m.any():
             print(f"  area [{lo}, {hi}) px: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= 0.5).mean():.3f}")
+    for c in sorted(gt["categories"], key=lambda c: c["id"]):
+        m = cats == c["id"]
+        if m.any():
+            print(f"  class {c['id']}: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= 0.5).mean():.3f}")
 
 
 def oracle(gt, res, mode, out_path):

@@ -184,8 +184,18 @@ fn python_parity(dir: &Path, gt_path: &Path, res_path: &Path, b: &Value) {
     // The script prints only bins with instance-frames, in order.
     let bins: Vec<&Value> =
         b["frames"]["by_size"].as_array().expect("bins").iter().filter(|s| s["count"].as_u64() > Some(0)).collect();
-    let rows: Vec<&str> = lines.collect();
+    let (class_rows, rows): (Vec<&str>, Vec<&str>) = lines.partition(|l| l.trim_start().starts_with("class "));
     assert_eq!(rows.len(), bins.len(), "script:\n{text}");
+    let classes: Vec<&Value> =
+        b["frames"]["by_class"].as_array().expect("classes").iter().filter(|c| c["count"].as_u64() > Some(0)).collect();
+    assert!(!classes.is_empty());
+    assert_eq!(class_rows.len(), classes.len(), "script:\n{text}");
+    for (row, c) in class_rows.iter().zip(classes) {
+        assert_eq!(number_after(row, "class") as i64, c["category_id"].as_i64().expect("id"), "{row}");
+        assert_eq!(number_after(row, ":") as u64, c["count"].as_u64().expect("count"), "{row}");
+        close(&c["mean_best_iou"], number_after(row, "mean best IoU"), row);
+        close(&c["recall_50"], number_after(row, ">= 0.5"), row);
+    }
     for (row, bin) in rows.iter().zip(bins) {
         assert_eq!(number_after(row, "px:") as u64, bin["count"].as_u64().expect("count"), "{row}");
         assert_eq!(number_after(row, "[") as u64, bin["min_area"].as_u64().expect("min"), "{row}");

@@ -2,7 +2,8 @@
 //! section 10).
 //!
 //! * **Per-frame quality**: for every ground-truth instance-frame, the best IoU of any predicted
-//!   mask of that frame (any track, any class), overall and by instance size.
+//!   mask of that frame (any track, any class), overall, by instance size and by the ground
+//!   truth's category.
 //! * **Perfect-tracking ("oracle") AP**: every predicted per-frame mask that overlaps a
 //!   ground-truth instance at IoU ≥ 0.5 (the one it overlaps most; the first in file order on a
 //!   tie) takes that instance's identity; its class is the majority vote of the contributing
@@ -69,11 +70,22 @@ pub struct SizeBin {
     pub stats: FrameStats,
 }
 
-/// Per-frame quality overall and by instance size.
+/// [`FrameStats`] of the instance-frames of one ground-truth category.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassBin {
+    pub category_id: i64,
+    pub name: String,
+    #[serde(flatten)]
+    pub stats: FrameStats,
+}
+
+/// Per-frame quality overall, by instance size and by ground-truth category.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FrameQuality {
     pub all: FrameStats,
     pub by_size: Vec<SizeBin>,
+    /// Every category of the ground truth, in id order (count 0 where it has no instance-frame).
+    pub by_class: Vec<ClassBin>,
 }
 
 /// The AP of the edited ("oracle") results.
@@ -205,7 +217,20 @@ impl Breakdown {
                 SizeBin { label, min_area: lo, max_area: (hi != u64::MAX).then_some(hi), stats: frame_stats(&sub) }
             })
             .collect();
-        let frames = FrameQuality { all: frame_stats(&items), by_size };
+        let by_class = gt
+            .categories
+            .iter()
+            .map(|(&category_id, name)| {
+                let sub: Vec<(f64, u64)> = pass
+                    .best
+                    .iter()
+                    .filter(|b| gt.tracks[b.0].category_id == category_id)
+                    .map(|b| (b.2, b.3))
+                    .collect();
+                ClassBin { category_id, name: name.clone(), stats: frame_stats(&sub) }
+            })
+            .collect();
+        let frames = FrameQuality { all: frame_stats(&items), by_size, by_class };
 
         let oracle = |class| -> Result<OracleAp, EvalError> {
             let (edited, matched_tracks) = build_oracle(&pass, results, class);
@@ -237,7 +262,7 @@ impl Breakdown {
         s.push_str("per-frame masks (best IoU of any predicted mask with each ground-truth instance-frame):\n");
         s.push_str(&format!(
             "  {:<30}{:>8}{:>10}{:>10}{:>11}\n",
-            "instance size", "frames", "mean IoU", "IoU>=0.5", "IoU>=0.75"
+            "instance size or class", "frames", "mean IoU", "IoU>=0.5", "IoU>=0.75"
         ));
         let mut row = |label: &str, st: &FrameStats| {
             let _ = writeln!(
@@ -257,6 +282,9 @@ impl Breakdown {
                 Some(hi) => format!("{}-{} px", thousands(b.min_area), thousands(hi)),
             };
             row(&format!("{} ({range})", b.label), &b.stats);
+        }
+        for c in self.frames.by_class.iter().filter(|c| c.stats.count > 0) {
+            row(&format!("class {} {}", c.category_id, c.name), &c.stats);
         }
         s.push_str("\nperfect tracking (masks with IoU >= 0.5 take that ground-truth identity):\n");
         s.push_str(&format!("  {:<30}{:>8}{:>8}{:>8}{:>9}\n", "", "AP", "AP50", "AP75", "tracks"));
