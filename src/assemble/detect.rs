@@ -283,7 +283,7 @@ fn voted_keep(group: &[u16], voter: &[bool], counts: &[usize], first: usize, min
         .map(|k| {
             k < first
                 || min_share <= 0.0
-                || (voters[k] as f64) >= f64::from(min_share) * counts[k] as f64 && counts[k] > 0
+                || (counts[k] > 0 && voters[k] as f64 >= f64::from(min_share) * counts[k] as f64)
         })
         .collect()
 }

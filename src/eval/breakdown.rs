@@ -23,8 +23,11 @@
 //! first. The AP of the summary scores them all, as the benchmark does.
 //!
 //! Everything is computed on the RLEs (nothing is decoded), one video and one frame at a time,
-//! so memory stays at the size of the loaded files plus the edited results.
+//! so memory stays at the size of the loaded files plus the edited results (and a copy of the
+//! kept entries where several entries share their masks).
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -169,24 +172,31 @@ pub fn oracle_results(
 }
 
 /// One entry per track: entries of a video with equal masks collapse into the highest-scored
-/// (first on a tie), kept where the first of them was.
-pub fn one_entry_per_track(results: &[ResultTrack]) -> Vec<ResultTrack> {
+/// (first on a tie), kept where the first of them was. Borrows `results` when nothing collapses,
+/// so a file without such entries is not copied.
+pub fn one_entry_per_track(results: &[ResultTrack]) -> Cow<'_, [ResultTrack]> {
+    // Per (video, masks): the index of the entry kept for it.
     let mut slot: HashMap<(i64, &[Option<crate::rle::Rle>]), usize> = HashMap::new();
-    let mut out: Vec<ResultTrack> = Vec::with_capacity(results.len());
-    for r in results {
-        match slot.get(&(r.video_id, r.segmentations.as_slice())) {
-            Some(&i) => {
-                if r.score > out[i].score {
-                    out[i] = r.clone();
+    let mut keep: Vec<usize> = Vec::with_capacity(results.len());
+    for (i, r) in results.iter().enumerate() {
+        match slot.entry((r.video_id, r.segmentations.as_slice())) {
+            Entry::Occupied(e) => {
+                let k = &mut keep[*e.get()];
+                if r.score > results[*k].score {
+                    *k = i;
                 }
             }
-            None => {
-                slot.insert((r.video_id, r.segmentations.as_slice()), out.len());
-                out.push(r.clone());
+            Entry::Vacant(e) => {
+                e.insert(keep.len());
+                keep.push(i);
             }
         }
     }
-    out
+    if keep.len() == results.len() {
+        Cow::Borrowed(results)
+    } else {
+        Cow::Owned(keep.into_iter().map(|i| results[i].clone()).collect())
+    }
 }
 
 fn frame_stats(items: &[(f64, u64)]) -> FrameStats {
@@ -204,7 +214,7 @@ impl Breakdown {
     /// Computes the breakdown of `results` against `gt` (two more evaluations inside).
     pub fn compute(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Self, EvalError> {
         check_videos(gt, results)?;
-        let results = &one_entry_per_track(results);
+        let results = &*one_entry_per_track(results);
         let mut pass = run_pass(gt, results);
 
         // Annotation order, then frame order, as the script, so that the means are bit-identical.
@@ -548,6 +558,7 @@ mod tests {
         let b = Breakdown::compute(&gt, &more).expect("breakdown");
         assert_eq!(b.tracking.predicted_tracks, results.len());
         assert_eq!(b.frames.all.mean_best_iou, one.frames.all.mean_best_iou);
+        assert!(matches!(one_entry_per_track(&results), Cow::Borrowed(_)), "nothing to collapse, nothing copied");
         let kept = one_entry_per_track(&more);
         assert_eq!(kept.len(), results.len());
         assert_eq!(
