@@ -3,7 +3,8 @@
 //! same video and model in the same run; then, in the same run, the pipelined runtime (what
 //! `ifa run` uses) against the frame-by-frame loop and against inference alone (the frames
 //! decoded and pre-processed beforehand), and videos per minute of `ifa batch` over a 20-video
-//! set with `--jobs 1` and `--jobs 2`.
+//! set with `--jobs 1` and `--jobs 2`; last, every other model in models/ on the same video
+//! (end to end pipelined and inference only).
 //!
 //! `cargo bench --bench runtime` — uses models/ifa-shapes.onnx when it exists, otherwise a
 //! random-weight 192x320 model made by tests/runtime_fixtures/make_model.py (same architecture
@@ -132,8 +133,40 @@ fn main() {
         per_min.push(v);
     }
     println!("--jobs 2 / --jobs 1: {:.2}", per_min[1] / per_min[0]);
+
+    // Every other model that ships, on the same video in the same run, so rows compare as ratios.
+    other_models_table(&model, &video, piped, inference_only);
 }
 
+/// Every model in models/ besides the default: inference-only and pipelined fps on `video`, and
+/// the pipelined rate over the default's (`piped`, `inference_only` measured above).
+fn other_models_table(
+    root: &std::path::Path,
+    model: &std::path::Path,
+    video: &std::path::Path,
+    piped: f64,
+    inference_only: f64,
+) {
+    let others = common::other_models();
+    if others.is_empty() {
+        return;
+    }
+    println!();
+    println!("{:<32} {:>8} {:>16} {:>14} {:>10}", "model", "input", "inference only", "end to end", "÷ default");
+    let row = |m: &std::path::Path, p: f64, inference: f64| {
+        let name = m.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let input = load_model(m, &SessionOptions { device: Device::Cpu, threads: THREADS, ..Default::default() })
+            .ok()
+            .and_then(|l| l.metadata.get("ifa.input_size").map(|v| v.replace(['[', ']', ' '], "").replace(',', "x")))
+            .unwrap_or_default();
+        println!("{name:<32} {input:>8} {inference:>12.1} fps {p:>10.1} fps {:>10.2}", p / piped);
+    };
+    row(model, piped, inference_only);
+    for m in &others {
+        let (p, _) = pipelined_fps(m, video, SPIN_DEFAULT);
+        row(m, p, inference_only_fps(m, video, SPIN_DEFAULT));
+    }
+}
 /// The pipelined runtime with `ifa run`'s work per frame (id map + RLE in the sink).
 fn pipelined_fps(model: &std::path::Path, video: &std::path::Path, spinning: bool) -> (f64, usize) {
     let loaded = load_model(model, &SessionOptions { device: Device::Cpu, threads: THREADS, spinning }).unwrap();

@@ -28,6 +28,16 @@ pub fn roots() -> Vec<PathBuf> {
     out
 }
 
+/// The ONNX models in the first `models/` folder found under the roots, sorted by name.
+pub fn models() -> Vec<PathBuf> {
+    let Ok(dir) = find("models") else { return Vec::new() };
+    let mut out: Vec<PathBuf> =
+        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+    out.retain(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx")));
+    out.sort();
+    out
+}
+
 /// The candidates for `rel` under every root, in search order.
 pub fn candidates(rel: &str) -> Vec<PathBuf> {
     roots().into_iter().map(|r| r.join(rel)).collect()
@@ -41,4 +51,17 @@ pub fn find(rel: &str) -> Result<PathBuf, String> {
         .find(|p| p.exists())
         .cloned()
         .ok_or_else(|| c.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_model_is_among_the_bundled_ones() {
+        let models = models();
+        assert!(models.iter().any(|p| p.ends_with(DEFAULT_MODEL)), "{models:?}");
+        assert!(models.iter().all(|p| p.extension().is_some_and(|e| e == "onnx")));
+        assert!(models.windows(2).all(|w| w[0] <= w[1]), "sorted");
+    }
 }

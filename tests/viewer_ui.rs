@@ -313,3 +313,43 @@ fn stride_2_masks_on_the_gpu_are_the_cpus() {
 fn cell_xy(d: usize, i: usize, j: usize) -> (f32, f32) {
     (cell_center(d, i), cell_center(d, j))
 }
+
+#[test]
+fn open_model_switches_the_model_and_processes_the_video_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = clip(dir.path());
+    let bad = dir.path().join("not-a-model.onnx");
+    std::fs::write(&bad, "not onnx").unwrap();
+    let tiny = common::root().join("tests/runtime_fixtures/tiny.onnx");
+    let dialog = ifa::present::dialog::ScriptedDialog { models: vec![bad, tiny], ..Default::default() };
+    let mut h = Harness::builder().with_size(egui::vec2(1100.0, 700.0)).wgpu().build_eframe(move |cc| {
+        ViewerApp::new(
+            cc,
+            ViewerConfig {
+                video: Some(video),
+                model: ModelSource::Processor(Box::new(SquareProcessor::new(4))),
+                dialog: Box::new(dialog),
+                ..ViewerConfig::default()
+            },
+        )
+    });
+    let done = |a: &ViewerApp| a.frame_count() == 50 && a.data.processing == ifa::present::app::ProcessingState::Done;
+    wait_for(&mut h, "the clip processed by the first model", done);
+
+    // A file that is no model: the user is told, the video stays open and plays without masks.
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::O);
+    wait_for(&mut h, "the model's failure", |a| !a.messages.is_empty());
+    assert!(has_label(&h, "Model not usable"), "{:?}", h.state().messages);
+    assert!(has_label(&h, "not-a-model.onnx"));
+    wait_for(&mut h, "the video reopened", |a| a.frame_count() == 50 && a.shown.is_some());
+
+    // The next answer is a real model: it loads, and the whole clip is processed again with it.
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::O);
+    wait_for(&mut h, "the new model ready and the clip processed again", |a| a.model.is_ready() && done(a));
+    assert!(has_label(&h, "Model: tiny"), "the status bar names the model in use");
+    assert_eq!(h.state().model.file().map(|(p, _)| p.ends_with("tiny.onnx")), Some(true));
+    // The help overlay lists the command from the command table.
+    h.key_press(egui::Key::Questionmark);
+    h.step();
+    assert!(has_label(&h, "Open model…"));
+}

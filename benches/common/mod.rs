@@ -19,6 +19,12 @@ pub fn clip_640x360(work: &Path, frames: u32) -> PathBuf {
     video
 }
 
+/// Every model shipped in models/ besides the default, sorted by name.
+#[allow(dead_code)] // used by the runtime bench only
+pub fn other_models() -> Vec<PathBuf> {
+    ifa::bundled::models().into_iter().filter(|p| !p.ends_with(ifa::bundled::DEFAULT_MODEL)).collect()
+}
+
 /// The shipped model, or (before one exists) a random-weight 192x320 model that follows the
 /// contract, made in `work` with the training package.
 pub fn model(root: &Path, work: &Path) -> PathBuf {

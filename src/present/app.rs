@@ -20,6 +20,7 @@ use super::stats::RateMeter;
 pub use super::video_data::{ProcessingState, TrackLane, VideoData};
 use crate::decode::VideoInfo;
 use crate::frame::RgbFrame;
+use crate::infer::runtime::Device;
 use crate::overlay::scene::{FrameRecord, SceneOptions};
 
 /// Intra-op threads for an inference session that shares the machine with the UI: `requested`
@@ -211,6 +212,28 @@ impl ViewerApp {
         }
     }
 
+    /// Replaces the model: the new one loads in the background and the open video (if any) is
+    /// processed again with it from the start; the device stays the one chosen before.
+    pub fn open_model(&mut self, path: &Path) {
+        let device = self.model.file().map_or(Device::Auto, |(_, d)| *d);
+        self.session = None; // the old processor's threads stop before the new model loads
+        self.model = ModelState::start(
+            ModelSource::File { path: path.to_path_buf(), device },
+            self.inference_threads,
+            self.repaint.clone(),
+        );
+        if let Some(video) = self.video.as_ref().map(|v| v.path.clone()) {
+            self.open(&video);
+        }
+    }
+
+    pub fn open_model_dialog(&mut self) {
+        let start = crate::bundled::find("models").ok();
+        if let Some(p) = self.dialog.pick_model(start.as_deref()) {
+            self.open_model(&p);
+        }
+    }
+
     pub fn frame_count(&self) -> usize {
         self.video.as_ref().map_or(0, |v| v.frames)
     }
@@ -253,6 +276,7 @@ impl ViewerApp {
         let l = &mut self.scene.layers;
         match cmd {
             UiCommand::Open => self.open_dialog(),
+            UiCommand::OpenModel => self.open_model_dialog(),
             UiCommand::PlayPause => self.playback.toggle(self.frame_count()),
             UiCommand::StepBack => self.step(-1),
             UiCommand::StepForward => self.step(1),

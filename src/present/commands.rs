@@ -6,6 +6,7 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UiCommand {
     Open,
+    OpenModel,
     Export,
     PlayPause,
     StepBack,
@@ -29,8 +30,9 @@ pub enum UiCommand {
 }
 
 impl UiCommand {
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::Open,
+        Self::OpenModel,
         Self::Export,
         Self::PlayPause,
         Self::StepBack,
@@ -56,6 +58,7 @@ impl UiCommand {
     pub fn shortcut(self) -> KeyboardShortcut {
         let (m, k) = match self {
             Self::Open => (Modifiers::COMMAND, Key::O),
+            Self::OpenModel => (Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::O),
             Self::Export => (Modifiers::COMMAND, Key::E),
             Self::PlayPause => (Modifiers::NONE, Key::Space),
             Self::StepBack => (Modifiers::NONE, Key::ArrowLeft),
@@ -83,6 +86,7 @@ impl UiCommand {
     pub fn label(self) -> &'static str {
         match self {
             Self::Open => "Open video…",
+            Self::OpenModel => "Open model…",
             Self::Export => "Export video and results…",
             Self::PlayPause => "Play / pause",
             Self::StepBack => "Previous frame",
@@ -128,11 +132,15 @@ impl UiCommand {
     }
 
     /// Commands whose shortcut was pressed this frame (consumed, so widgets do not see them).
-    /// Shift-less bindings are tried after the Shift ones, so Shift+→ is not also →.
+    /// Bindings with more modifiers are tried first: egui matches a shortcut whatever extra Shift
+    /// is held, so Shift+→ must not also be →, nor Ctrl+Shift+O also Ctrl+O.
     pub fn pressed(ctx: &egui::Context) -> Vec<Self> {
         let mut out = Vec::new();
         let mut ordered: Vec<Self> = Self::ALL.to_vec();
-        ordered.sort_by_key(|c| !(c.shortcut().modifiers.shift || c.shortcut().modifiers.command));
+        ordered.sort_by_key(|c| {
+            let m = c.shortcut().modifiers;
+            std::cmp::Reverse(u8::from(m.shift) + u8::from(m.command || m.ctrl) + u8::from(m.alt))
+        });
         ctx.input_mut(|i| {
             for c in ordered {
                 if i.consume_shortcut(&c.shortcut()) {
@@ -156,5 +164,6 @@ mod tests {
             assert!(!c.label().is_empty());
         }
         assert_eq!(UiCommand::JumpForward.shortcut_text(), "Shift+Right");
+        assert_eq!(UiCommand::OpenModel.shortcut_text(), "Ctrl+Shift+O");
     }
 }

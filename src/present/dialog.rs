@@ -16,6 +16,8 @@ pub struct SaveRequest {
 pub trait FileDialog: Send {
     /// Asks the user for a video; `None` when cancelled.
     fn pick_video(&mut self) -> Option<PathBuf>;
+    /// Asks the user for an ONNX model, starting in `start` when given; `None` when cancelled.
+    fn pick_model(&mut self, start: Option<&Path>) -> Option<PathBuf>;
     /// Asks where to write a file (or a folder to be created); `None` when cancelled.
     fn save_file(&mut self, request: &SaveRequest) -> Option<PathBuf>;
 }
@@ -31,6 +33,14 @@ impl FileDialog for NativeDialog {
             .add_filter("Video", &["mp4", "mkv", "webm", "avi", "mov", "m4v", "mpg", "mpeg", "ts"])
             .add_filter("All files", &["*"])
             .pick_file()
+    }
+
+    fn pick_model(&mut self, start: Option<&Path>) -> Option<PathBuf> {
+        let mut d = rfd::FileDialog::new().set_title("Open model");
+        if let Some(dir) = start.filter(|d| d.is_dir()) {
+            d = d.set_directory(dir);
+        }
+        d.add_filter("ONNX model", &["onnx"]).add_filter("All files", &["*"]).pick_file()
     }
 
     fn save_file(&mut self, request: &SaveRequest) -> Option<PathBuf> {
@@ -53,6 +63,8 @@ impl FileDialog for NativeDialog {
 pub struct ScriptedDialog {
     /// Answers to [`FileDialog::pick_video`], in order.
     pub answers: Vec<PathBuf>,
+    /// Answers to [`FileDialog::pick_model`], in order.
+    pub models: Vec<PathBuf>,
     /// Answers to [`FileDialog::save_file`], in order.
     pub saves: Vec<PathBuf>,
     /// Every save request seen, for tests to check what was proposed.
@@ -62,6 +74,10 @@ pub struct ScriptedDialog {
 impl FileDialog for ScriptedDialog {
     fn pick_video(&mut self) -> Option<PathBuf> {
         (!self.answers.is_empty()).then(|| self.answers.remove(0))
+    }
+
+    fn pick_model(&mut self, _start: Option<&Path>) -> Option<PathBuf> {
+        (!self.models.is_empty()).then(|| self.models.remove(0))
     }
 
     fn save_file(&mut self, request: &SaveRequest) -> Option<PathBuf> {
@@ -88,6 +104,7 @@ mod tests {
         assert_eq!(d.save_file(&req), None);
         assert_eq!(d.save_requests.len(), 2);
         assert_eq!(d.pick_video(), None);
+        assert_eq!(d.pick_model(None), None);
     }
 
     #[test]

@@ -45,10 +45,35 @@ fn command_button(app: &mut ViewerApp, ui: &mut egui::Ui, cmd: UiCommand) {
     }
 }
 
+/// The models that ship in models/, one click each; the one in use is checked.
+fn bundled_models_menu(app: &mut ViewerApp, ui: &mut egui::Ui) {
+    ui.menu_button("Bundled models", |ui| {
+        let models = crate::bundled::models();
+        if models.is_empty() {
+            ui.label("(none found)");
+        }
+        let current = app.model.file().map(|(p, _)| p.clone());
+        for p in models {
+            let name = p.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let in_use = current.as_ref().is_some_and(|c| same_file(c, &p));
+            if ui.add(egui::Button::new(name).selected(in_use)).on_hover_text(p.display().to_string()).clicked() {
+                app.open_model(&p);
+                ui.close();
+            }
+        }
+    });
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
 fn menu_bar(app: &mut ViewerApp, ui: &mut egui::Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
             command_button(app, ui, UiCommand::Open);
+            command_button(app, ui, UiCommand::OpenModel);
+            bundled_models_menu(app, ui);
             command_button(app, ui, UiCommand::Export);
             ui.menu_button("Recent", |ui| {
                 let recent = app.recent.paths.clone();
