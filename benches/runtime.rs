@@ -140,13 +140,7 @@ fn main() {
 
 /// Every model in models/ besides the default: inference-only and pipelined fps on `video`, and
 /// the pipelined rate over the default's (`piped`, `inference_only` measured above).
-fn other_models_table(
-    root: &std::path::Path,
-    model: &std::path::Path,
-    video: &std::path::Path,
-    piped: f64,
-    inference_only: f64,
-) {
+fn other_models_table(model: &std::path::Path, video: &std::path::Path, piped: f64, inference_only: f64) {
     let others = common::other_models();
     if others.is_empty() {
         return;
