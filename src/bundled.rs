@@ -38,6 +38,30 @@ pub fn models() -> Vec<PathBuf> {
     out
 }
 
+/// The model a user named: an existing path as given; otherwise a bare name (no folder) that is
+/// the file name or stem of a bundled model, e.g. `ifa-shapes-fast`. The error lists the bundled
+/// models.
+pub fn resolve_model(given: &Path) -> Result<PathBuf, String> {
+    if given.exists() {
+        return Ok(given.to_path_buf());
+    }
+    let models = models();
+    let bare = given.components().count() == 1;
+    if bare
+        && let Some(m) =
+            models.iter().find(|m| m.file_name() == Some(given.as_os_str()) || m.file_stem() == Some(given.as_os_str()))
+    {
+        return Ok(m.clone());
+    }
+    let names: Vec<String> =
+        models.iter().filter_map(|m| m.file_stem().map(|s| s.to_string_lossy().into_owned())).collect();
+    Err(if names.is_empty() {
+        format!("model {} not found", given.display())
+    } else {
+        format!("model {} not found (bundled models: {})", given.display(), names.join(", "))
+    })
+}
+
 /// The candidates for `rel` under every root, in search order.
 pub fn candidates(rel: &str) -> Vec<PathBuf> {
     roots().into_iter().map(|r| r.join(rel)).collect()
@@ -63,5 +87,22 @@ mod tests {
         assert!(models.iter().any(|p| p.ends_with(DEFAULT_MODEL)), "{models:?}");
         assert!(models.iter().all(|p| p.extension().is_some_and(|e| e == "onnx")));
         assert!(models.windows(2).all(|w| w[0] <= w[1]), "sorted");
+    }
+
+    #[test]
+    fn a_bare_name_finds_a_bundled_model_and_a_path_stays_a_path() {
+        let stem = Path::new(DEFAULT_MODEL).file_stem().unwrap();
+        let by_stem = resolve_model(Path::new(stem)).unwrap();
+        assert!(by_stem.ends_with(DEFAULT_MODEL), "{}", by_stem.display());
+        let by_name = resolve_model(Path::new(Path::new(DEFAULT_MODEL).file_name().unwrap())).unwrap();
+        assert_eq!(by_name, by_stem);
+        // A missing path with folders is never looked up among the bundled models.
+        let err = resolve_model(Path::new("no/such/ifa-shapes.onnx")).unwrap_err();
+        assert!(
+            err.contains("no/such/ifa-shapes.onnx") && err.contains("bundled models: ") && err.contains("ifa-shapes"),
+            "{err}"
+        );
+        let err = resolve_model(Path::new("no-such-model")).unwrap_err();
+        assert!(err.starts_with("model no-such-model not found"), "{err}");
     }
 }

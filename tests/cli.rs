@@ -52,3 +52,42 @@ fn probe_errors_are_clear_and_nonzero() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
 }
+
+#[test]
+fn a_model_is_named_by_path_or_by_its_bundled_name() {
+    let demo = common::root().join("assets/demo.mp4");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    // A name that no bundled model has: the error lists the ones there are, and nothing is written.
+    let out = ifa(&[
+        "run",
+        demo.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--model",
+        "no-such-model",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("model no-such-model not found") && err.contains("bundled models: ") && err.contains("ifa-shapes"),
+        "{err}"
+    );
+    assert!(!json.exists());
+    // The default model by its bare name runs.
+    let clip = common::moving_square_clip(dir.path(), "black", "white", 2);
+    let out = ifa(&[
+        "run",
+        clip.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--model",
+        "ifa-shapes",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(json.is_file());
+}

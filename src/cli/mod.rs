@@ -21,7 +21,8 @@ use ifa::infer::runtime::{Device, LoadedModel, SessionOptions, load_model};
 /// The model to run and where: shared by `ifa run` and `ifa export`.
 #[derive(clap::Args, Debug)]
 pub struct ModelArgs {
-    /// ONNX model following docs/model-contract.md (default: models/ifa-shapes.onnx shipped with ifa).
+    /// ONNX model following docs/model-contract.md: a path, or the name of a model in models/
+    /// (e.g. ifa-shapes-fast); default: models/ifa-shapes.onnx shipped with ifa.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Execution provider.
@@ -33,7 +34,7 @@ impl ModelArgs {
     /// The given model, or the shipped one.
     pub fn path(&self) -> anyhow::Result<PathBuf> {
         match &self.model {
-            Some(p) => Ok(p.clone()),
+            Some(p) => ifa::bundled::resolve_model(p).map_err(|e| anyhow::anyhow!(e)),
             None => ifa::bundled::find(ifa::bundled::DEFAULT_MODEL).map_err(|searched| {
                 anyhow::anyhow!("default model not found (looked in {searched}); pass --model PATH")
             }),

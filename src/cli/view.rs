@@ -15,7 +15,7 @@ pub struct ViewArgs {
     /// fifth frame of 30 fps videos, so their real rate is 6 fps.
     #[arg(long, default_value_t = ifa::decode::DEFAULT_FOLDER_FPS, value_parser = super::parse_fps)]
     pub fps: f64,
-    /// ONNX model (default: the bundled models/ifa-shapes.onnx).
+    /// ONNX model: a path, or the name of a model in models/ (default: models/ifa-shapes.onnx).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Show the video without a model.
@@ -62,10 +62,9 @@ pub fn run(args: ViewArgs) -> anyhow::Result<()> {
         ModelSource::None { reason: "--no-model".to_owned() }
     } else {
         let path = args.model.unwrap_or_else(|| bundled(ifa::bundled::DEFAULT_MODEL));
-        if path.is_file() {
-            ModelSource::File { path, device: args.device }
-        } else {
-            ModelSource::None { reason: format!("model {} not found", path.display()) }
+        match ifa::bundled::resolve_model(&path) {
+            Ok(path) => ModelSource::File { path, device: args.device },
+            Err(reason) => ModelSource::None { reason },
         }
     };
     let config = ViewerConfig {
