@@ -104,8 +104,8 @@ fn main() {
 
     // ONNX Runtime's spinning workers against the pipeline's other threads, both ways, in one run.
     let inference_spin = inference_only_fps(&model, &video, true);
-    let (piped_spin, piped_tracks) = pipelined_fps(&model, &video, true);
-    let (piped_idle, _) = pipelined_fps(&model, &video, false);
+    let (piped_spin, piped_tracks, input) = pipelined_fps(&model, &video, true);
+    let (piped_idle, _, _) = pipelined_fps(&model, &video, false);
     let inference_idle = inference_only_fps(&model, &video, false);
     let inference_only = inference_spin.max(inference_idle);
     let piped = if SPIN_DEFAULT { piped_spin } else { piped_idle };
@@ -135,34 +135,32 @@ fn main() {
     println!("--jobs 2 / --jobs 1: {:.2}", per_min[1] / per_min[0]);
 
     // Every other model that ships, on the same video in the same run, so rows compare as ratios.
-    other_models_table(&model, &video, piped, inference_only);
+    other_models_table(&model, &input, &video, piped, inference_only);
 }
 
 /// Every model in models/ besides the default: inference-only and pipelined fps on `video`, and
-/// the pipelined rate over the default's (`piped`, `inference_only` measured above).
-fn other_models_table(model: &std::path::Path, video: &std::path::Path, piped: f64, inference_only: f64) {
+/// the pipelined rate over the default's (`input`, `piped`, `inference_only` measured above).
+fn other_models_table(model: &std::path::Path, input: &str, video: &std::path::Path, piped: f64, inference_only: f64) {
     let others = common::other_models();
     if others.is_empty() {
         return;
     }
     println!();
     println!("{:<32} {:>8} {:>16} {:>14} {:>10}", "model", "input", "inference only", "end to end", "÷ default");
-    let row = |m: &std::path::Path, p: f64, inference: f64| {
+    let row = |m: &std::path::Path, input: &str, p: f64, inference: f64| {
         let name = m.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let input = load_model(m, &SessionOptions { device: Device::Cpu, threads: THREADS, ..Default::default() })
-            .ok()
-            .and_then(|l| l.metadata.get("ifa.input_size").map(|v| v.replace(['[', ']', ' '], "").replace(',', "x")))
-            .unwrap_or_default();
         println!("{name:<32} {input:>8} {inference:>12.1} fps {p:>10.1} fps {:>10.2}", p / piped);
     };
-    row(model, piped, inference_only);
+    row(model, input, piped, inference_only);
     for m in &others {
-        let (p, _) = pipelined_fps(m, video, SPIN_DEFAULT);
-        row(m, p, inference_only_fps(m, video, SPIN_DEFAULT));
+        let (p, _, input) = pipelined_fps(m, video, SPIN_DEFAULT);
+        row(m, &input, p, inference_only_fps(m, video, SPIN_DEFAULT));
     }
 }
-/// The pipelined runtime with `ifa run`'s work per frame (id map + RLE in the sink).
-fn pipelined_fps(model: &std::path::Path, video: &std::path::Path, spinning: bool) -> (f64, usize) {
+
+/// The pipelined runtime with `ifa run`'s work per frame (id map + RLE in the sink): fps, tracks
+/// and the model's input size (`HxW`).
+fn pipelined_fps(model: &std::path::Path, video: &std::path::Path, spinning: bool) -> (f64, usize, String) {
     let loaded = load_model(model, &SessionOptions { device: Device::Cpu, threads: THREADS, spinning }).unwrap();
     let mut pipe = Pipeline::new(loaded).unwrap();
     let mut reader = VideoReader::open(video).unwrap();
@@ -174,7 +172,9 @@ fn pipelined_fps(model: &std::path::Path, video: &std::path::Path, spinning: boo
         Ok(())
     };
     let n = pipe.run_stream(&mut next, StreamOptions { ids: true, maps: false }, &mut sink).unwrap();
-    (n as f64 / start.elapsed().as_secs_f64(), pipe.tracks().count())
+    let fps = n as f64 / start.elapsed().as_secs_f64();
+    let c = pipe.contract();
+    (fps, pipe.tracks().count(), format!("{}x{}", c.input_h, c.input_w))
 }
 
 /// The model alone: every frame decoded and pre-processed first, then only inference timed.

@@ -55,20 +55,13 @@ fn probe_errors_are_clear_and_nonzero() {
 
 #[test]
 fn a_model_is_named_by_path_or_by_its_bundled_name() {
-    let demo = common::root().join("assets/demo.mp4");
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
+    let run = |video: &std::path::Path, model: &str| {
+        ifa(&["run", video.to_str().unwrap(), "--device", "cpu", "--model", model, "--json", json.to_str().unwrap()])
+    };
     // A name that no bundled model has: the error lists the ones there are, and nothing is written.
-    let out = ifa(&[
-        "run",
-        demo.to_str().unwrap(),
-        "--device",
-        "cpu",
-        "--model",
-        "no-such-model",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = run(&common::root().join("assets/demo.mp4"), "no-such-model");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -77,17 +70,7 @@ fn a_model_is_named_by_path_or_by_its_bundled_name() {
     );
     assert!(!json.exists());
     // The default model by its bare name runs.
-    let clip = common::moving_square_clip(dir.path(), "black", "white", 2);
-    let out = ifa(&[
-        "run",
-        clip.to_str().unwrap(),
-        "--device",
-        "cpu",
-        "--model",
-        "ifa-shapes",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let out = run(&common::moving_square_clip(dir.path(), "black", "white", 2), "ifa-shapes");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(json.is_file());
 }

@@ -16,10 +16,8 @@ struct Shipped {
     floor: f64,
 }
 
-const DEFAULT: Shipped = Shipped { model: None, measured_ap: MEASURED_DEFAULT, floor: FLOOR_DEFAULT };
+const DEFAULT: Shipped = Shipped { model: None, measured_ap: 0.5834, floor: 0.53 };
 const HQ: Shipped = Shipped { model: Some("models/ifa-shapes-hq.onnx"), measured_ap: 0.6213, floor: 0.57 };
-const MEASURED_DEFAULT: f64 = 0.5834;
-const FLOOR_DEFAULT: f64 = 0.53;
 const _: () =
     assert!(DEFAULT.floor < DEFAULT.measured_ap && HQ.floor < HQ.measured_ap, "floors sit below the measurements");
 
