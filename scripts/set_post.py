@@ -21,6 +21,7 @@ OPTIONAL = {
     "exchange_ratio",
     "size_weight",
     "class_penalty",
+    "merge_ratio",
     "vote_distance",
     "vote_min_cells",
     "vote_min_heat",

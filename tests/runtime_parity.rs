@@ -1,7 +1,8 @@
 //! Parity of the Rust post-processing and assembly with the Python reference
-//! (training/ifa_train/postprocess.py) on 38 generated clips of raw network outputs (4 of
+//! (training/ifa_train/postprocess.py) on 42 generated clips of raw network outputs (4 of
 //! them with maps at stride 2, 4 of neighbours that only the consistency ordering tells apart, 4 of a small
-//! instance whose center only its cells' votes give).
+//! instance whose center only its cells' votes give, 4 of crossing instances seen as one blob that only the
+//! merge rule gives to the one in front).
 //! Regenerate the fixtures with `.venv/bin/python tests/runtime_fixtures/make_parity.py`.
 
 use std::path::Path;
@@ -49,8 +50,31 @@ fn decision_kind(d: &Decision) -> &'static str {
     }
 }
 
+/// What a decision names besides its kind: the deciding reference, the last sighting, the
+/// other track of an exchange or the occluder.
+fn check_decision_details(decision: &Decision, want: &Value, ctx: &str) {
+    match *decision {
+        Decision::Matched { ref_frame, .. } => {
+            assert_eq!(ref_frame, u(&want["ref_frame"]), "{ctx}: deciding reference");
+        }
+        Decision::Relinked { via_ref, last_seen, .. } => {
+            assert_eq!(via_ref, want["ref_frame"].as_u64().map(|r| r as usize), "{ctx}: re-link reference");
+            assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
+        }
+        Decision::Exchanged { other, last_seen, .. } => {
+            assert_eq!(other as usize, u(&want["other"]), "{ctx}: the other track of the exchange");
+            assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
+        }
+        Decision::Reemerged { occluder, last_seen, .. } => {
+            assert_eq!(occluder as usize, u(&want["other"]), "{ctx}: the occluder it came out from");
+            assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
+        }
+        _ => {}
+    }
+}
+
 #[test]
-fn rust_assembly_matches_the_python_reference_on_38_clips() {
+fn rust_assembly_matches_the_python_reference_on_42_clips() {
     let (meta, blob) = fixtures();
     let (h, w, k) = (u(&meta["h"]), u(&meta["w"]), u(&meta["classes"]));
     let n = h * w;
@@ -59,7 +83,7 @@ fn rust_assembly_matches_the_python_reference_on_38_clips() {
     let clips = meta["clips"].as_array().expect("clips");
     assert!(clips.len() >= 20);
     let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked, mut n_exchanged, mut n_emerged) = (0, 0, 0, 0, 0, 0);
-    let (mut n_stride2, mut n_consistency, mut n_voted) = (0, 0, 0);
+    let (mut n_stride2, mut n_consistency, mut n_voted, mut n_merging) = (0, 0, 0, 0);
 
     for (ci, clip) in clips.iter().enumerate() {
         let refs: RefsPolicy = serde_json::from_value(clip["refs"].clone()).expect("refs");
@@ -68,6 +92,7 @@ fn rust_assembly_matches_the_python_reference_on_38_clips() {
         n_stride2 += usize::from(stride == 2);
         n_consistency += usize::from(post.size_weight > 0.0 || post.class_penalty > 0.0);
         n_voted += usize::from(post.vote_distance > 0.0);
+        n_merging += usize::from(post.merge_ratio > 0.0);
         let mut asm = Assembler::new(post, refs, k);
         for (t, fr) in clip["frames"].as_array().expect("frames").iter().enumerate() {
             let ref_frames: Vec<usize> = fr["refs"].as_array().expect("refs").iter().map(u).collect();
@@ -111,24 +136,13 @@ fn rust_assembly_matches_the_python_reference_on_38_clips() {
                     assert!((fl[0] - f(&wf[0])).abs() < 1e-5 && (fl[1] - f(&wf[1])).abs() < 1e-5, "{ctx}: flow");
                 }
                 assert_eq!(decision_kind(&got.decision), want["decision"].as_str().expect("kind"), "{ctx}: decision");
-                if let Decision::Matched { ref_frame, .. } = got.decision {
-                    assert_eq!(ref_frame, u(&want["ref_frame"]), "{ctx}: deciding reference");
-                    n_matched += 1;
-                }
-                if let Decision::Relinked { via_ref, last_seen, .. } = got.decision {
-                    assert_eq!(via_ref, want["ref_frame"].as_u64().map(|r| r as usize), "{ctx}: re-link reference");
-                    assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
-                    n_relinked += 1;
-                }
-                if let Decision::Exchanged { other, last_seen, .. } = got.decision {
-                    assert_eq!(other as usize, u(&want["other"]), "{ctx}: the other track of the exchange");
-                    assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
-                    n_exchanged += 1;
-                }
-                if let Decision::Reemerged { occluder, last_seen, .. } = got.decision {
-                    assert_eq!(occluder as usize, u(&want["other"]), "{ctx}: the occluder it came out from");
-                    assert_eq!(last_seen, u(&want["last_seen"]), "{ctx}: last sighting");
-                    n_emerged += 1;
+                check_decision_details(&got.decision, want, &ctx);
+                match got.decision {
+                    Decision::Matched { .. } => n_matched += 1,
+                    Decision::Relinked { .. } => n_relinked += 1,
+                    Decision::Exchanged { .. } => n_exchanged += 1,
+                    Decision::Reemerged { .. } => n_emerged += 1,
+                    _ => {}
                 }
                 assert_eq!(got.hidden_before, u(&want["hidden_before"]), "{ctx}: frames hidden before");
                 n_inst += 1;
@@ -153,8 +167,8 @@ fn rust_assembly_matches_the_python_reference_on_38_clips() {
     assert!(n_inst > 100 && n_matched > n_inst / 2 && n_tracks > 20, "{n_inst} {n_matched} {n_tracks}");
     assert!(n_relinked >= 5, "the fixtures exercise the keep-alive: {n_relinked} re-links");
     assert!(n_exchanged >= 4, "and the occlusion exchange: {n_exchanged} exchanged detections");
-    let (e, s2, c, v) = (n_emerged, n_stride2, n_consistency, n_voted);
+    let (e, s2, c, v, mg) = (n_emerged, n_stride2, n_consistency, n_voted, n_merging);
     // ... the re-emergence from behind an occluder (instances), maps at stride 2, the
-    // consistency ordering and the centers from votes (clips).
-    assert!(e >= 2 && s2 >= 4 && c >= 4 && v >= 4, "{e} re-emerged; clips {s2}, {c}, {v}");
+    // consistency ordering, the centers from votes and the merge rule (clips).
+    assert!(e >= 2 && s2 >= 4 && c >= 4 && v >= 4 && mg >= 4, "{e} re-emerged; clips {s2}, {c}, {v}, {mg}");
 }

@@ -75,6 +75,7 @@ impl Assembler {
         tracker.set_match_first_frame(params.match_first_frame);
         tracker.set_exchange_ratio(params.exchange_ratio);
         tracker.set_consistency(params.size_weight, params.class_penalty);
+        tracker.set_merge_ratio(params.merge_ratio);
         Self { params, scratch: DetectScratch::default(), soft: SoftCells::default(), tracker }
     }
 
@@ -86,6 +87,7 @@ impl Assembler {
         self.tracker.set_match_first_frame(params.match_first_frame);
         self.tracker.set_exchange_ratio(params.exchange_ratio);
         self.tracker.set_consistency(params.size_weight, params.class_penalty);
+        self.tracker.set_merge_ratio(params.merge_ratio);
     }
 
     /// Changes how detections are compared with the references (the ablation baselines);

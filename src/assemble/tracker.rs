@@ -73,6 +73,9 @@ pub enum Decision {
         value: f64,
         threshold: f64,
         passed_over: Option<(u32, f64)>,
+        /// The detection held this track and others as one blob (`merge_ratio`) and took the
+        /// one nearest its size.
+        merge: bool,
     },
     /// A new track: the video's first frame (no reference).
     NewNoReference,
@@ -97,22 +100,31 @@ pub enum Decision {
     Reemerged { occluder: u32, hidden: usize, last_seen: usize, value: f64, threshold: f64 },
 }
 
-/// The clause a match adds when the consistency ordering passed over a nearer track.
-fn passed(over: Option<(u32, f64)>) -> String {
-    over.map_or_else(String::new, |(t, d)| format!(" (before track {t} at {d:.2} px: size or class)"))
+/// The clause a match adds when the consistency ordering passed over a nearer track, or the
+/// detection was a merge of several tracks.
+fn passed(over: Option<(u32, f64)>, merge: bool) -> String {
+    match (over, merge) {
+        (Some((t, d)), true) => format!(" (a merge, also of track {t} at {d:.2} px: the nearest in size)"),
+        (None, true) => " (a merge of several tracks: the nearest in size)".to_owned(),
+        (Some((t, d)), false) => format!(" (before track {t} at {d:.2} px: size or class)"),
+        (None, false) => String::new(),
+    }
 }
 
 impl Decision {
     /// One line for the inspector and the CSV (the `flow` wording is the method's).
     pub fn describe(&self) -> String {
         match self {
-            Self::Matched { ref_frame, by: Association::Flow, value, threshold, passed_over, .. } => {
-                format!("matched via frame {ref_frame}: {value:.2} px <= {threshold:.1}{}", passed(*passed_over))
+            Self::Matched { ref_frame, by: Association::Flow, value, threshold, passed_over, merge, .. } => {
+                format!(
+                    "matched via frame {ref_frame}: {value:.2} px <= {threshold:.1}{}",
+                    passed(*passed_over, *merge)
+                )
             }
-            Self::Matched { ref_frame, by: Association::Center, value, threshold, passed_over, .. } => {
+            Self::Matched { ref_frame, by: Association::Center, value, threshold, passed_over, merge, .. } => {
                 format!(
                     "matched via frame {ref_frame} by center: {value:.2} px <= {threshold:.1}{}",
-                    passed(*passed_over)
+                    passed(*passed_over, *merge)
                 )
             }
             Self::Matched { ref_frame, by: Association::Iou, value, threshold, .. } => {
@@ -282,12 +294,21 @@ pub struct Tracker {
 pub(crate) struct Consistency {
     pub(crate) size_weight: f64,
     pub(crate) class_penalty: f64,
+    /// `ifa.post` `merge_ratio`: the area ratio that makes a detection a merge of the tracks
+    /// it is nearest to (0: off).
+    pub(crate) merge_ratio: f64,
 }
 
 impl Consistency {
     /// Whether anything but the distance orders the pairs.
     fn is_on(&self) -> bool {
-        self.size_weight > 0.0 || self.class_penalty > 0.0
+        self.size_weight > 0.0 || self.class_penalty > 0.0 || self.merge_ratio > 0.0
+    }
+
+    /// The order of a merge's pairs: the radius difference alone (plus the class penalty), so
+    /// the track whose size the blob is nearest to, the instance in front, comes first.
+    fn merge_cost(&self, d: &Detection, r: &RefInstance) -> f64 {
+        (d.radius - r.radius).abs() + if d.class_id == r.class_id { 0.0 } else { self.class_penalty }
     }
 
     /// Distance plus the penalties of a detection against a reference instance.
@@ -327,7 +348,15 @@ impl Tracker {
     /// distance alone); non-finite or negative values count as 0.
     pub fn set_consistency(&mut self, size_weight: f32, class_penalty: f32) {
         let clean = |v: f32| if v.is_finite() { f64::from(v.max(0.0)) } else { 0.0 };
-        self.consistency = Consistency { size_weight: clean(size_weight), class_penalty: clean(class_penalty) };
+        self.consistency.size_weight = clean(size_weight);
+        self.consistency.class_penalty = clean(class_penalty);
+    }
+
+    /// A detection at least `ratio` times the area of two or more tracks it is the nearest
+    /// detection to, within the gate, is their merge and takes the one nearest its size (0: off;
+    /// non-finite or below 1 counts as 0).
+    pub fn set_merge_ratio(&mut self, ratio: f32) {
+        self.consistency.merge_ratio = if ratio.is_finite() && ratio >= 1.0 { f64::from(ratio) } else { 0.0 };
     }
 
     /// The head stride of the cell maps `step` gets (the flow-mask mode moves masks by whole cells).

@@ -61,6 +61,13 @@ pub struct PostParams {
     /// majority class. 0 (models without the key) = classes do not matter.
     #[serde(default)]
     pub class_penalty: f32,
+    /// Merges (`assemble::tracker`): a detection whose area is at least this many times the
+    /// area of each of two or more tracks within `match_distance`, and that is the nearest
+    /// detection to each of them, holds them all (crossing instances seen as one blob); its
+    /// pooled flow lands between them, so it takes the one whose size it is nearest to, the
+    /// instance in front, which shows all of itself. 0 (models without the key) = off.
+    #[serde(default)]
+    pub merge_ratio: f32,
     /// Centers from the offsets' votes (`assemble::detect`): foreground cells whose vote lands
     /// farther than this many input pixels from every heatmap center vote for a center of their
     /// own. 0 (models without the key) = the heatmap's centers only.
@@ -128,6 +135,7 @@ impl Default for PostParams {
             exchange_ratio: 0.0,
             size_weight: 0.0,
             class_penalty: 0.0,
+            merge_ratio: 0.0,
             vote_distance: 0.0,
             vote_min_cells: 8,
             vote_min_heat: 0.0,

@@ -4,8 +4,8 @@
 offsets of moving objects that appear, vanish behind occluders and come back, with noise), 4 of
 two instances that cross and are seen as one blob for a while, 2 of a small instance that
 slides behind a large one and comes out on the far side, then 4 at stride 2, 4 of neighbours
-for the consistency ordering and 4 of a small instance without a heatmap peak (centers from
-votes), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
+for the consistency ordering, 4 of a small instance without a heatmap peak (centers from
+votes) and 4 of crossing instances of two sizes seen as one blob (merges), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
 parity.bin, the reference's instances and tracks to parity.json.
 
     .venv/bin/python tests/runtime_fixtures/make_parity.py
@@ -33,6 +33,9 @@ N_NEIGHBOURS = 4
 # Clips of a small instance beside a large one whose heatmap peak is missing for several frames
 # (and, in one frame of some clips, every peak): centers from the offsets' votes on; last too.
 N_VOTED = 4
+# Clips of a large and a small instance of one class crossing, seen as one blob nearer the small
+# one's place, assembled with `merge_ratio` on; last too.
+N_MERGING = 4
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -102,10 +105,30 @@ def voted_objects(rng: np.random.Generator) -> list[dict]:
     return [big, small]
 
 
+def merging_objects(rng: np.random.Generator) -> list[dict]:
+    """A large and a small instance of one class on crossing paths, seen as one blob in frames
+    4..7 that lies nearer the small one's last place: the nearest warped center is the small
+    one's track, and only the merge rule gives the blob to the large one (in front)."""
+    cls = int(rng.integers(1, K + 1))
+    y = float(rng.uniform(8, 11))
+    a = {"cls": cls, "r": 3.0, "p0": np.array([y - 1.2, 4.0]), "v": np.array([0.0, 2.0]), "start": 0, "hide": (4, 4)}
+    b = {"cls": cls, "r": 2.2, "p0": np.array([y + 1.2, 26.0]), "v": np.array([0.0, -2.0]), "start": 0, "hide": (4, 4)}
+    blob = {"cls": cls, "r": 3.8, "p0": np.array([y, 17.0]), "v": np.zeros(2), "start": 4, "hide": (8, 99)}
+    a["alias"] = b["alias"] = 2
+    return [a, b, blob]
+
+
 def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
     """Cells of `stride` input pixels: cell c stands for input stride * c + (stride - 1) / 2."""
     n_obj = int(rng.integers(1, 5)) if kind == "random" else 0
-    kinds = {"random": lambda _: [], "crossing": crossing_objects, "behind": behind_objects, "neighbours": neighbour_objects, "voted": voted_objects}
+    kinds = {
+        "random": lambda _: [],
+        "crossing": crossing_objects,
+        "behind": behind_objects,
+        "neighbours": neighbour_objects,
+        "voted": voted_objects,
+        "merging": merging_objects,
+    }
     objs = kinds[kind](rng)
     for _ in range(n_obj):
         objs.append(
@@ -214,6 +237,21 @@ def count_order_changes(frames, post: dict, refs: dict, stride: int) -> int:
     return sum(a != b for a, b in zip(*ids)) + abs(len(ids[0]) - len(ids[1]))
 
 
+def count_merge_changes(frames, post: dict, refs: dict, stride: int) -> int:
+    """How many instances get another track id with the merge rule off."""
+    ids = []
+    for p in (post, dict(post, merge_ratio=0.0)):
+        asm = pp.Assembler(p, refs, K, stride)
+        run = []
+        for t, f in enumerate(frames):
+            sem = deq(f["sem"], SEM_SCALE)
+            center = f["center"].astype(np.float32) / np.float32(255.0)
+            inst, _, _ = asm.step(t, f["refs"], sem, center, deq(f["off"], OFF_SCALE), deq(f["inter"], OFF_SCALE))
+            run += [x.track_id for x in inst]
+        ids.append(run)
+    return sum(a != b for a, b in zip(*ids)) + abs(len(ids[0]) - len(ids[1]))
+
+
 def count_vote_changes(frames, post: dict, refs: dict, stride: int, other: dict | None = None) -> int:
     """How many more instances the frames give with the centers from votes on than off (or
     than with `other`'s settings)."""
@@ -246,10 +284,13 @@ def main() -> int:
     n_occl = N_CLIPS + N_CROSSING + N_BEHIND
     n_before = n_occl + N_STRIDE2
     n_before_votes = n_before + N_NEIGHBOURS
-    for ci in range(n_before_votes + N_VOTED):
+    n_before_merges = n_before_votes + N_VOTED
+    for ci in range(n_before_merges + N_MERGING):
         kind = "random" if ci < N_CLIPS or n_occl <= ci < n_before else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
         if ci >= n_before:
             kind = "neighbours" if ci < n_before_votes else "voted"
+        if ci >= n_before_merges:
+            kind = "merging"
         stride = 2 if n_occl <= ci < n_before else 4
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
@@ -292,7 +333,19 @@ def main() -> int:
                 top_k=[32, 2, 32, 3][j],
                 vote_min_share=[0.5, 0.0, 1.0, 0.9][j],
             )
+        if kind == "merging":  # both tracks within the gate of the blob's warped center
+            j = ci - n_before_merges
+            post.update(
+                match_distance=32.0,
+                merge_ratio=[1.3, 1.5, 1.2, 1.4][j],
+                size_weight=[2.0, 0.0, 1.0, 0.0][j],
+                class_penalty=[32.0, 0.0, 8.0, 0.0][j],
+            )
         frames = make_clip(rng, kind, stride)
+        if kind == "merging":
+            n_diff = count_merge_changes(frames, post, refs, stride)
+            print(f"clip {ci}: the merge rule changes {n_diff} identities")
+            assert n_diff > 0, "a merging clip must exercise the merge rule"
         if kind == "neighbours":
             n_diff = count_order_changes(frames, post, refs, stride)
             print(f"clip {ci}: the consistency ordering changes {n_diff} identities")

@@ -401,6 +401,7 @@ class Tracker:
         exchange_ratio: float = 0.0,
         size_weight: float = 0.0,
         class_penalty: float = 0.0,
+        merge_ratio: float = 0.0,
     ):
         self.refs = refs
 
@@ -410,6 +411,8 @@ class Tracker:
 
         self.size_weight = clean(size_weight)
         self.class_penalty = clean(class_penalty)
+        m = float(np.float32(merge_ratio))
+        self.merge_ratio = m if np.isfinite(m) and m >= 1.0 else 0.0
         r = float(np.float32(exchange_ratio))
         self.exchange_ratio = min(max(r, 0.0), 1.0) if np.isfinite(r) else 0.0
         self.match_first_frame = bool(match_first_frame)
@@ -444,6 +447,8 @@ class Tracker:
                         had_candidate[k] = True
                         if t not in taken:
                             pairs.append((self._cost(dist, dets[k], radius, cls), k, t, dist))
+            if self.merge_ratio > 0:
+                pairs = self._order_merges(pairs, dets, ref_sets[slot])
             pairs.sort(key=lambda p: (p[0], p[1], p[2]))
             for _, k, t, dist in pairs:
                 if assigned[k] is not None or t in taken:
@@ -491,6 +496,29 @@ class Tracker:
         keep = retain_from(frame, self.refs)
         first = self.refs["first_frame"]
         self.memory = {f: v for f, v in self.memory.items() if f >= keep or (first and f == 0)}
+        return out
+
+    def _order_merges(self, pairs: list, dets: list[Detection], ref_set: list) -> list:
+        """slot_match.rs `order_merges`: a detection nearest to two or more tracks, each with at
+        most 1 / merge_ratio of its area, orders its pairs with them by size alone."""
+        nearest: dict[int, tuple[int, float]] = {}
+        for _, k, t, dist in pairs:
+            n = nearest.get(t)
+            if n is None or dist < n[1] or (dist == n[1] and k < n[0]):
+                nearest[t] = (k, dist)
+        inst = {}
+        for t, _, radius, cls in ref_set:
+            inst.setdefault(t, (radius, cls))
+        flags = [
+            nearest[t][0] == k and t in inst and dets[k].radius * dets[k].radius >= self.merge_ratio * inst[t][0] * inst[t][0] for _, k, t, _ in pairs
+        ]
+        out = []
+        for (cost, k, t, dist), f in zip(pairs, flags):
+            held = sum(1 for (_, k2, _, _), f2 in zip(pairs, flags) if f2 and k2 == k)
+            if f and held >= 2:
+                radius, cls = inst[t]
+                cost = abs(dets[k].radius - radius) + (0.0 if dets[k].class_id == cls else self.class_penalty)
+            out.append((cost, k, t, dist))
         return out
 
     def _cost(self, dist: float, d: Detection, radius: float, cls: int) -> float:
@@ -626,6 +654,7 @@ class Assembler:
             post.get("exchange_ratio", 0.0),
             post.get("size_weight", 0.0),
             post.get("class_penalty", 0.0),
+            post.get("merge_ratio", 0.0),
         )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):

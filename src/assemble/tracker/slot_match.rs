@@ -2,7 +2,7 @@
 //! taken greedily, best first, one-to-one.
 
 use super::super::association::Association;
-use super::{Consistency, Decision, Detection, RefFrame, RefVote};
+use super::{Consistency, Decision, Detection, RefFrame, RefInstance, RefVote};
 
 /// A (detection, track) pair that passes the gate in one reference.
 #[derive(Clone, Copy, Debug)]
@@ -13,6 +13,8 @@ struct Candidate {
     cost: f64,
     det: usize,
     track: u32,
+    /// Ordered as a merge's pair ([`order_merges`]).
+    merge: bool,
 }
 
 /// The gates of a match: warped (or unwarped) center distance in input pixels, mask IoU.
@@ -80,12 +82,50 @@ fn take_by_distance(
             let dist = distance(probe, r.position);
             if dist <= thr {
                 let cost = consistency.cost(dist, d, r);
-                consider(st, &mut pairs, Candidate { value: dist, cost, det: k, track: r.track });
+                consider(st, &mut pairs, Candidate { value: dist, cost, det: k, track: r.track, merge: false });
             }
         }
     }
+    if consistency.merge_ratio > 0.0 {
+        order_merges(&mut pairs, detections, &ref_sets[slot].centers, consistency);
+    }
     pairs.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
     take(&pairs, slot, rf, mode, thr, consistency.is_on(), st);
+}
+
+/// Merges: a detection that is the nearest one (ties: the lower index) to two or more tracks
+/// within the gate, each with at most 1 / `merge_ratio` of its area, is crossing instances seen
+/// as one blob. Its pooled flow lands between them, so the distance cannot tell them apart;
+/// its pairs with those tracks are ordered by [`Consistency::merge_cost`] instead, which puts
+/// the instance in front (it shows all of itself, the one behind only a part) first, and the
+/// others go unseen behind it for the keep-alive and occlusion rules.
+fn order_merges(pairs: &mut [Candidate], detections: &[Detection], refs: &[RefInstance], consistency: Consistency) {
+    let mut nearest: Vec<(u32, usize, f64)> = Vec::new();
+    for c in pairs.iter() {
+        match nearest.iter_mut().find(|n| n.0 == c.track) {
+            Some(n) if c.value < n.2 || (c.value == n.2 && c.det < n.1) => *n = (c.track, c.det, c.value),
+            Some(_) => {}
+            None => nearest.push((c.track, c.det, c.value)),
+        }
+    }
+    let instance = |t: u32| refs.iter().find(|r| r.track == t);
+    let merged = |c: &Candidate| {
+        let d = &detections[c.det];
+        nearest.iter().any(|n| n.0 == c.track && n.1 == c.det)
+            && instance(c.track).is_some_and(|r| d.radius * d.radius >= consistency.merge_ratio * r.radius * r.radius)
+    };
+    let flags: Vec<bool> = pairs.iter().map(merged).collect();
+    for i in 0..pairs.len() {
+        let k = pairs[i].det;
+        let held = pairs.iter().zip(&flags).filter(|(c, f)| **f && c.det == k).count();
+        if flags[i]
+            && held >= 2
+            && let Some(r) = instance(pairs[i].track)
+        {
+            pairs[i].cost = consistency.merge_cost(&detections[k], r);
+            pairs[i].merge = true;
+        }
+    }
 }
 
 /// Candidates by mask IoU (`ious`: (detection, track, IoU) in this reference), largest first.
@@ -93,7 +133,7 @@ fn take_by_iou(slot: usize, rf: usize, mode: Association, thr: f64, ious: &[(usi
     let mut pairs: Vec<Candidate> = Vec::new();
     for &(k, t, iou) in ious {
         if st.assigned[k].is_none() && iou >= thr {
-            consider(st, &mut pairs, Candidate { value: iou, cost: -iou, det: k, track: t });
+            consider(st, &mut pairs, Candidate { value: iou, cost: -iou, det: k, track: t, merge: false });
         }
     }
     pairs.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(a.det.cmp(&b.det)).then(a.track.cmp(&b.track)));
@@ -133,7 +173,15 @@ fn take(
         st.taken.push(c.track);
         st.assigned[c.det] = Some((
             c.track,
-            Decision::Matched { ref_frame: rf, ref_slot: slot, by: mode, value: c.value, threshold: thr, passed_over },
+            Decision::Matched {
+                ref_frame: rf,
+                ref_slot: slot,
+                by: mode,
+                value: c.value,
+                threshold: thr,
+                passed_over,
+                merge: c.merge,
+            },
         ));
     }
 }

@@ -129,7 +129,8 @@ fn iou_matches_by_decreasing_overlap_one_to_one_with_first_frame_fallback() {
             by: Association::Iou,
             value: 4.0 / 6.0,
             threshold: 0.3,
-            passed_over: None
+            passed_over: None,
+            merge: false
         }
     );
     assert_eq!(b[1].decision.describe(), "matched via frame 0 by mask IoU: 0.67 >= 0.30");
@@ -148,7 +149,8 @@ fn iou_matches_by_decreasing_overlap_one_to_one_with_first_frame_fallback() {
             by: Association::Iou,
             value: 3.0 / 5.0,
             threshold: 0.3,
-            passed_over: None
+            passed_over: None,
+            merge: false
         }
     );
     assert_eq!(c[1].track_id, 1);
@@ -215,7 +217,8 @@ fn flow_mask_moves_the_mask_by_its_flow_then_falls_back_to_the_flow() {
             by: Association::FlowMask,
             value: 1.0,
             threshold: 0.5,
-            passed_over: None
+            passed_over: None,
+            merge: false
         }
     );
     assert_eq!(b[0].decision.describe(), "matched via frame 0 by flow-warped mask IoU: 1.00 >= 0.50");
@@ -228,7 +231,8 @@ fn flow_mask_moves_the_mask_by_its_flow_then_falls_back_to_the_flow() {
             by: Association::Flow,
             value: 2.0,
             threshold: 10.0,
-            passed_over: None
+            passed_over: None,
+            merge: false
         }
     );
     // Nothing near: the decision speaks of the flow's gate.
@@ -264,4 +268,39 @@ fn consistency_orders_a_merged_blob_to_the_track_of_its_size_and_class() {
     assert_eq!(ids(run(0.0, 16.0)), vec![2, 3], "class alone also decides");
     // Non-finite or negative weights count as 0.
     assert_eq!(ids(run(f32::NAN, -5.0)), vec![1, 2]);
+}
+
+/// Two clones cross and the detector sees one blob, larger than either, whose pooled flow lands
+/// nearer the one behind (it had already lost part of its area to the one in front). Nearest
+/// first gives the blob to the one behind; as a merge it goes to the one whose size it is
+/// nearest to, the one in front, and the other goes unseen.
+#[test]
+fn a_merged_blob_goes_to_the_instance_in_front() {
+    let shape = |y, x, radius| Detection { radius, ..det(y, x, vec![[0.0, 0.0]]) };
+    let run = |merge_ratio, blob: Detection, second: Option<Detection>| {
+        let mut t = Tracker::new(RefsPolicy { count: 1, first_frame: false, step: 1 }, 46.0, 3);
+        t.set_merge_ratio(merge_ratio);
+        // Track 1, in front (radius 33), moving right; track 2, partly behind it (radius 30).
+        t.step(0, &[], vec![shape(165.0, 290.0, 33.0), shape(185.0, 333.0, 30.0)], &[], 0);
+        let mut dets = vec![blob];
+        dets.extend(second);
+        t.step(1, &[0], dets, &[], 0)
+    };
+    let blob = shape(177.0, 320.0, 43.0);
+    // The blob is 32.3 px from track 1 and 15.3 px from track 2.
+    let nearest = run(0.0, blob.clone(), None);
+    assert_eq!(nearest[0].track_id, 2, "nearest first: the one behind");
+    let merged = run(1.3, blob.clone(), None);
+    assert_eq!(merged[0].track_id, 1, "as a merge: the one in front");
+    assert_eq!(
+        merged[0].decision.describe(),
+        "matched via frame 0: 32.31 px <= 46.0 (a merge, also of track 2 at 15.26 px: the nearest in size)"
+    );
+    // Not a merge: the blob is not the nearest detection to track 2 (track 2 has its own), or
+    // not large enough against both tracks' areas.
+    let own = run(1.3, blob.clone(), Some(shape(186.0, 331.0, 29.0)));
+    assert_eq!((own[0].track_id, own[1].track_id), (1, 2));
+    assert!(!own[0].decision.describe().contains("merge"));
+    assert_eq!(run(1.3, shape(177.0, 320.0, 35.0), None)[0].track_id, 2, "35 px: under 1.3 x track 1's area");
+    assert_eq!(run(0.5, blob, None)[0].track_id, 2, "a ratio below 1 is off");
 }
