@@ -111,9 +111,9 @@ def merging_objects(rng: np.random.Generator) -> list[dict]:
     one's track, and only the merge rule gives the blob to the large one (in front)."""
     cls = int(rng.integers(1, K + 1))
     y = float(rng.uniform(8, 11))
-    a = {"cls": cls, "r": 3.0, "p0": np.array([y - 1.2, 4.0]), "v": np.array([0.0, 2.0]), "start": 0, "hide": (4, 4)}
-    b = {"cls": cls, "r": 2.2, "p0": np.array([y + 1.2, 26.0]), "v": np.array([0.0, -2.0]), "start": 0, "hide": (4, 4)}
-    blob = {"cls": cls, "r": 3.8, "p0": np.array([y, 17.0]), "v": np.zeros(2), "start": 4, "hide": (8, 99)}
+    a = {"cls": cls, "r": 2.8, "p0": np.array([y - 1.2, 4.0]), "v": np.array([0.0, 2.0]), "start": 0, "hide": (4, 4)}
+    b = {"cls": cls, "r": 2.0, "p0": np.array([y + 1.2, 26.0]), "v": np.array([0.0, -2.0]), "start": 0, "hide": (4, 4)}
+    blob = {"cls": cls, "r": 3.4, "p0": np.array([y, 17.0]), "v": np.zeros(2), "start": 4, "hide": (8, 99)}
     a["alias"] = b["alias"] = 2
     return [a, b, blob]
 
@@ -337,7 +337,7 @@ def main() -> int:
             j = ci - n_before_merges
             post.update(
                 match_distance=32.0,
-                merge_ratio=[1.3, 1.5, 1.2, 1.4][j],
+                merge_ratio=[1.3, 1.25, 1.2, 1.35][j],
                 size_weight=[2.0, 0.0, 1.0, 0.0][j],
                 class_penalty=[32.0, 0.0, 8.0, 0.0][j],
             )

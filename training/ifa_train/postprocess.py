@@ -387,6 +387,10 @@ def _dist(a, b) -> float:
     return float(np.sqrt(dy * dy + dx * dx))
 
 
+# slot_match.rs MERGE_SLACK: a merge's area is at most this many times its tracks' areas together.
+MERGE_SLACK = 1.25
+
+
 class Tracker:
     """Nearest-in-time reference with a match wins; greedy by distance within a reference."""
 
@@ -499,8 +503,9 @@ class Tracker:
         return out
 
     def _order_merges(self, pairs: list, dets: list[Detection], ref_set: list) -> list:
-        """slot_match.rs `order_merges`: a detection nearest to two or more tracks, each with at
-        most 1 / merge_ratio of its area, orders its pairs with them by size alone."""
+        """slot_match.rs `order_merges`: a detection nearest to two or more tracks, with at least
+        merge_ratio times the area of every track it is nearest to and at most MERGE_SLACK times
+        their areas together, orders its pairs with them by size alone."""
         nearest: dict[int, tuple[int, float]] = {}
         for _, k, t, dist in pairs:
             n = nearest.get(t)
@@ -509,13 +514,20 @@ class Tracker:
         inst = {}
         for t, _, radius, cls in ref_set:
             inst.setdefault(t, (radius, cls))
-        flags = [
-            nearest[t][0] == k and t in inst and dets[k].radius * dets[k].radius >= self.merge_ratio * inst[t][0] * inst[t][0] for _, k, t, _ in pairs
-        ]
+
+        def larger(k: int, t: int) -> bool:
+            return t in inst and dets[k].radius * dets[k].radius >= self.merge_ratio * inst[t][0] * inst[t][0]
+
+        merges = set()
+        for k in range(len(dets)):
+            held = [t for t, (kn, _) in nearest.items() if kn == k]
+            together = sum(inst[t][0] * inst[t][0] for t in held if t in inst)
+            r = dets[k].radius
+            if len(held) >= 2 and all(larger(k, t) for t in held) and r * r <= MERGE_SLACK * together:
+                merges.add(k)
         out = []
-        for (cost, k, t, dist), f in zip(pairs, flags):
-            held = sum(1 for (_, k2, _, _), f2 in zip(pairs, flags) if f2 and k2 == k)
-            if f and held >= 2:
+        for cost, k, t, dist in pairs:
+            if k in merges and nearest[t][0] == k and t in inst:
                 radius, cls = inst[t]
                 cost = abs(dets[k].radius - radius) + (0.0 if dets[k].class_id == cls else self.class_penalty)
             out.append((cost, k, t, dist))

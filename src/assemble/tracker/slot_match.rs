@@ -93,12 +93,20 @@ fn take_by_distance(
     take(&pairs, slot, rf, mode, thr, consistency.is_on(), st);
 }
 
+/// A merge's area is at most this many times the areas of the tracks it holds together: crossing
+/// instances overlap, so their blob is smaller than their sum (the slack is for masks that vary
+/// from frame to frame); a blob much larger than its tracks together is something else, such as
+/// an instance whose fragments were tracked before it was seen whole.
+const MERGE_SLACK: f64 = 1.25;
+
 /// Merges: a detection that is the nearest one (ties: the lower index) to two or more tracks
-/// within the gate, each with at most 1 / `merge_ratio` of its area, is crossing instances seen
-/// as one blob. Its pooled flow lands between them, so the distance cannot tell them apart;
-/// its pairs with those tracks are ordered by [`Consistency::merge_cost`] instead, which puts
-/// the instance in front (it shows all of itself, the one behind only a part) first, and the
-/// others go unseen behind it for the keep-alive and occlusion rules.
+/// within the gate, has at least `merge_ratio` times the area of every track it is the nearest
+/// one to and at most [`MERGE_SLACK`] times their areas together, is crossing instances seen as one blob. Its pooled flow lands between them,
+/// so the distance cannot tell them apart; its pairs with those tracks are ordered by
+/// [`Consistency::merge_cost`] instead, which puts the instance in front (it shows all of
+/// itself, the one behind only a part) first, and the others go unseen behind it for the
+/// keep-alive and occlusion rules. A detection nearest to a track it is not larger than (a large
+/// instance with a small one passing over it) is that track, as the usual order says.
 fn order_merges(pairs: &mut [Candidate], detections: &[Detection], refs: &[RefInstance], consistency: Consistency) {
     let mut nearest: Vec<(u32, usize, f64)> = Vec::new();
     for c in pairs.iter() {
@@ -109,21 +117,26 @@ fn order_merges(pairs: &mut [Candidate], detections: &[Detection], refs: &[RefIn
         }
     }
     let instance = |t: u32| refs.iter().find(|r| r.track == t);
-    let merged = |c: &Candidate| {
-        let d = &detections[c.det];
-        nearest.iter().any(|n| n.0 == c.track && n.1 == c.det)
-            && instance(c.track).is_some_and(|r| d.radius * d.radius >= consistency.merge_ratio * r.radius * r.radius)
+    let larger = |k: usize, t: u32| {
+        let d = &detections[k];
+        instance(t).is_some_and(|r| d.radius * d.radius >= consistency.merge_ratio * r.radius * r.radius)
     };
-    let flags: Vec<bool> = pairs.iter().map(merged).collect();
-    for i in 0..pairs.len() {
-        let k = pairs[i].det;
-        let held = pairs.iter().zip(&flags).filter(|(c, f)| **f && c.det == k).count();
-        if flags[i]
-            && held >= 2
-            && let Some(r) = instance(pairs[i].track)
+    let area = |t: u32| instance(t).map_or(0.0, |r| r.radius * r.radius);
+    let merges: Vec<usize> = (0..detections.len())
+        .filter(|&k| {
+            let held = nearest.iter().filter(|n| n.1 == k);
+            let together: f64 = held.clone().map(|n| area(n.0)).sum();
+            let r = detections[k].radius;
+            held.clone().count() >= 2 && held.clone().all(|n| larger(k, n.0)) && r * r <= MERGE_SLACK * together
+        })
+        .collect();
+    for c in pairs.iter_mut() {
+        if merges.contains(&c.det)
+            && nearest.iter().any(|n| n.0 == c.track && n.1 == c.det)
+            && let Some(r) = instance(c.track)
         {
-            pairs[i].cost = consistency.merge_cost(&detections[k], r);
-            pairs[i].merge = true;
+            c.cost = consistency.merge_cost(&detections[c.det], r);
+            c.merge = true;
         }
     }
 }

@@ -302,5 +302,19 @@ fn a_merged_blob_goes_to_the_instance_in_front() {
     assert_eq!((own[0].track_id, own[1].track_id), (1, 2));
     assert!(!own[0].decision.describe().contains("merge"));
     assert_eq!(run(1.3, shape(177.0, 320.0, 35.0), None)[0].track_id, 2, "35 px: under 1.3 x track 1's area");
-    assert_eq!(run(0.5, blob, None)[0].track_id, 2, "a ratio below 1 is off");
+    assert_eq!(run(0.5, blob.clone(), None)[0].track_id, 2, "a ratio below 1 is off");
+    // Nearest also to a track it is not larger than (a large instance that a small one passes
+    // over, its own detection missed): that track, not a merge.
+    let mut t = Tracker::new(RefsPolicy { count: 1, first_frame: false, step: 1 }, 46.0, 3);
+    t.set_merge_ratio(1.3);
+    t.step(0, &[], vec![shape(165.0, 290.0, 33.0), shape(185.0, 333.0, 30.0), shape(180.0, 310.0, 40.0)], &[], 0);
+    let large = t.step(1, &[0], vec![blob.clone()], &[], 0);
+    assert_eq!(large[0].track_id, 3, "the large track, nearest at 10.4 px");
+    assert!(!large[0].decision.describe().contains("merge"));
+    // Much larger than its tracks together (two fragments, then the instance seen whole): not a
+    // merge of them either.
+    let mut t = Tracker::new(RefsPolicy { count: 1, first_frame: false, step: 1 }, 46.0, 3);
+    t.set_merge_ratio(1.3);
+    t.step(0, &[], vec![shape(165.0, 290.0, 12.0), shape(185.0, 333.0, 14.0)], &[], 0);
+    assert_eq!(t.step(1, &[0], vec![blob], &[], 0)[0].track_id, 2, "fragments: the nearest");
 }
