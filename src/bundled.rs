@@ -39,7 +39,7 @@ pub fn models() -> Vec<PathBuf> {
 }
 
 /// The model a user named: an existing path as given; otherwise a bare name (no folder) that is
-/// the file name or stem of a bundled model, e.g. `ifa-shapes-hq`. The error lists the bundled
+/// the file name or stem of a bundled model, e.g. `ifa-shapes-fast`. The error lists the bundled
 /// models.
 pub fn resolve_model(given: &Path) -> Result<PathBuf, String> {
     if given.exists() {

@@ -3,8 +3,9 @@
 //! it comes back, and two identical clones on crossing paths keep theirs. Both rest on the
 //! assembly's occlusion rules (`ifa.post` `exchange_ratio`, docs/method.md): the disc comes
 //! back as a sliver far from its motion prediction and is re-linked as coming out from behind
-//! the square; the stars are seen as one blob for 11 frames and take their own pieces back by
-//! their motion from before.
+//! the square; the stars are seen as one blob for about 10 frames, which the merge rule
+//! (`merge_ratio`) gives to the star in front, and take their own pieces back by their motion
+//! from before.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;

@@ -22,7 +22,7 @@ use ifa::infer::runtime::{Device, LoadedModel, SessionOptions, load_model};
 #[derive(clap::Args, Debug)]
 pub struct ModelArgs {
     /// ONNX model following docs/model-contract.md: a path, or the name of a model in models/
-    /// (e.g. ifa-shapes-hq); default: models/ifa-shapes.onnx shipped with ifa.
+    /// (e.g. ifa-shapes-fast); default: models/ifa-shapes.onnx shipped with ifa.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Execution provider.
