@@ -1,4 +1,4 @@
-//! Tracks that hold, through `ifa run` with the shipped model on clips of the shapes world made
+//! Tracks that hold, through `ifa run` with each shipped model on clips of the shapes world made
 //! for the purpose: an instance fully hidden behind another for a second keeps its track id when
 //! it comes back, and two identical clones on crossing paths keep theirs. Both rest on the
 //! assembly's occlusion rules (`ifa.post` `exchange_ratio`, docs/method.md): the disc comes
@@ -37,19 +37,15 @@ fn render(scene: &Scene, path: &Path) -> Vec<Vec<u8>> {
     labels
 }
 
-/// `ifa run` with the shipped model; per predicted track, its per-frame masks (row-major).
-fn ifa_run(video: &Path, json: &Path) -> Vec<Vec<Option<Vec<u8>>>> {
-    let out = Command::new(env!("CARGO_BIN_EXE_ifa"))
-        .args([
-            "run".as_ref(),
-            video.as_os_str(),
-            "--device".as_ref(),
-            "cpu".as_ref(),
-            "--json".as_ref(),
-            json.as_os_str(),
-        ])
-        .output()
-        .expect("ifa runs");
+/// `ifa run` with a shipped model (`None`: the default, as a user runs it; else a bundled
+/// model's name); per predicted track, its per-frame masks (row-major).
+fn ifa_run(video: &Path, json: &Path, model: Option<&str>) -> Vec<Vec<Option<Vec<u8>>>> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ifa"));
+    cmd.arg("run").arg(video).args(["--device", "cpu", "--json"]).arg(json);
+    if let Some(m) = model {
+        cmd.args(["--model", m]);
+    }
+    let out = cmd.output().expect("ifa runs");
     assert!(out.status.success(), "ifa run: {}", String::from_utf8_lossy(&out.stderr));
     load_results(json)
         .expect("results")
@@ -97,8 +93,30 @@ fn summary(m: &[(usize, Option<usize>)]) -> (Vec<usize>, f64) {
     (ids, found)
 }
 
+/// The shipped models other than the default, which must keep tracks too.
+const FAST: Option<&str> = Some("ifa-shapes-fast");
+
 #[test]
 fn an_instance_hidden_for_a_second_keeps_its_track() {
+    hidden_for_a_second(None);
+}
+
+#[test]
+fn an_instance_hidden_for_a_second_keeps_its_track_with_the_fast_model() {
+    hidden_for_a_second(FAST);
+}
+
+#[test]
+fn crossing_clones_keep_both_tracks() {
+    crossing_clones(None);
+}
+
+#[test]
+fn crossing_clones_keep_both_tracks_with_the_fast_model() {
+    crossing_clones(FAST);
+}
+
+fn hidden_for_a_second(model: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     // A large square stands still in the middle; a disc crosses behind it at 3.5 px per frame
     // and is fully hidden for about 27 frames (over a second at 25 fps).
@@ -121,7 +139,7 @@ fn an_instance_hidden_for_a_second_keeps_its_track() {
     let hidden = labels.iter().filter(|l| !l.contains(&2)).count();
     assert!(hidden >= 25, "the disc must be hidden for a second, is for {hidden} frames");
 
-    let tracks = ifa_run(&video, &dir.path().join("hide.json"));
+    let tracks = ifa_run(&video, &dir.path().join("hide.json"), model);
     let disc_m = matched_tracks(&labels, 2, &tracks, 400);
     let (ids, found) = summary(&disc_m);
     assert!(found >= 0.8, "the disc is found in {:.0}% of its visible frames: {disc_m:?}", found * 100.0);
@@ -130,8 +148,7 @@ fn an_instance_hidden_for_a_second_keeps_its_track() {
     assert!(sq_found >= 0.8 && sq_ids.len() == 1, "the square: {sq_ids:?} in {sq_found}");
 }
 
-#[test]
-fn crossing_clones_keep_both_tracks() {
+fn crossing_clones(model: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     // Two identical stars on crossing paths at 5 px per frame; they overlap in the middle
     // (the left one passes in front). Only motion tells them apart.
@@ -154,7 +171,7 @@ fn crossing_clones_keep_both_tracks() {
     .unwrap();
     let video = dir.path().join("cross.mp4");
     let labels = render(&scene, &video);
-    let tracks = ifa_run(&video, &dir.path().join("cross.json"));
+    let tracks = ifa_run(&video, &dir.path().join("cross.json"), model);
     let a = summary(&matched_tracks(&labels, 1, &tracks, 1500));
     let b = summary(&matched_tracks(&labels, 2, &tracks, 1500));
     assert!(a.1 >= 0.8 && b.1 >= 0.8, "both stars are found in most frames: {a:?} {b:?}");
