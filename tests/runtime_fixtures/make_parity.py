@@ -47,14 +47,14 @@ def deq(q: np.ndarray, scale: float) -> np.ndarray:
     return q.astype(np.float32) * np.float32(scale)
 
 
-def crossing_objects(rng: np.random.Generator) -> list[dict]:
+def crossing_objects(rng: np.random.Generator, radii=(2.5, 2.5, 4.0), dy: float = 1.5, bx: float = 27.0, blob_x: float = 15.2) -> list[dict]:
     """Two instances of one class on crossing paths, seen as one blob between them for frames
     4..7: while merged, both flow into the blob. Exercises the tracker's occlusion exchange."""
     cls = int(rng.integers(1, K + 1))
     y = float(rng.uniform(8, 11))
-    a = {"cls": cls, "r": 2.5, "p0": np.array([y - 1.5, 4.0]), "v": np.array([0.0, 2.0]), "start": 0, "hide": (4, 4)}
-    b = {"cls": cls, "r": 2.5, "p0": np.array([y + 1.5, 27.0]), "v": np.array([0.0, -2.0]), "start": 0, "hide": (4, 4)}
-    blob = {"cls": cls, "r": 4.0, "p0": np.array([y, 15.2]), "v": np.zeros(2), "start": 4, "hide": (8, 99)}
+    a = {"cls": cls, "r": radii[0], "p0": np.array([y - dy, 4.0]), "v": np.array([0.0, 2.0]), "start": 0, "hide": (4, 4)}
+    b = {"cls": cls, "r": radii[1], "p0": np.array([y + dy, bx]), "v": np.array([0.0, -2.0]), "start": 0, "hide": (4, 4)}
+    blob = {"cls": cls, "r": radii[2], "p0": np.array([y, blob_x]), "v": np.zeros(2), "start": 4, "hide": (8, 99)}
     a["alias"] = b["alias"] = 2
     return [a, b, blob]
 
@@ -109,13 +109,7 @@ def merging_objects(rng: np.random.Generator) -> list[dict]:
     """A large and a small instance of one class on crossing paths, seen as one blob in frames
     4..7 that lies nearer the small one's last place: the nearest warped center is the small
     one's track, and only the merge rule gives the blob to the large one (in front)."""
-    cls = int(rng.integers(1, K + 1))
-    y = float(rng.uniform(8, 11))
-    a = {"cls": cls, "r": 2.8, "p0": np.array([y - 1.2, 4.0]), "v": np.array([0.0, 2.0]), "start": 0, "hide": (4, 4)}
-    b = {"cls": cls, "r": 2.0, "p0": np.array([y + 1.2, 26.0]), "v": np.array([0.0, -2.0]), "start": 0, "hide": (4, 4)}
-    blob = {"cls": cls, "r": 3.4, "p0": np.array([y, 17.0]), "v": np.zeros(2), "start": 4, "hide": (8, 99)}
-    a["alias"] = b["alias"] = 2
-    return [a, b, blob]
+    return crossing_objects(rng, radii=(2.8, 2.0, 3.4), dy=1.2, bx=26.0, blob_x=17.0)
 
 
 def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
@@ -222,25 +216,10 @@ def rle(a: np.ndarray) -> list[int]:
     return runs
 
 
-def count_order_changes(frames, post: dict, refs: dict, stride: int) -> int:
-    """How many instances get another track id with the consistency ordering off."""
+def count_id_changes(frames, post: dict, refs: dict, stride: int, off: dict) -> int:
+    """How many instances get another track id with `off`'s settings (a rule switched off)."""
     ids = []
-    for p in (post, dict(post, size_weight=0.0, class_penalty=0.0)):
-        asm = pp.Assembler(p, refs, K, stride)
-        run = []
-        for t, f in enumerate(frames):
-            sem = deq(f["sem"], SEM_SCALE)
-            center = f["center"].astype(np.float32) / np.float32(255.0)
-            inst, _, _ = asm.step(t, f["refs"], sem, center, deq(f["off"], OFF_SCALE), deq(f["inter"], OFF_SCALE))
-            run += [x.track_id for x in inst]
-        ids.append(run)
-    return sum(a != b for a, b in zip(*ids)) + abs(len(ids[0]) - len(ids[1]))
-
-
-def count_merge_changes(frames, post: dict, refs: dict, stride: int) -> int:
-    """How many instances get another track id with the merge rule off."""
-    ids = []
-    for p in (post, dict(post, merge_ratio=0.0)):
+    for p in (post, dict(post, **off)):
         asm = pp.Assembler(p, refs, K, stride)
         run = []
         for t, f in enumerate(frames):
@@ -343,11 +322,11 @@ def main() -> int:
             )
         frames = make_clip(rng, kind, stride)
         if kind == "merging":
-            n_diff = count_merge_changes(frames, post, refs, stride)
+            n_diff = count_id_changes(frames, post, refs, stride, {"merge_ratio": 0.0})
             print(f"clip {ci}: the merge rule changes {n_diff} identities")
             assert n_diff > 0, "a merging clip must exercise the merge rule"
         if kind == "neighbours":
-            n_diff = count_order_changes(frames, post, refs, stride)
+            n_diff = count_id_changes(frames, post, refs, stride, {"size_weight": 0.0, "class_penalty": 0.0})
             print(f"clip {ci}: the consistency ordering changes {n_diff} identities")
             assert n_diff > 0, "a neighbours clip must exercise the ordering"
         if kind == "voted":
