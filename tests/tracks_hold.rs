@@ -93,7 +93,7 @@ fn summary(m: &[(usize, Option<usize>)]) -> (Vec<usize>, f64) {
     (ids, found)
 }
 
-/// The shipped models other than the default, which must keep tracks too.
+/// The other shipped model (`--model ifa-shapes-fast`), which must keep tracks too.
 const FAST: Option<&str> = Some("ifa-shapes-fast");
 
 #[test]

@@ -228,9 +228,9 @@ impl Tracker {
         self.consistency.class_penalty = clean(class_penalty);
     }
 
-    /// A detection at least `ratio` times the area of two or more tracks it is the nearest
-    /// detection to, within the gate, is their merge and takes the one nearest its size (0: off;
-    /// non-finite or below 1 counts as 0).
+    /// A detection that is the nearest one to two or more tracks within the gate, at least
+    /// `ratio` times the area of each and at most 1.25 times their areas together, is their
+    /// merge and takes the one nearest its size (0: off; non-finite or below 1 counts as 0).
     pub fn set_merge_ratio(&mut self, ratio: f32) {
         self.consistency.merge_ratio = if ratio.is_finite() && ratio >= 1.0 { f64::from(ratio) } else { 0.0 };
     }

@@ -61,11 +61,11 @@ pub struct PostParams {
     /// majority class. 0 (models without the key) = classes do not matter.
     #[serde(default)]
     pub class_penalty: f32,
-    /// Merges (`assemble::tracker`): a detection whose area is at least this many times the
-    /// area of each of two or more tracks within `match_distance`, and that is the nearest
-    /// detection to each of them, holds them all (crossing instances seen as one blob); its
-    /// pooled flow lands between them, so it takes the one whose size it is nearest to, the
-    /// instance in front, which shows all of itself. 0 (models without the key) = off.
+    /// Merges (`assemble::tracker`): a detection that is the nearest one to two or more tracks
+    /// within `match_distance`, has at least this many times the area of every such track and at
+    /// most 1.25 times their areas together, holds them all (crossing instances seen as one
+    /// blob); its pooled flow lands between them, so it takes the one whose size it is nearest
+    /// to, the instance in front, which shows all of itself. 0 (models without the key) = off.
     #[serde(default)]
     pub merge_ratio: f32,
     /// Centers from the offsets' votes (`assemble::detect`): foreground cells whose vote lands

@@ -101,13 +101,16 @@ const MERGE_SLACK: f64 = 1.25;
 
 /// Merges: a detection that is the nearest one (ties: the lower index) to two or more tracks
 /// within the gate, has at least `merge_ratio` times the area of every track it is the nearest
-/// one to and at most [`MERGE_SLACK`] times their areas together, is crossing instances seen as one blob. Its pooled flow lands between them,
-/// so the distance cannot tell them apart; its pairs with those tracks are ordered by
-/// [`Consistency::merge_cost`] instead, which puts the instance in front (it shows all of
-/// itself, the one behind only a part) first, and the others go unseen behind it for the
-/// keep-alive and occlusion rules. A detection nearest to a track it is not larger than (a large
-/// instance with a small one passing over it) is that track, as the usual order says.
+/// one to, and at most [`MERGE_SLACK`] times their areas together, is crossing instances seen
+/// as one blob. Its pooled flow lands between them, so the distance cannot tell them apart; its
+/// pairs with those tracks are ordered by [`Consistency::merge_cost`] instead, which puts the
+/// instance in front (it shows all of itself, the one behind only a part) first, and the others
+/// go unseen behind it for the keep-alive and occlusion rules. A detection nearest to a track
+/// it is not larger than (a large instance with a small one passing over it) is that track, as
+/// the usual order says.
 fn order_merges(pairs: &mut [Candidate], detections: &[Detection], refs: &[RefInstance], consistency: Consistency) {
+    // Per track in the pairs: its nearest detection (track, detection, distance), in the order
+    // the tracks first appear (the order the areas below are summed in, as the twin does).
     let mut nearest: Vec<(u32, usize, f64)> = Vec::new();
     for c in pairs.iter() {
         match nearest.iter_mut().find(|n| n.0 == c.track) {
@@ -117,21 +120,24 @@ fn order_merges(pairs: &mut [Candidate], detections: &[Detection], refs: &[RefIn
         }
     }
     let instance = |t: u32| refs.iter().find(|r| r.track == t);
-    let larger = |k: usize, t: u32| {
-        let d = &detections[k];
-        instance(t).is_some_and(|r| d.radius * d.radius >= consistency.merge_ratio * r.radius * r.radius)
+    // Per detection: how many tracks it is nearest to, whether it is `merge_ratio` times larger
+    // than each, and their areas together (radii squared: the common factor π cancels).
+    let mut held = vec![(0usize, true, 0.0f64); detections.len()];
+    for &(t, k, _) in &nearest {
+        let area = instance(t).map(|r| r.radius * r.radius);
+        let r2 = detections[k].radius * detections[k].radius;
+        let h = &mut held[k];
+        h.0 += 1;
+        h.1 &= area.is_some_and(|a| r2 >= consistency.merge_ratio * a);
+        h.2 += area.unwrap_or(0.0);
+    }
+    let is_merge = |k: usize| {
+        let (count, larger, together) = held[k];
+        let r = detections[k].radius;
+        count >= 2 && larger && r * r <= MERGE_SLACK * together
     };
-    let area = |t: u32| instance(t).map_or(0.0, |r| r.radius * r.radius);
-    let merges: Vec<usize> = (0..detections.len())
-        .filter(|&k| {
-            let held = nearest.iter().filter(|n| n.1 == k);
-            let together: f64 = held.clone().map(|n| area(n.0)).sum();
-            let r = detections[k].radius;
-            held.clone().count() >= 2 && held.clone().all(|n| larger(k, n.0)) && r * r <= MERGE_SLACK * together
-        })
-        .collect();
     for c in pairs.iter_mut() {
-        if merges.contains(&c.det)
+        if is_merge(c.det)
             && nearest.iter().any(|n| n.0 == c.track && n.1 == c.det)
             && let Some(r) = instance(c.track)
         {
