@@ -16,6 +16,12 @@
 #                          the IoU gate (default 0.1)
 #   --refs "R ..."         default "model 1"; `model` = the model's own ifa.refs.count (the row
 #                          shows the number), N = --refs N
+#   --post JSON            override the model's ifa.post for every run (`ifa run --post`)
+#   --maps DIR             record each video's head maps under DIR/<set>/refs<R>/ on its first run
+#                          and replay them afterwards (`ifa run --save-maps / --replay-maps`): the
+#                          network runs once per set and reference count, so sweeps of --post or
+#                          of the association cost the assembly's time only. DIR holds one
+#                          network's maps: use another DIR for another model's weights
 #
 # Example (see docs/model-contract.md for the model, `ifa synth --help` for the sets):
 #   target/release/ifa synth --out data/val_standard --preset standard --videos 20 --seed 1
@@ -29,8 +35,10 @@ device=auto
 associations="flow center iou"
 refs_list="model 1"
 out=""
+post=""
+maps=""
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 args=()
 while [ $# -gt 0 ]; do
@@ -40,6 +48,8 @@ while [ $# -gt 0 ]; do
         --device) device="$2"; shift 2 ;;
         --associations) associations="$2"; shift 2 ;;
         --refs) refs_list="$2"; shift 2 ;;
+        --post) post="$2"; shift 2 ;;
+        --maps) maps="$2"; shift 2 ;;
         -h|--help) usage 0 ;;
         --) shift; args+=("$@"); break ;;
         -*) echo "ablation.sh: unknown option $1" >&2; usage ;;
@@ -80,6 +90,8 @@ for set in "${sets[@]}"; do
             mkdir -p "$dir/videos"
             refs_flag=()
             [ "$refs" = model ] || refs_flag=(--refs "$refs")
+            [ -z "$post" ] || refs_flag+=(--post "$post")
+            [ -z "$maps" ] || mkdir -p "$maps/$set_name/refs$refs"
             parts=()
             start=$SECONDS
             for entry in "${videos[@]}"; do
@@ -88,8 +100,13 @@ for set in "${sets[@]}"; do
                 res="$dir/videos/$name.json"
                 log="$dir/videos/$name.log"
                 summary="$dir/videos/$name.summary.json"
+                maps_flag=()
+                if [ -n "$maps" ]; then
+                    m="$maps/$set_name/refs$refs/$name.maps"
+                    if [ -f "$m" ]; then maps_flag=(--replay-maps "$m"); else maps_flag=(--save-maps "$m"); fi
+                fi
                 if ! "$ifa" run "$set/videos/$name.mp4" --model "$model" --device "$device" --video-id "$id" \
-                    --association "$assoc" "${refs_flag[@]}" --json "$res" --summary-json "$summary" 2>"$log"; then
+                    --association "$assoc" "${refs_flag[@]}" "${maps_flag[@]}" --json "$res" --summary-json "$summary" 2>"$log"; then
                     echo "ablation.sh: ifa run failed on $set/videos/$name.mp4 ($cfg):" >&2
                     tail -n 5 "$log" >&2
                     exit 1

@@ -8,6 +8,7 @@ use ifa::assemble::{AssociationParams, StageTimes};
 use ifa::decode::VideoReader;
 use ifa::export::Coverage;
 use ifa::export::results::ResultsCollector;
+use ifa::model::maps_file::{MapsReader, MapsWriter};
 use ifa::outpath::{Input, Output};
 use ifa::runtime::{FrameContext, Pipeline, PipelineOptions, RunSummary, StreamFrame, StreamOptions};
 
@@ -39,6 +40,15 @@ pub struct RunArgs {
     /// Write a JSON summary here: frames, tracks, mean ms per stage, fps, references used.
     #[arg(long, value_name = "PATH")]
     pub summary_json: Option<PathBuf>,
+    /// Record every frame's raw head maps to this file (about 1 MB per frame at 352x640), so
+    /// that `--replay-maps` can rerun the post-processing and assembly without the network.
+    #[arg(long, value_name = "PATH", conflicts_with = "replay_maps")]
+    pub save_maps: Option<PathBuf>,
+    /// Take the head maps from a `--save-maps` recording of this video instead of running the
+    /// network: the same results as the recorded run, unless `--post` or `--association` change
+    /// the post-processing. The model must be the recorded one's (its `ifa.post` may differ).
+    #[arg(long, value_name = "PATH")]
+    pub replay_maps: Option<PathBuf>,
     /// Write results even when the video cannot be decoded to its end (they then cover only
     /// the decoded frames); without it such a video is an error and nothing is written.
     #[arg(long)]
@@ -48,12 +58,20 @@ pub struct RunArgs {
 /// Before any work: no output may be an input, a device or another output's path, and every
 /// output folder must take files.
 fn check_paths(args: &RunArgs, model_path: &Path) -> anyhow::Result<()> {
-    let outputs: Vec<Output<'_>> =
-        [("JSON results", &args.results.json), ("CSV", &args.results.csv), ("run summary", &args.summary_json)]
-            .into_iter()
-            .filter_map(|(label, p)| p.as_deref().map(|p| Output::file(label, p)))
-            .collect();
-    let checked = ifa::outpath::check(&[Input::new("video", &args.video), Input::new("model", model_path)], &outputs)?;
+    let outputs: Vec<Output<'_>> = [
+        ("JSON results", &args.results.json),
+        ("CSV", &args.results.csv),
+        ("run summary", &args.summary_json),
+        ("head maps", &args.save_maps),
+    ]
+    .into_iter()
+    .filter_map(|(label, p)| p.as_deref().map(|p| Output::file(label, p)))
+    .collect();
+    let mut inputs = vec![Input::new("video", &args.video), Input::new("model", model_path)];
+    if let Some(p) = &args.replay_maps {
+        inputs.push(Input::new("head maps", p));
+    }
+    let checked = ifa::outpath::check(&inputs, &outputs)?;
     super::report_stale(&checked.stale);
     Ok(())
 }
@@ -80,6 +98,19 @@ fn open_pipeline(args: &RunArgs, model_path: &Path) -> anyhow::Result<Pipeline> 
         eprintln!("warning: {w}");
     }
     Ok(pipe)
+}
+
+/// Starts recording the head maps, or replaying a recording in place of the network.
+fn attach_maps(args: &RunArgs, pipe: &mut Pipeline, video_w: u32, video_h: u32) -> anyhow::Result<()> {
+    let engine = pipe.engine_mut();
+    if let Some(path) = &args.save_maps {
+        engine.record_maps(MapsWriter::create(path, engine.maps_header(video_w, video_h))?);
+    }
+    if let Some(path) = &args.replay_maps {
+        engine.replay_maps(MapsReader::open(path)?)?;
+        eprintln!("head maps replayed from {}: the network does not run", path.display());
+    }
+    Ok(())
 }
 
 /// A video not decoded to its end fails the run unless `--allow-partial` accepts it.
@@ -111,6 +142,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let mut pipe = open_pipeline(&args, &model_path)?;
     let (vw, vh) = (reader.info().width, reader.info().height);
+    attach_maps(&args, &mut pipe, vw, vh)?;
 
     let mut results = ResultsCollector::new(args.results.video_id, vw, vh, args.results.csv.is_some())
         .with_min_track_frames(pipe.assembler().params.min_track_frames)
@@ -154,6 +186,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         bail!("video {} has no decodable frames: {coverage}", args.video.display());
     }
     check_coverage(&args, &coverage)?;
+    pipe.engine_mut().finish_maps()?;
     let wall = start.elapsed();
     eprintln!(
         "\r[{}] {frames}/{total} frames, {:.1} fps   ",

@@ -11,6 +11,7 @@ use super::runtime::{LoadedModel, Provider};
 use crate::frame::RgbFrame;
 use crate::model::HeadMaps;
 use crate::model::Letterbox;
+use crate::model::maps_file::{MapsFileError, MapsHeader, MapsReader, MapsWriter};
 use crate::model::refs::{reference_frames, retain_from};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,8 @@ pub enum InferError {
         "model {path}: output `{name}` holds {value} on frame {index}; the model is broken (its weights or export)"
     )]
     NonFinite { path: String, name: String, index: usize, value: f32 },
+    #[error(transparent)]
+    Maps(#[from] MapsFileError),
 }
 
 impl InferError {
@@ -66,6 +69,15 @@ pub struct StreamEngine {
     ref32: Vec<f32>,
     maps: HeadMaps,
     next_frame: usize,
+    /// Recording the head maps, or replaying a recording instead of running the network.
+    maps_io: MapsIo,
+}
+
+/// Where head maps go besides the assembly, or come from instead of the network.
+enum MapsIo {
+    Off,
+    Record(MapsWriter),
+    Replay(MapsReader),
 }
 
 impl StreamEngine {
@@ -86,6 +98,7 @@ impl StreamEngine {
             ref32: Vec::new(),
             maps,
             next_frame: 0,
+            maps_io: MapsIo::Off,
         })
     }
 
@@ -135,10 +148,7 @@ impl StreamEngine {
         let t0 = Instant::now();
         self.preprocess(frame, index)?;
         let t1 = Instant::now();
-        let refs = reference_frames(index, &self.contract.refs);
-        self.gather_refs(index, &refs)?;
-        self.run_graph(index, refs)?;
-        self.forget_old(index);
+        self.run_frame(index)?;
         self.next_frame += 1;
         let t2 = Instant::now();
         Ok((&self.maps, InferTimes { preprocess: t1 - t0, inference: t2 - t1 }))
@@ -173,12 +183,97 @@ impl StreamEngine {
         }
         let t0 = Instant::now();
         std::mem::swap(&mut self.image, input);
+        self.run_frame(index)?;
+        self.next_frame += 1;
+        Ok((&self.maps, t0.elapsed()))
+    }
+
+    /// The header of a recording of this engine's maps for a `video_w`x`video_h` video.
+    pub fn maps_header(&self, video_w: u32, video_h: u32) -> MapsHeader {
+        let c = &self.contract;
+        let (head_h, head_w) = c.head_size();
+        MapsHeader {
+            head_h,
+            head_w,
+            stride: c.head_stride,
+            num_classes: c.num_classes(),
+            input_h: c.input_h,
+            input_w: c.input_w,
+            video_w,
+            video_h,
+            refs: c.refs,
+        }
+    }
+
+    /// Writes every frame's head maps to `writer` from now on ([`StreamEngine::finish_maps`]
+    /// puts the file in place).
+    pub fn record_maps(&mut self, writer: MapsWriter) {
+        self.maps_io = MapsIo::Record(writer);
+    }
+
+    /// Takes every frame's head maps from `reader` instead of running the network. The
+    /// recording must come from a model with this one's head, input and references (the video's
+    /// size is checked frame by frame, each frame's references as it comes).
+    pub fn replay_maps(&mut self, reader: MapsReader) -> Result<(), InferError> {
+        let mut want = self.maps_header(0, 0);
+        let got = *reader.header();
+        (want.video_w, want.video_h) = (got.video_w, got.video_h);
+        if got != want {
+            return Err(reader.mismatch(format!("recorded as {got:?}, this model and run need {want:?}")).into());
+        }
+        self.maps_io = MapsIo::Replay(reader);
+        Ok(())
+    }
+
+    /// Whether the head maps come from a recording rather than the network.
+    pub fn is_replaying(&self) -> bool {
+        matches!(self.maps_io, MapsIo::Replay(_))
+    }
+
+    /// Ends a recording (the file is renamed into place) or checks that a replay used every
+    /// frame of its recording; nothing to do otherwise.
+    pub fn finish_maps(&mut self) -> Result<(), InferError> {
+        match std::mem::replace(&mut self.maps_io, MapsIo::Off) {
+            MapsIo::Off => Ok(()),
+            MapsIo::Record(w) => Ok(w.finish()?),
+            MapsIo::Replay(mut r) => match r.next_into(&mut HeadMaps::default())? {
+                None => Ok(()),
+                Some(_) => Err(r.mismatch(format!("it holds more than the {} frames run", self.next_frame)).into()),
+            },
+        }
+    }
+
+    /// Frame `index`'s head maps into `self.maps`: from the network (and then to a recording,
+    /// if one is made) or from the recording being replayed.
+    fn run_frame(&mut self, index: usize) -> Result<(), InferError> {
         let refs = reference_frames(index, &self.contract.refs);
+        if let MapsIo::Replay(r) = &mut self.maps_io {
+            let lb = self.pre.as_ref().map(Preprocessor::letterbox);
+            let h = *r.header();
+            if let Some(lb) = lb.filter(|lb| (lb.video_w, lb.video_h) != (h.video_w, h.video_h)) {
+                let what = format!(
+                    "recorded on a {}x{} video, this one is {}x{}",
+                    h.video_w, h.video_h, lb.video_w, lb.video_h
+                );
+                return Err(r.mismatch(what).into());
+            }
+            let Some(got) = r.next_into(&mut self.maps)? else { return Err(r.ended_before(index).into()) };
+            if got != index || self.maps.refs != refs {
+                let what = format!(
+                    "frame {index} (references {refs:?}) is recorded as frame {got} (references {:?})",
+                    self.maps.refs
+                );
+                return Err(r.mismatch(what).into());
+            }
+            return Ok(());
+        }
         self.gather_refs(index, &refs)?;
         self.run_graph(index, refs)?;
         self.forget_old(index);
-        self.next_frame += 1;
-        Ok((&self.maps, t0.elapsed()))
+        if let MapsIo::Record(w) = &mut self.maps_io {
+            w.write(index, &self.maps)?;
+        }
+        Ok(())
     }
 
     /// Letterboxes and normalises `frame` into the input tensor's buffer.

@@ -6,10 +6,12 @@
 //!   (`ifa.refs`);
 //! - [`refs`]: which earlier frames a frame's references are, and what memory must keep;
 //! - [`letterbox`]: how video pixels map to the model's input pixels and back;
-//! - [`maps`]: the head outputs of one frame (stride 4 or 2) and their cell geometry.
+//! - [`maps`]: the head outputs of one frame (stride 4 or 2) and their cell geometry;
+//! - [`maps_file`]: a video's head maps recorded to a file and replayed.
 
 pub mod letterbox;
 pub mod maps;
+pub mod maps_file;
 pub mod params;
 pub mod refs;
 

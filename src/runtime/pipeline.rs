@@ -100,6 +100,11 @@ impl Pipeline {
         &self.engine
     }
 
+    /// The engine, to record its head maps or replay a recording (`model::maps_file`).
+    pub fn engine_mut(&mut self) -> &mut StreamEngine {
+        &mut self.engine
+    }
+
     pub fn assembler(&self) -> &Assembler {
         &self.assembler
     }
