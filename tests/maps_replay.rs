@@ -81,6 +81,19 @@ fn a_replay_gives_the_recorded_results_and_refuses_what_does_not_fit() {
     );
     assert!(post.status.success(), "{}", stderr(&post));
 
+    // A replay with another association gives what a live run with it gives: sweeps over
+    // replays measure what the network would.
+    let (live, replayed) = (d.join("center-live.json"), d.join("center-replayed.json"));
+    let center = ["--association".as_ref(), "center".as_ref(), "--post".as_ref(), r#"{"max_hidden": 2}"#.as_ref()];
+    let o = ifa_run(&video, &[&center[..], &["--json".as_ref(), live.as_os_str()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = ifa_run(
+        &video,
+        &[&center[..], &["--replay-maps".as_ref(), maps.as_os_str(), "--json".as_ref(), replayed.as_os_str()]].concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&live).unwrap(), std::fs::read(&replayed).unwrap());
+
     // What does not fit fails and writes nothing.
     let out = d.join("never.json");
     let refused = |video: &Path, maps: &Path, extra: &[&OsStr], says: &str| {
