@@ -225,11 +225,6 @@ impl StreamEngine {
         Ok(())
     }
 
-    /// Whether the head maps come from a recording rather than the network.
-    pub fn is_replaying(&self) -> bool {
-        matches!(self.maps_io, MapsIo::Replay(_))
-    }
-
     /// Ends a recording (the file is renamed into place) or checks that a replay used every
     /// frame of its recording; nothing to do otherwise.
     pub fn finish_maps(&mut self) -> Result<(), InferError> {

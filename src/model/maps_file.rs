@@ -95,8 +95,9 @@ impl MapsHeader {
 pub struct MapsWriter {
     file: AtomicFile,
     out: BufWriter<File>,
-    header: MapsHeader,
     frames: u32,
+    /// One frame's bytes, reused.
+    bytes: Vec<u8>,
 }
 
 impl MapsWriter {
@@ -106,29 +107,23 @@ impl MapsWriter {
         let mut out = BufWriter::with_capacity(1 << 20, File::create(file.path()).map_err(io)?);
         out.write_all(MAGIC).map_err(io)?;
         header.to_words().iter().try_for_each(|v| out.write_all(&v.to_le_bytes())).map_err(io)?;
-        Ok(Self { file, out, header, frames: 0 })
-    }
-
-    pub fn header(&self) -> &MapsHeader {
-        &self.header
+        Ok(Self { file, out, frames: 0, bytes: Vec::new() })
     }
 
     /// Appends frame `index`'s maps.
     pub fn write(&mut self, index: usize, maps: &HeadMaps) -> Result<(), MapsFileError> {
-        let path = self.file.dest().to_path_buf();
-        let words = [u32::try_from(index).unwrap_or(u32::MAX), u32::try_from(maps.refs.len()).unwrap_or(u32::MAX)];
-        let o = &mut self.out;
-        let r = (|| -> io::Result<()> {
-            o.write_all(FRAME)?;
-            for v in words.into_iter().chain(maps.refs.iter().map(|&r| u32::try_from(r).unwrap_or(u32::MAX))) {
-                o.write_all(&v.to_le_bytes())?;
-            }
-            for v in [&maps.semantic, &maps.center, &maps.offset, &maps.inter_offset].into_iter().flatten() {
-                o.write_all(&v.to_le_bytes())?;
-            }
-            Ok(())
-        })();
-        r.map_err(|source| MapsFileError::Io { path, source })?;
+        let word = |v: usize| u32::try_from(v).unwrap_or(u32::MAX).to_le_bytes();
+        let b = &mut self.bytes;
+        b.clear();
+        b.extend_from_slice(FRAME);
+        b.extend_from_slice(&word(index));
+        b.extend_from_slice(&word(maps.refs.len()));
+        maps.refs.iter().for_each(|&r| b.extend_from_slice(&word(r)));
+        for v in [&maps.semantic, &maps.center, &maps.offset, &maps.inter_offset].into_iter().flatten() {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        let path = || self.file.dest().to_path_buf();
+        self.out.write_all(b).map_err(|source| MapsFileError::Io { path: path(), source })?;
         self.frames += 1;
         Ok(())
     }
@@ -188,12 +183,11 @@ impl MapsReader {
     /// Reads the next frame into `maps` (its sizes from the header); returns its index, or
     /// `None` at the file's end.
     pub fn next_into(&mut self, maps: &mut HeadMaps) -> Result<Option<usize>, MapsFileError> {
-        let (path, at) = (self.path.clone(), self.frames);
-        let truncated = |_| MapsFileError::Truncated { path: path.clone(), frame: at };
+        let at = self.frames;
         let mut tag = [0u8; 4];
-        self.input.read_exact(&mut tag).map_err(truncated)?;
+        self.input.read_exact(&mut tag).map_err(|_| self.ended_before(at))?;
         if &tag == DONE {
-            let n = self.word().map_err(truncated)?;
+            let n = self.word().map_err(|_| self.ended_before(at))?;
             if n as usize != self.frames {
                 return Err(self.mismatch(format!("its end counts {n} frames, it holds {}", self.frames)));
             }
@@ -202,14 +196,14 @@ impl MapsReader {
         if &tag != FRAME {
             return Err(MapsFileError::NotMaps { path: self.path.clone() });
         }
-        let index = self.word().map_err(truncated)? as usize;
-        let nrefs = self.word().map_err(truncated)?;
+        let index = self.word().map_err(|_| self.ended_before(at))? as usize;
+        let nrefs = self.word().map_err(|_| self.ended_before(at))?;
         if nrefs > MAX_REFS {
             return Err(MapsFileError::NotMaps { path: self.path.clone() });
         }
         maps.refs.clear();
         for _ in 0..nrefs {
-            maps.refs.push(self.word().map_err(truncated)? as usize);
+            maps.refs.push(self.word().map_err(|_| self.ended_before(at))? as usize);
         }
         let (h, n) = (self.header, self.cells);
         (maps.h, maps.w, maps.stride, maps.num_classes) = (h.head_h, h.head_w, h.stride, h.num_classes);
@@ -218,7 +212,7 @@ impl MapsReader {
             [&mut maps.semantic, &mut maps.center, &mut maps.offset, &mut maps.inter_offset].into_iter().zip(sizes)
         {
             self.bytes.resize(4 * len, 0);
-            self.input.read_exact(&mut self.bytes).map_err(truncated)?;
+            self.input.read_exact(&mut self.bytes).map_err(|_| self.ended_before(at))?;
             plane.clear();
             plane.extend(self.bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])));
         }
