@@ -16,9 +16,11 @@
 //! probability; where the four cells agree nothing changes (docs/results.md has the gain).
 
 use super::edges::{soft_id, soft_weight};
+use super::refine::{RefineParams, RefineScratch, refine_ids};
 use crate::frame::RgbFrame;
 use crate::model::Letterbox;
 use crate::model::maps::{cell_center, cell_coord, stride_of};
+use crate::model::params::PostParams;
 
 #[derive(Clone, Copy, Debug)]
 struct Tap {
@@ -58,6 +60,11 @@ pub struct IdMapper {
     centre_cols: Vec<usize>,
     /// Colour scale of the frame-guided edge (0: no guide).
     edge_sigma: f32,
+    /// Video pixels per input pixel (the larger axis scale's inverse): turns `ifa.post` distances
+    /// into video pixels.
+    video_per_input: f64,
+    /// The guided-filter refinement of the rendered map (`super::refine`; radius 0: off).
+    refine: RefineParams,
 }
 
 /// What [`IdMapper::render_guided`] weighs the taps with: the cells' guide colours.
@@ -126,7 +133,29 @@ impl IdMapper {
             centre_rows: centres(cells_h, sy, lb.video_h),
             centre_cols: centres(cells_w, sx, lb.video_w),
             edge_sigma: 0.0,
+            video_per_input: 1.0 / sx.max(sy).max(f64::MIN_POSITIVE),
+            refine: RefineParams { radius: 0, eps: 0.0 },
         }
+    }
+
+    /// The edge rules of a model's `ifa.post`: the frame-guided upsampling and the refinement.
+    #[must_use]
+    pub fn with_post(self, post: &PostParams) -> Self {
+        self.with_edge_sigma(post.edge_sigma).with_refine(post.refine_radius, post.refine_eps)
+    }
+
+    /// Refines the rendered edges against the frame with a guided filter of this radius (input
+    /// pixels, `ifa.post` `refine_radius`; 0 or less: off) and regularisation (`refine_eps`).
+    #[must_use]
+    pub fn with_refine(mut self, radius: f32, eps: f32) -> Self {
+        let r = if radius.is_finite() && radius > 0.0 {
+            (f64::from(radius) * self.video_per_input).round().max(1.0)
+        } else {
+            0.0
+        };
+        let eps = if eps.is_finite() { eps.max(0.0) } else { 0.0 };
+        self.refine = RefineParams { radius: r as usize, eps };
+        self
     }
 
     /// Guides the edges by the frame with this colour scale (`ifa.post` `edge_sigma`; 0 or
@@ -171,16 +200,24 @@ impl IdMapper {
     }
 
     /// As [`IdMapper::render`], with `image` (the frame these cells were computed from, at the
-    /// video's size) guiding the edges when the mapper has an edge sigma (see the module).
+    /// video's size) guiding the edges when the mapper has an edge sigma (see the module), and
+    /// refining them when it has a refinement ([`IdMapper::with_refine`]).
     /// Without an image, or with one of another size, the plain rule applies.
     pub fn render_guided(&self, cells: &[u32], image: Option<&RgbFrame>, out: &mut Vec<u32>) -> bool {
         if cells.len() != self.cells_h * self.cells_w {
             return false;
         }
-        let guide = image
-            .filter(|i| self.edge_sigma > 0.0 && (i.width, i.height) == (self.width, self.height))
-            .filter(|i| i.data.len() == i.width as usize * i.height as usize * 3)
-            .map(|i| self.guide(i));
+        let image = image
+            .filter(|i| (i.width, i.height) == (self.width, self.height))
+            .filter(|i| i.data.len() == i.width as usize * i.height as usize * 3);
+        self.render_cells(cells, image.filter(|_| self.edge_sigma > 0.0).map(|i| self.guide(i)).as_ref(), out);
+        if let Some(image) = image.filter(|_| self.refine.is_on()) {
+            refine_ids(out, image, self.refine, &mut RefineScratch::default());
+        }
+        true
+    }
+
+    fn render_cells(&self, cells: &[u32], guide: Option<&Guide<'_>>, out: &mut Vec<u32>) {
         let w = self.width as usize;
         out.clear();
         out.resize(w * self.height as usize, 0);
@@ -196,11 +233,10 @@ impl IdMapper {
                     continue;
                 }
                 for (x, tx) in self.cols[x0..x1].iter().enumerate() {
-                    row[x0 + x] = self.pixel(cells, ty, tx, guide.as_ref().map(|g| (g, x0 + x, y)));
+                    row[x0 + x] = self.pixel(cells, ty, tx, guide.map(|g| (g, x0 + x, y)));
                 }
             }
         }
-        true
     }
 
     /// The id [`IdMapper::render`] gives video pixel `(x, y)` (for picking what is drawn);

@@ -227,6 +227,12 @@ fn check_post(p: &PostParams) -> Result<(), String> {
     if !(p.edge_sigma.is_finite() && p.edge_sigma >= 0.0) {
         return Err(format!("`ifa.post.edge_sigma` {} must be a non-negative number", p.edge_sigma));
     }
+    if !(p.refine_radius.is_finite() && (0.0..=64.0).contains(&p.refine_radius)) {
+        return Err(format!("`ifa.post.refine_radius` {} must be a number in [0, 64]", p.refine_radius));
+    }
+    if !(p.refine_eps.is_finite() && p.refine_eps > 0.0) {
+        return Err(format!("`ifa.post.refine_eps` {} must be a positive number", p.refine_eps));
+    }
     Ok(())
 }
 

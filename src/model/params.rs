@@ -44,6 +44,13 @@ pub struct PostParams {
     /// resolution (`assemble::idmap`); 0 = the plain bilinear edge (models without the key).
     #[serde(default)]
     pub edge_sigma: f32,
+    /// Window radius, input pixels, of the guided filter that snaps each mask's edges to the
+    /// frame after rendering (`assemble::refine`); 0 (models without the key) = off.
+    #[serde(default)]
+    pub refine_radius: f32,
+    /// Regularisation of that filter, in (RGB / 255)^2 units: larger keeps more of the mask.
+    #[serde(default = "default_refine_eps")]
+    pub refine_eps: f32,
     /// The occlusion rules (`assemble::tracker::occlusion`): a track re-linked next to the track
     /// that covered it takes that track's detection, and the reverse, when the two tracks'
     /// motion from before the occlusion fits that way with a summed error below this fraction
@@ -103,6 +110,10 @@ fn default_vote_min_cells() -> usize {
     PostParams::default().vote_min_cells
 }
 
+fn default_refine_eps() -> f32 {
+    PostParams::default().refine_eps
+}
+
 fn default_match_first_frame() -> bool {
     true
 }
@@ -132,6 +143,8 @@ impl Default for PostParams {
             min_track_frames: 1,
             match_first_frame: true,
             edge_sigma: 0.0,
+            refine_radius: 0.0,
+            refine_eps: 1e-3,
             exchange_ratio: 0.0,
             size_weight: 0.0,
             class_penalty: 0.0,

@@ -120,6 +120,10 @@ pub struct ViewerApp {
     /// The shown picture for the wgpu video pass (`video_paint`).
     pub(super) video_frame: Option<Arc<super::video_paint::VideoFrame>>,
     pub(super) shown_image: Option<RgbFrame>,
+    /// The shown frame's track ids at the video's resolution, when the model refines mask edges
+    /// against the frame (`ifa.post` `refine_radius`): the mask pass then draws these, so the
+    /// screen shows the masks the results files hold.
+    pub(super) refined_ids: Option<Arc<RefinedIds>>,
     requested: Option<usize>,
     pub scene: SceneOptions,
     pub panels: Panels,
@@ -172,6 +176,7 @@ impl ViewerApp {
             texture: None,
             video_frame: None,
             shown_image: None,
+            refined_ids: None,
             requested: None,
             scene: SceneOptions::default(),
             panels: Panels::default(),
@@ -483,6 +488,7 @@ impl ViewerApp {
         let Some(img) = self.shown_image.take() else { return };
         let mut img = img;
         if self.gpu_masks {
+            self.refined_ids = self.render_ids(&img).map(Arc::new);
             let generation = self.video_frame.as_ref().map_or(0, |f| f.generation + 1);
             let frame = super::video_paint::VideoFrame::from_rgb(generation, img.width, img.height, &img.data);
             self.video_frame = Some(Arc::new(frame));
@@ -496,6 +502,26 @@ impl ViewerApp {
         }
     }
 
+    /// The refined id map of the shown frame (`img`), when the model refines edges.
+    fn render_ids(&self, img: &RgbFrame) -> Option<RefinedIds> {
+        let (radius, eps) = self.model.refine();
+        if radius <= 0.0 {
+            return None;
+        }
+        let (rec, (iw, ih)) = (self.shown_record()?, self.model_input_size()?);
+        let lb = crate::model::Letterbox::new(img.width, img.height, iw, ih);
+        let mapper = crate::assemble::idmap::IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w)
+            .with_edge_sigma(self.model.edge_sigma())
+            .with_refine(radius, eps);
+        let mut ids = Vec::new();
+        mapper.render_guided(&rec.soft_ids.decode(), Some(img), &mut ids).then_some(RefinedIds {
+            index: rec.index,
+            width: img.width,
+            height: img.height,
+            ids,
+        })
+    }
+
     /// Without wgpu (e.g. a glow renderer) masks are blended into the picture on CPU.
     fn blend_on_cpu(&self, img: &mut RgbFrame) {
         let (Some(rec), Some((iw, ih))) = (self.shown_record(), self.model_input_size()) else { return };
@@ -503,12 +529,23 @@ impl ViewerApp {
             return;
         }
         let lb = crate::model::Letterbox::new(img.width, img.height, iw, ih);
+        let (radius, eps) = self.model.refine();
         let mapper = crate::assemble::idmap::IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w)
-            .with_edge_sigma(self.model.edge_sigma());
+            .with_edge_sigma(self.model.edge_sigma())
+            .with_refine(radius, eps);
         let mut ids = Vec::new();
         if mapper.render_guided(&rec.soft_ids.decode(), Some(&*img), &mut ids) {
             let visible = |id: u32| rec.instance(id).is_some_and(|i| self.scene.shows(i));
             crate::overlay::scene::blend_masks(img, &ids, &visible, self.scene.opacity);
         }
     }
+}
+
+/// A frame's track ids at the video's resolution (row-major, 0 = none).
+#[derive(Debug)]
+pub(super) struct RefinedIds {
+    pub(super) index: usize,
+    pub(super) width: u32,
+    pub(super) height: u32,
+    pub(super) ids: Vec<u32>,
 }

@@ -114,6 +114,14 @@ impl ModelState {
         }
     }
 
+    /// `ifa.post` `refine_radius` and `refine_eps` of the loaded model (radius 0 before one is ready).
+    pub fn refine(&self) -> (f32, f32) {
+        match &self.status {
+            ModelStatus::Ready(i) => i.refine,
+            _ => (0.0, 0.0),
+        }
+    }
+
     /// `ifa.post` `edge_sigma` of the loaded model (0 before one is ready).
     pub fn edge_sigma(&self) -> f32 {
         match &self.status {

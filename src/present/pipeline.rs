@@ -50,6 +50,8 @@ pub struct ProcessorInfo {
     pub input_h: usize,
     /// `ifa.post` `edge_sigma`: how strongly the frame guides mask edges (0: not at all).
     pub edge_sigma: f32,
+    /// `ifa.post` `refine_radius` and `refine_eps`: the guided filter on the rendered masks.
+    pub refine: (f32, f32),
 }
 
 /// Turns frames, in order from 0, into per-frame records.
@@ -95,6 +97,7 @@ impl ModelProcessor {
             input_w: c.input_w,
             input_h: c.input_h,
             edge_sigma: pipe.assembler().params.edge_sigma,
+            refine: (pipe.assembler().params.refine_radius, pipe.assembler().params.refine_eps),
         };
         Ok(Self { pipe, info })
     }

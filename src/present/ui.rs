@@ -401,31 +401,48 @@ fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
 
 fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: Rect, size: Vec2) {
     let (Some(rec), Some((iw, ih))) = (app.shown_record(), app.model_input_size()) else { return };
-    let lb = crate::model::Letterbox::new(size.x as u32, size.y as u32, iw, ih);
-    let (sx, sy) = lb.axis_scales();
-    let mut cells = rec.soft_ids.decode();
+    // With refined edges the pass draws the frame's id map at the video's resolution: one "cell"
+    // per video pixel (stride 1, scale 1), which the shader's rule reproduces exactly.
+    let refined = app
+        .refined_ids
+        .as_ref()
+        .filter(|r| r.index == rec.index && (r.width, r.height) == (size.x as u32, size.y as u32));
+    let (mut cells, cells_w, cells_h, scale, stride, edge_sigma) = match refined {
+        Some(r) => (r.ids.clone(), r.width as usize, r.height as usize, [1.0, 1.0], 1, 0.0),
+        None => {
+            let lb = crate::model::Letterbox::new(size.x as u32, size.y as u32, iw, ih);
+            let (sx, sy) = lb.axis_scales();
+            let stride = crate::model::maps::stride_of(iw, rec.soft_ids.w) as u32;
+            (
+                rec.soft_ids.decode(),
+                rec.soft_ids.w,
+                rec.soft_ids.h,
+                [sx as f32, sy as f32],
+                stride,
+                app.model.edge_sigma(),
+            )
+        }
+    };
     for c in &mut cells {
         if *c != 0 && !scene.shows_mask(soft_id(*c)) {
             *c = 0;
         }
     }
-    let scale = [sx as f32, sy as f32];
-    let stride = crate::model::maps::stride_of(iw, rec.soft_ids.w) as u32;
-    let Some(region) = mask_region(&cells, rec.soft_ids.w, stride, [size.x, size.y], scale) else { return };
+    let Some(region) = mask_region(&cells, cells_w, stride, [size.x, size.y], scale) else { return };
     let k = rect.width() / size.x;
     let screen = Rect::from_min_size(rect.min + vec2(region[0], region[1]) * k, vec2(region[2], region[3]) * k);
     let frame = MaskFrame {
         // Visibility changes the uploaded ids too, so it is part of the generation.
         generation: app.mask_generation.wrapping_mul(1 << 20) ^ hash_ids(&scene.mask_ids),
         cells,
-        cells_w: rec.soft_ids.w as u32,
-        cells_h: rec.soft_ids.h as u32,
+        cells_w: cells_w as u32,
+        cells_h: cells_h as u32,
         region,
         scale,
         stride,
         opacity: scene.opacity,
         guide: app.video_frame.clone(),
-        edge_sigma: app.model.edge_sigma(),
+        edge_sigma,
     };
     painter.add(eframe::egui_wgpu::Callback::new_paint_callback(screen, MaskCallback(Arc::new(frame))));
 }

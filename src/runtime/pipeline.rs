@@ -111,7 +111,7 @@ impl Pipeline {
 
     /// Overrides post-processing parameters (e.g. from the viewer); takes effect next frame.
     pub fn set_post(&mut self, post: PostParams) {
-        self.mapper = self.mapper.take().map(|m| m.with_edge_sigma(post.edge_sigma));
+        self.mapper = self.mapper.take().map(|m| m.with_post(&post));
         self.assembler.set_params(post);
     }
 
@@ -142,14 +142,15 @@ impl Pipeline {
         res.times.inference = t.inference;
         if self.mapper.is_none() {
             let lb = self.engine.letterbox().copied();
-            let sigma = self.assembler.params.edge_sigma;
-            self.mapper = lb.map(|lb| IdMapper::new(&lb, res.cells_h, res.cells_w).with_edge_sigma(sigma));
+            let post = &self.assembler.params;
+            self.mapper = lb.map(|lb| IdMapper::new(&lb, res.cells_h, res.cells_w).with_post(post));
         }
         Ok(res)
     }
 
     /// Renders a result's id map at the video's resolution into `out` (row-major, 0 = none),
-    /// its edges guided by `image`, the frame it came from (`ifa.post` `edge_sigma`); adds the
+    /// its edges guided by `image`, the frame it came from (`ifa.post` `edge_sigma`,
+    /// `refine_radius`); adds the
     /// time to `res.times.render`. `false` before the first frame or on a size mismatch.
     pub fn render_ids(&self, res: &mut FrameResult, image: &RgbFrame, out: &mut Vec<u32>) -> bool {
         let t0 = Instant::now();

@@ -218,9 +218,8 @@ fn assemble_stage<E>(
         result.times.decode = decode;
         result.times.preprocess = preprocess;
         result.times.inference = inference;
-        let sigma = assembler.params.edge_sigma;
-        let map =
-            &*mapper.get_or_insert_with(|| IdMapper::new(&lb, result.cells_h, result.cells_w).with_edge_sigma(sigma));
+        let post = &assembler.params;
+        let map = &*mapper.get_or_insert_with(|| IdMapper::new(&lb, result.cells_h, result.cells_w).with_post(post));
         let mut ids = Vec::new();
         if opts.ids {
             let t0 = Instant::now();

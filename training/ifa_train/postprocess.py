@@ -706,7 +706,17 @@ class IdMapper:
     four renormalised, where the four cells differ (src/assemble/idmap.rs)."""
 
     def __init__(
-        self, video_h: int, video_w: int, content_h: int, content_w: int, cells_h: int, cells_w: int, edge_sigma: float = 0.0, stride: int = 4
+        self,
+        video_h: int,
+        video_w: int,
+        content_h: int,
+        content_w: int,
+        cells_h: int,
+        cells_w: int,
+        edge_sigma: float = 0.0,
+        stride: int = 4,
+        refine_radius: float = 0.0,
+        refine_eps: float = 1e-3,
     ):
         self.y0, self.y1, wy = _taps(video_h, cells_h, content_h / video_h, stride)
         self.x0, self.x1, wx = _taps(video_w, cells_w, content_w / video_w, stride)
@@ -715,6 +725,10 @@ class IdMapper:
         self.cy = _centres(cells_h, content_h / video_h, video_h, stride)
         self.cx = _centres(cells_w, content_w / video_w, video_w, stride)
         self.edge_sigma = float(edge_sigma)
+        # ifa.post refine_radius is in input pixels; the filter works in video pixels.
+        video_per_input = 1.0 / max(content_w / video_w, content_h / video_h)
+        self.refine_radius = max(1, int(np.floor(refine_radius * video_per_input + 0.5))) if refine_radius > 0 else 0
+        self.refine_eps = float(refine_eps)
 
     def _guided(self, v: np.ndarray, image: np.ndarray) -> np.ndarray:
         """The taps' weights with the frame's colours as the guide."""
@@ -755,4 +769,45 @@ class IdMapper:
         best = score.argmax(axis=0)  # first tap wins ties, like the Rust side
         lab = np.take_along_axis(labs, best[None], axis=0)[0]
         top = np.take_along_axis(score, best[None], axis=0)[0]
-        return np.where(top >= 0.5, lab, 0)
+        out = np.where(top >= 0.5, lab, 0)
+        if image is not None and self.refine_radius > 0:
+            out = refine_ids(out, image, self.refine_radius, self.refine_eps)
+        return out
+
+
+def _box_mean(x: np.ndarray, r: int) -> np.ndarray:
+    """Mean over the (2r+1)^2 window of each pixel of [H, W, ...], border values repeated."""
+    pad = ((r + 1, r), (r + 1, r)) + ((0, 0),) * (x.ndim - 2)
+    c = np.cumsum(np.cumsum(np.pad(x, pad, mode="edge"), 0), 1)
+    k = 2 * r + 1
+    return (c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) / (k * k)
+
+
+def refine_ids(ids: np.ndarray, image: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """Each instance's mask through a colour guided filter (He et al., 2010) with the frame as
+    the guide, in its box widened by 3r + 2; each pixel of those boxes to the instance with the
+    largest filtered value if at least one half (src/assemble/refine.rs)."""
+    h, w = ids.shape
+    out = ids.copy()
+    best = np.zeros((h, w), np.float32)
+    label = np.zeros((h, w), ids.dtype)
+    m = 3 * radius + 2
+    crops = []
+    for k in np.unique(ids[ids != 0]):
+        ys, xs = np.nonzero(ids == k)
+        y0, y1, x0, x1 = max(0, ys.min() - m), min(h, ys.max() + m + 1), max(0, xs.min() - m), min(w, xs.max() + m + 1)
+        crops.append((y0, y1, x0, x1))
+        img = image[y0:y1, x0:x1].astype(np.float64) / 255.0
+        p = (ids[y0:y1, x0:x1] == k).astype(np.float64)
+        mi, mp = _box_mean(img, radius), _box_mean(p, radius)
+        cov = _box_mean(img * p[..., None], radius) - mi * mp[..., None]
+        var = _box_mean(img[..., :, None] * img[..., None, :], radius) - mi[..., :, None] * mi[..., None, :]
+        a = np.linalg.solve(var + eps * np.eye(3), cov[..., None])[..., 0]
+        b = mp - (a * mi).sum(-1)
+        q = ((_box_mean(a, radius) * img).sum(-1) + _box_mean(b, radius)).astype(np.float32)
+        take = (q >= 0.5) & (q > best[y0:y1, x0:x1])
+        best[y0:y1, x0:x1] = np.where(take, q, best[y0:y1, x0:x1])
+        label[y0:y1, x0:x1] = np.where(take, k, label[y0:y1, x0:x1])
+    for y0, y1, x0, x1 in crops:
+        out[y0:y1, x0:x1] = label[y0:y1, x0:x1]
+    return out

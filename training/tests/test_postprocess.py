@@ -43,3 +43,20 @@ def test_the_frame_moves_the_edge_to_its_colour_boundary():
     assert (out[20, :30] == 4).all() and (out[20, 45:] == 0).all()
     assert last(guided.render(cells)) == 39
     assert (guided.render(np.full((12, 20), 4, np.uint32), image) == 4).all()
+
+
+def test_refinement_snaps_a_blocky_mask_to_the_colour_edge():
+    # As src/assemble/refine.rs's test: a disc whose mask is given as 4-pixel blocks.
+    yy, xx = np.mgrid[0:80, 0:96]
+    inside = np.hypot(xx - 47.3, yy - 39.6) <= 20.5
+    image = np.where(inside[..., None], np.array([200, 60, 40], np.uint8), np.array([40, 90, 160], np.uint8))
+    blocky = (np.hypot((xx // 4) * 4 + 2 - 47.3, (yy // 4) * 4 + 2 - 39.6) <= 20.5).astype(np.uint32) * 5
+
+    def iou(m):
+        return ((m == 5) & inside).sum() / ((m == 5) | inside).sum()
+
+    out = pp.refine_ids(blocky, image, 6, 1e-3)
+    assert iou(blocky) < 0.95 and iou(out) > 0.99
+    # Through the id mapper: refine_radius in input pixels (here one input pixel per video pixel).
+    m = pp.IdMapper(80, 96, 80, 96, 20, 24, refine_radius=6.0)
+    assert m.refine_radius == 6
