@@ -50,7 +50,18 @@ def main() -> int:
     x0, x1, wx = taps(nw, w)
     wy, wx = wy[:, None, None], wx[None, :, None]
     asm = pp.Assembler(post, refs, len(classes), stride)
-    mapper = pp.IdMapper(h, w, nh, nw, in_h // stride, in_w // stride, post.get("edge_sigma", 0.0), stride)
+    mapper = pp.IdMapper(
+        h,
+        w,
+        nh,
+        nw,
+        in_h // stride,
+        in_w // stride,
+        post.get("edge_sigma", 0.0),
+        stride,
+        refine_radius=post.get("refine_radius", 0.0),
+        refine_eps=post.get("refine_eps", 1e-3),
+    )
     proc = subprocess.Popen(["ffmpeg", "-v", "error", "-nostdin", "-i", video, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], stdout=subprocess.PIPE)
     times = dict(decode=0.0, preprocess=0.0, inference=0.0, postprocess=0.0, render=0.0)
     memory: dict[int, tuple[np.ndarray, np.ndarray]] = {}

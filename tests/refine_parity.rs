@@ -1,6 +1,7 @@
 //! The guided-filter refinement of mask edges (`src/assemble/refine.rs`) against its numpy twin
 //! (`training/ifa_train/postprocess.py` `refine_ids`) on a generated frame: a striped disc, a
-//! flat square touching it and a thin bar over a noisy gradient, their masks given as 4x4 blocks.
+//! flat square touching it and a thin bar over a noisy gradient, their masks given as 4x4 blocks,
+//! and from a soft start (the blocks' 3x3 means as weights).
 //! Regenerate with `cd training && ../.venv/bin/python ../tests/runtime_fixtures/make_refine.py`.
 
 use std::path::Path;
@@ -29,7 +30,7 @@ fn rust_and_numpy_refine_alike_and_towards_the_truth() {
     let truth: Vec<u32> = list(&doc["truth"]);
     let params =
         RefineParams { radius: doc["radius"].as_u64().unwrap() as usize, eps: doc["eps"].as_f64().unwrap() as f32 };
-    refine_ids(&mut ids, &image, params, &mut RefineScratch::default());
+    refine_ids(&mut ids, None, &image, params, &mut RefineScratch::default());
     let differ = ids.iter().zip(&want).filter(|(a, b)| a != b).count();
     // Both sides work in f64 and compare the same f32 value with one half; a pixel may only flip
     // where the filtered value lies within rounding of it.

@@ -210,17 +210,34 @@ impl IdMapper {
         let image = image
             .filter(|i| (i.width, i.height) == (self.width, self.height))
             .filter(|i| i.data.len() == i.width as usize * i.height as usize * 3);
-        self.render_cells(cells, image.filter(|_| self.edge_sigma > 0.0).map(|i| self.guide(i)).as_ref(), out);
-        if let Some(image) = image.filter(|_| self.refine.is_on()) {
-            refine_ids(out, image, self.refine, &mut RefineScratch::default());
+        let guide = image.filter(|_| self.edge_sigma > 0.0).map(|i| self.guide(i));
+        match image.filter(|_| self.refine.is_on()) {
+            Some(image) => {
+                let mut soft = Vec::new();
+                self.render_cells(cells, guide.as_ref(), out, Some(&mut soft));
+                refine_ids(out, Some(&soft), image, self.refine, &mut RefineScratch::default());
+            }
+            None => self.render_cells(cells, guide.as_ref(), out, None),
         }
         true
     }
 
-    fn render_cells(&self, cells: &[u32], guide: Option<&Guide<'_>>, out: &mut Vec<u32>) {
+    /// Renders the thresholded ids into `out` and, with `soft`, each pixel's best id and its
+    /// summed weight before the threshold (what the refinement filters).
+    fn render_cells(
+        &self,
+        cells: &[u32],
+        guide: Option<&Guide<'_>>,
+        out: &mut Vec<u32>,
+        mut soft: Option<&mut Vec<(u32, f32)>>,
+    ) {
         let w = self.width as usize;
         out.clear();
         out.resize(w * self.height as usize, 0);
+        if let Some(s) = soft.as_deref_mut() {
+            s.clear();
+            s.resize(w * self.height as usize, (0, 0.0));
+        }
         let cw = self.cells_w;
         for ((y, ty), row) in self.rows.iter().enumerate().zip(out.chunks_exact_mut(w.max(1))) {
             let (o0, o1) = (ty.i0 as usize * cw, ty.i1 as usize * cw);
@@ -230,10 +247,17 @@ impl IdMapper {
                 if v == cells[o0 + b] && v == cells[o1 + a] && v == cells[o1 + b] {
                     // Uniform: the common interior and background case (as in `pixel`).
                     row[x0..x1].fill(if soft_weight(v) >= 0.5 { soft_id(v) } else { 0 });
+                    if let Some(s) = soft.as_deref_mut() {
+                        s[y * w + x0..y * w + x1].fill((soft_id(v), soft_weight(v)));
+                    }
                     continue;
                 }
                 for (x, tx) in self.cols[x0..x1].iter().enumerate() {
-                    row[x0 + x] = self.pixel(cells, ty, tx, guide.map(|g| (g, x0 + x, y)));
+                    let (id, weight) = self.pixel_soft(cells, ty, tx, guide.map(|g| (g, x0 + x, y)));
+                    row[x0 + x] = if weight >= 0.5 { id } else { 0 };
+                    if let Some(s) = soft.as_deref_mut() {
+                        s[y * w + x0 + x] = (id, weight);
+                    }
                 }
             }
         }
@@ -248,6 +272,13 @@ impl IdMapper {
 
     #[inline]
     fn pixel(&self, cells: &[u32], ty: &Tap, tx: &Tap, guide: Option<(&Guide<'_>, usize, usize)>) -> u32 {
+        let (id, weight) = self.pixel_soft(cells, ty, tx, guide);
+        if weight >= 0.5 { id } else { 0 }
+    }
+
+    /// The id with the largest summed weight at a pixel and that weight (below one half too).
+    #[inline]
+    fn pixel_soft(&self, cells: &[u32], ty: &Tap, tx: &Tap, guide: Option<(&Guide<'_>, usize, usize)>) -> (u32, f32) {
         let cw = self.cells_w;
         let (o0, o1) = (ty.i0 as usize * cw, ty.i1 as usize * cw);
         let (a, b) = (tx.i0 as usize, tx.i1 as usize);
@@ -255,7 +286,7 @@ impl IdMapper {
         let v = at.map(|i| cells[i]);
         if v[0] == v[1] && v[0] == v[2] && v[0] == v[3] {
             // Uniform: the common interior and background case.
-            return if soft_weight(v[0]) >= 0.5 { soft_id(v[0]) } else { 0 };
+            return (soft_id(v[0]), soft_weight(v[0]));
         }
         let (wy1, wx1) = (ty.w1, tx.w1);
         let (wy0, wx0) = (1.0 - wy1, 1.0 - wx1);
@@ -285,7 +316,7 @@ impl IdMapper {
                 best = (l[k], s);
             }
         }
-        if best.1 >= 0.5 { best.0 } else { 0 }
+        best
     }
 }
 

@@ -10,8 +10,10 @@
 //! and where the window's colour does not vary it keeps the mask's own average.
 //!
 //! Every instance is filtered on its own, in its bounding box widened by `3r + 2` pixels (its
-//! mask cannot reach further), and each pixel of those boxes goes to the instance whose filtered
-//! value is largest if that is at least one half, else to none. Pixels outside every box keep
+//! mask cannot reach further), starting from its interpolated foreground weight at each pixel
+//! (the soft edge of [`super::idmap`], before the threshold: measured slightly better than the
+//! thresholded mask), and each pixel of those boxes goes to the instance whose filtered value is
+//! largest if that is at least one half, else to none. Pixels outside every box keep
 //! their label (none). Why per instance and not one pass: two touching instances of similar
 //! colour must still split their pixels by their own masks.
 
@@ -62,8 +64,19 @@ const CHANNELS: usize = 21;
 
 /// Refines `ids` (`image.width x image.height`, row-major track ids, 0 = none) in place.
 /// Does nothing when the parameters are off or the sizes do not match.
-pub fn refine_ids(ids: &mut [u32], image: &RgbFrame, params: RefineParams, scratch: &mut RefineScratch) {
+///
+/// `soft`, when given, is each pixel's best id and its weight before the threshold (the
+/// interpolated foreground probability, [`super::idmap`]): the filter then starts from that
+/// probability rather than from the thresholded mask.
+pub fn refine_ids(
+    ids: &mut [u32],
+    soft: Option<&[(u32, f32)]>,
+    image: &RgbFrame,
+    params: RefineParams,
+    scratch: &mut RefineScratch,
+) {
     let (w, h) = (image.width as usize, image.height as usize);
+    let soft = soft.filter(|s| s.len() == w * h);
     if !params.is_on() || ids.len() != w * h || image.data.len() != w * h * 3 || w == 0 || h == 0 {
         return;
     }
@@ -93,7 +106,7 @@ pub fn refine_ids(ids: &mut [u32], image: &RgbFrame, params: RefineParams, scrat
     scratch.label.clear();
     scratch.label.resize(w * h, 0);
     for &(id, crop) in &crops {
-        filter_crop(ids, image, id, crop, params, scratch);
+        filter_crop(ids, soft, image, id, crop, params, scratch);
     }
     for &(_, [x0, y0, x1, y1]) in &crops {
         for y in y0..y1 {
@@ -105,7 +118,15 @@ pub fn refine_ids(ids: &mut [u32], image: &RgbFrame, params: RefineParams, scrat
 
 /// Filters instance `id`'s mask in `crop` (x0, y0, x1, y1 exclusive) and records, per pixel,
 /// the instance with the largest value so far (at least one half).
-fn filter_crop(ids: &[u32], image: &RgbFrame, id: u32, crop: [usize; 4], params: RefineParams, s: &mut RefineScratch) {
+fn filter_crop(
+    ids: &[u32],
+    soft: Option<&[(u32, f32)]>,
+    image: &RgbFrame,
+    id: u32,
+    crop: [usize; 4],
+    params: RefineParams,
+    s: &mut RefineScratch,
+) {
     let w = image.width as usize;
     let [x0, y0, x1, y1] = crop;
     let (cw, ch) = (x1 - x0, y1 - y0);
@@ -120,7 +141,11 @@ fn filter_crop(ids: &[u32], image: &RgbFrame, id: u32, crop: [usize; 4], params:
                 for c in 0..3 {
                     inputs[(I_R + c) * n + k] = Real::from(image.data[g * 3 + c]) / 255.0;
                 }
-                inputs[P * n + k] = if ids[g] == id { 1.0 } else { 0.0 };
+                inputs[P * n + k] = match soft {
+                    Some(soft) if soft[g].0 == id => soft[g].1,
+                    None if ids[g] == id => 1.0,
+                    _ => 0.0,
+                };
             }
         }
     }
@@ -145,8 +170,17 @@ fn filter_crop(ids: &[u32], image: &RgbFrame, id: u32, crop: [usize; 4], params:
     let eps = f64::from(params.eps);
     for k in 0..n {
         let at = |c: usize| f64::from(s.chans[c * n + k]);
-        let mi = [at(M_I), at(M_I + 1), at(M_I + 2)];
         let mp = at(M_P);
+        if !(1e-6..=1.0 - 1e-6).contains(&mp) {
+            // The window is all mask or all not: the covariance is zero, so a = 0 and b = mean p
+            // (most of a crop; this skips the solve there).
+            for c in A..B {
+                s.chans[c * n + k] = 0.0;
+            }
+            s.chans[B * n + k] = mp as Real;
+            continue;
+        }
+        let mi = [at(M_I), at(M_I + 1), at(M_I + 2)];
         let cov = [0, 1, 2].map(|c| at(M_IP + c) - mi[c] * mp);
         let mut var = [0.0; 6];
         for (j, (a, b)) in PAIRS.iter().enumerate() {
@@ -300,7 +334,7 @@ mod tests {
             .collect();
         let before = iou(&blocky, &truth, 5);
         let mut ids = blocky.clone();
-        refine_ids(&mut ids, &img, RefineParams { radius: 6, eps: 1e-3 }, &mut RefineScratch::default());
+        refine_ids(&mut ids, None, &img, RefineParams { radius: 6, eps: 1e-3 }, &mut RefineScratch::default());
         let after = iou(&ids, &truth, 5);
         assert!(before < 0.95, "the test's mask should start off the edge ({before})");
         assert!(after > 0.99, "refined IoU {after} (before {before})");
@@ -312,10 +346,10 @@ mod tests {
         let mut shifted: Vec<u32> = truth.clone();
         shifted.rotate_right(1);
         let mut ids = shifted.clone();
-        refine_ids(&mut ids, &img, RefineParams { radius: 0, eps: 1e-3 }, &mut RefineScratch::default());
+        refine_ids(&mut ids, None, &img, RefineParams { radius: 0, eps: 1e-3 }, &mut RefineScratch::default());
         assert_eq!(ids, shifted);
         let mut short = shifted[..100].to_vec();
-        refine_ids(&mut short, &img, RefineParams { radius: 4, eps: 1e-3 }, &mut RefineScratch::default());
+        refine_ids(&mut short, None, &img, RefineParams { radius: 4, eps: 1e-3 }, &mut RefineScratch::default());
         assert_eq!(short, shifted[..100]);
     }
 
@@ -332,7 +366,7 @@ mod tests {
             })
             .collect();
         let mut out = ids.clone();
-        refine_ids(&mut out, &img, RefineParams { radius: 3, eps: 1e-3 }, &mut RefineScratch::default());
+        refine_ids(&mut out, None, &img, RefineParams { radius: 3, eps: 1e-3 }, &mut RefineScratch::default());
         // (Corners round off: the blur of a corner is below one half within r of it.)
         for y in 14..26 {
             for x in 14..46 {
@@ -409,7 +443,7 @@ mod timing {
         let n = 20;
         for _ in 0..n {
             let mut out = ids.clone();
-            refine_ids(&mut out, &img, RefineParams { radius: 4, eps: 1e-3 }, &mut scratch);
+            refine_ids(&mut out, None, &img, RefineParams { radius: 4, eps: 1e-3 }, &mut scratch);
         }
         eprintln!("refine: {:.2} ms per frame", t0.elapsed().as_secs_f64() * 1e3 / f64::from(n));
     }

@@ -34,6 +34,8 @@ DEFAULT_POST = {
     "min_track_frames": 1,
     "match_first_frame": True,
     "edge_sigma": 0.0,
+    "refine_radius": 0.0,
+    "refine_eps": 1e-3,
 }
 
 
@@ -771,7 +773,9 @@ class IdMapper:
         top = np.take_along_axis(score, best[None], axis=0)[0]
         out = np.where(top >= 0.5, lab, 0)
         if image is not None and self.refine_radius > 0:
-            out = refine_ids(out, image, self.refine_radius, self.refine_eps)
+            # The filter starts from each pixel's best id and its weight before the threshold.
+            soft = (lab, np.where(lab != 0, np.maximum(top, 0.0), 0.0).astype(np.float32))
+            out = refine_ids(out, image, self.refine_radius, self.refine_eps, soft)
         return out
 
 
@@ -783,10 +787,11 @@ def _box_mean(x: np.ndarray, r: int) -> np.ndarray:
     return (c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) / (k * k)
 
 
-def refine_ids(ids: np.ndarray, image: np.ndarray, radius: int, eps: float) -> np.ndarray:
+def refine_ids(ids: np.ndarray, image: np.ndarray, radius: int, eps: float, soft: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Each instance's mask through a colour guided filter (He et al., 2010) with the frame as
     the guide, in its box widened by 3r + 2; each pixel of those boxes to the instance with the
-    largest filtered value if at least one half (src/assemble/refine.rs)."""
+    largest filtered value if at least one half (src/assemble/refine.rs). `soft` (each pixel's
+    best id and its weight before the threshold): the filter starts from that weight instead."""
     h, w = ids.shape
     out = ids.copy()
     best = np.zeros((h, w), np.float32)
@@ -798,11 +803,17 @@ def refine_ids(ids: np.ndarray, image: np.ndarray, radius: int, eps: float) -> n
         y0, y1, x0, x1 = max(0, ys.min() - m), min(h, ys.max() + m + 1), max(0, xs.min() - m), min(w, xs.max() + m + 1)
         crops.append((y0, y1, x0, x1))
         img = image[y0:y1, x0:x1].astype(np.float64) / 255.0
-        p = (ids[y0:y1, x0:x1] == k).astype(np.float64)
+        if soft is None:
+            p = (ids[y0:y1, x0:x1] == k).astype(np.float64)
+        else:
+            p = np.where(soft[0][y0:y1, x0:x1] == k, soft[1][y0:y1, x0:x1], 0.0).astype(np.float64)
         mi, mp = _box_mean(img, radius), _box_mean(p, radius)
         cov = _box_mean(img * p[..., None], radius) - mi * mp[..., None]
         var = _box_mean(img[..., :, None] * img[..., None, :], radius) - mi[..., :, None] * mi[..., None, :]
         a = np.linalg.solve(var + eps * np.eye(3), cov[..., None])[..., 0]
+        # Windows all mask or all not: a = 0 exactly, as the Rust side skips the solve there.
+        flat = (mp < 1e-6) | (mp > 1.0 - 1e-6)
+        a[flat] = 0.0
         b = mp - (a * mi).sum(-1)
         q = ((_box_mean(a, radius) * img).sum(-1) + _box_mean(b, radius)).astype(np.float32)
         take = (q >= 0.5) & (q > best[y0:y1, x0:x1])

@@ -57,6 +57,11 @@ def test_refinement_snaps_a_blocky_mask_to_the_colour_edge():
 
     out = pp.refine_ids(blocky, image, 6, 1e-3)
     assert iou(blocky) < 0.95 and iou(out) > 0.99
-    # Through the id mapper: refine_radius in input pixels (here one input pixel per video pixel).
+    # Through the id mapper (refine_radius in input pixels, here one per video pixel), from the
+    # cells whose centre (input 4 i + 1.5) lies inside the disc: the soft start.
     m = pp.IdMapper(80, 96, 80, 96, 20, 24, refine_radius=6.0)
     assert m.refine_radius == 6
+    ci, cj = np.mgrid[0:20, 0:24] * 4 + 1.5
+    cells = (np.hypot(cj - 47.3, ci - 39.6) <= 20.5).astype(np.uint32) * 5
+    plain = pp.IdMapper(80, 96, 80, 96, 20, 24).render(cells, image)
+    assert iou(m.render(cells, image)) > max(0.98, iou(plain))
