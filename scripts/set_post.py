@@ -18,6 +18,8 @@ OPTIONAL = {
     "min_track_frames",
     "match_first_frame",
     "edge_sigma",
+    "refine_radius",
+    "refine_eps",
     "exchange_ratio",
     "size_weight",
     "class_penalty",
