@@ -284,12 +284,23 @@ fn window_sums(src: &[Real], r: usize, out: &mut [Real]) {
         return;
     }
     let at = |i: isize| src[i.clamp(0, n as isize - 1) as usize];
-    let r = r as isize;
-    let mut sum: Real = (-r..=r).map(at).sum();
-    for (i, o) in out.iter_mut().enumerate() {
+    let ri = r as isize;
+    let mut sum: Real = (-ri..=ri).map(at).sum();
+    // Where both the entering (i + r + 1) and the leaving (i - r) index are inside, no clamping.
+    let (lo, hi) = (r.min(n), n.saturating_sub(r + 1).max(r.min(n)));
+    for (i, o) in out[..lo].iter_mut().enumerate() {
         *o = sum;
         let i = i as isize;
-        sum += at(i + r + 1) - at(i - r);
+        sum += at(i + ri + 1) - at(i - ri);
+    }
+    for i in lo..hi {
+        out[i] = sum;
+        sum += src[i + r + 1] - src[i - r];
+    }
+    for (i, o) in out.iter_mut().enumerate().skip(hi) {
+        *o = sum;
+        let i = i as isize;
+        sum += at(i + ri + 1) - at(i - ri);
     }
 }
 
@@ -393,21 +404,25 @@ mod tests {
 
     #[test]
     fn box_mean_matches_a_direct_sum() {
-        let (w, h, r) = (7usize, 5usize, 2usize);
-        let src: Vec<Real> = (0..w * h).map(|i| ((i * 37) % 11) as Real).collect();
-        let mut got = src.clone();
-        box_mean(&mut got, w, h, r, &mut Vec::new());
-        for y in 0..h {
-            for x in 0..w {
-                let mut s = 0.0;
-                for dy in -(r as isize)..=r as isize {
-                    for dx in -(r as isize)..=r as isize {
-                        let yy = (y as isize + dy).clamp(0, h as isize - 1) as usize;
-                        let xx = (x as isize + dx).clamp(0, w as isize - 1) as usize;
-                        s += src[yy * w + xx];
+        // Windows inside the channel, and windows wider than it (every value clamped).
+        for (w, h, r) in [(7usize, 5usize, 2usize), (3, 2, 4), (1, 1, 3), (20, 9, 6)] {
+            let src: Vec<Real> = (0..w * h).map(|i| ((i * 37) % 11) as Real).collect();
+            let mut got = src.clone();
+            box_mean(&mut got, w, h, r, &mut Vec::new());
+            let ri = r as isize;
+            for y in 0..h {
+                for x in 0..w {
+                    let mut s = 0.0;
+                    for dy in -ri..=ri {
+                        for dx in -ri..=ri {
+                            let yy = (y as isize + dy).clamp(0, h as isize - 1) as usize;
+                            let xx = (x as isize + dx).clamp(0, w as isize - 1) as usize;
+                            s += src[yy * w + xx];
+                        }
                     }
+                    let want = s / ((2 * r + 1) * (2 * r + 1)) as Real;
+                    assert!((got[y * w + x] - want).abs() < 1e-4, "{w}x{h} r {r} at ({x}, {y})");
                 }
-                assert!((got[y * w + x] - s / 25.0).abs() < 1e-4);
             }
         }
     }
