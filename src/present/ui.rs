@@ -460,9 +460,17 @@ fn pick(app: &ViewerApp, v: [f32; 2]) -> Option<u32> {
         && v[0] >= 0.0
         && v[1] >= 0.0
     {
-        let lb = crate::model::Letterbox::new(s[0] as u32, s[1] as u32, iw, ih);
-        let mapper = IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w);
-        let id = mapper.id_at(&rec.soft_ids.decode(), v[0] as u32, v[1] as u32).unwrap_or(0);
+        let (x, y) = (v[0] as u32, v[1] as u32);
+        // The refined map where the screen shows it (the same pixel as drawn), else the cells' rule.
+        let refined = app.refined_ids.as_ref().filter(|r| r.index == rec.index && x < r.width && y < r.height);
+        let id = match refined {
+            Some(r) => r.ids[(y * r.width + x) as usize],
+            None => {
+                let lb = crate::model::Letterbox::new(s[0] as u32, s[1] as u32, iw, ih);
+                let mapper = IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w);
+                mapper.id_at(&rec.soft_ids.decode(), x, y).unwrap_or(0)
+            }
+        };
         if id != 0 && rec.instance(id).is_some_and(|inst| app.scene.shows(inst)) {
             return Some(id);
         }
