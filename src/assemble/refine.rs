@@ -149,49 +149,55 @@ fn filter_crop(
             }
         }
     }
-    // The products whose box means the linear model needs.
-    for k in 0..n {
-        let i = [s.chans[k], s.chans[n + k], s.chans[2 * n + k]];
-        let p = s.chans[P * n + k];
-        for (c, v) in i.iter().enumerate() {
-            s.chans[(M_IP + c) * n + k] = v * p;
-        }
-        for (j, (a, b)) in PAIRS.iter().enumerate() {
-            s.chans[(M_II + j) * n + k] = i[*a] * i[*b];
-        }
-    }
     for c in 0..3 {
         copy_channel(&mut s.chans, n, I_R + c, M_I + c);
     }
     copy_channel(&mut s.chans, n, P, M_P);
-    for c in M_I..A {
-        box_mean(&mut s.chans[c * n..(c + 1) * n], cw, ch, params.radius, &mut s.tmp);
-    }
-    let eps = f64::from(params.eps);
-    for k in 0..n {
-        let at = |c: usize| f64::from(s.chans[c * n + k]);
-        let mp = at(M_P);
-        if !(1e-6..=1.0 - 1e-6).contains(&mp) {
-            // The window is all mask or all not: the covariance is zero, so a = 0 and b = mean p
-            // (most of a crop; this skips the solve there).
-            for c in A..B {
-                s.chans[c * n + k] = 0.0;
+    let r = params.radius;
+    box_mean(&mut s.chans[M_P * n..(M_P + 1) * n], cw, ch, r, &mut s.tmp);
+    // Only where a window holds both mask and not (within r of the mask's edge) does the linear
+    // model need the colour statistics; elsewhere a = 0 and b = mean p. Their box means are
+    // computed over the rectangle holding those pixels only (the same values: windows still
+    // reach outside it).
+    let edge = |k: usize| (1e-6..=1.0 - 1e-6).contains(&f64::from(s.chans[M_P * n + k]));
+    let (mut rx0, mut ry0, mut rx1, mut ry1) = (cw, ch, 0, 0);
+    for y in 0..ch {
+        for x in 0..cw {
+            if edge(y * cw + x) {
+                (rx0, ry0, rx1, ry1) = (rx0.min(x), ry0.min(y), rx1.max(x + 1), ry1.max(y + 1));
             }
-            s.chans[B * n + k] = mp as Real;
-            continue;
         }
-        let mi = [at(M_I), at(M_I + 1), at(M_I + 2)];
-        let cov = [0, 1, 2].map(|c| at(M_IP + c) - mi[c] * mp);
-        let mut var = [0.0; 6];
-        for (j, (a, b)) in PAIRS.iter().enumerate() {
-            var[j] = at(M_II + j) - mi[*a] * mi[*b] + if a == b { eps } else { 0.0 };
+    }
+    if rx0 < rx1 {
+        // The products whose box means the linear model needs, where those windows reach.
+        let (px0, py0, px1, py1) =
+            (rx0.saturating_sub(r), ry0.saturating_sub(r), (rx1 + r + 1).min(cw), (ry1 + r + 1).min(ch));
+        for y in py0..py1 {
+            for k in y * cw + px0..y * cw + px1 {
+                let i = [s.chans[k], s.chans[n + k], s.chans[2 * n + k]];
+                let p = s.chans[P * n + k];
+                for (c, v) in i.iter().enumerate() {
+                    s.chans[(M_IP + c) * n + k] = v * p;
+                }
+                for (j, (a, b)) in PAIRS.iter().enumerate() {
+                    s.chans[(M_II + j) * n + k] = i[*a] * i[*b];
+                }
+            }
         }
-        let a = solve_sym3(var, cov);
-        let b = mp - a[0] * mi[0] - a[1] * mi[1] - a[2] * mi[2];
-        for (c, v) in a.iter().enumerate() {
-            s.chans[(A + c) * n + k] = *v as Real;
+    }
+    for c in A..B {
+        s.chans[c * n..(c + 1) * n].fill(0.0);
+    }
+    copy_channel(&mut s.chans, n, M_P, B);
+    if rx0 < rx1 {
+        let region = [rx0, ry0, rx1, ry1];
+        for c in M_I..M_P {
+            box_mean_in(&mut s.chans[c * n..(c + 1) * n], cw, ch, r, region, &mut s.tmp);
         }
-        s.chans[B * n + k] = b as Real;
+        for c in M_IP..A {
+            box_mean_in(&mut s.chans[c * n..(c + 1) * n], cw, ch, r, region, &mut s.tmp);
+        }
+        solve_region(&mut s.chans, n, cw, region, f64::from(params.eps));
     }
     for c in A..CHANNELS {
         box_mean(&mut s.chans[c * n..(c + 1) * n], cw, ch, params.radius, &mut s.tmp);
@@ -206,6 +212,83 @@ fn filter_crop(
                 s.best[g] = q;
                 s.label[g] = id;
             }
+        }
+    }
+}
+
+/// The linear model's a (3) and b at the pixels of `region` (crop coordinates x0, y0, x1, y1)
+/// whose window holds both mask and not; the others keep a = 0 and b = mean p.
+fn solve_region(chans: &mut [Real], n: usize, cw: usize, region: [usize; 4], eps: f64) {
+    let [x0, y0, x1, y1] = region;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let k = y * cw + x;
+            let at = |c: usize| f64::from(chans[c * n + k]);
+            let mp = at(M_P);
+            if !(1e-6..=1.0 - 1e-6).contains(&mp) {
+                continue;
+            }
+            let mi = [at(M_I), at(M_I + 1), at(M_I + 2)];
+            let cov = [0, 1, 2].map(|c| at(M_IP + c) - mi[c] * mp);
+            let mut var = [0.0; 6];
+            for (j, (a, b)) in PAIRS.iter().enumerate() {
+                var[j] = at(M_II + j) - mi[*a] * mi[*b] + if a == b { eps } else { 0.0 };
+            }
+            let a = solve_sym3(var, cov);
+            let b = mp - a[0] * mi[0] - a[1] * mi[1] - a[2] * mi[2];
+            for (c, v) in a.iter().enumerate() {
+                chans[(A + c) * n + k] = *v as Real;
+            }
+            chans[B * n + k] = b as Real;
+        }
+    }
+}
+
+/// [`box_mean`] of a `w x h` channel, in place, at the pixels of `region` only (x0, y0, x1, y1
+/// exclusive); the rest of the channel is left as it was (its values feed the windows).
+fn box_mean_in(v: &mut [Real], w: usize, h: usize, r: usize, region: [usize; 4], tmp: &mut Vec<Real>) {
+    let [x0, y0, x1, y1] = region;
+    let (rw, rh) = (x1 - x0, y1 - y0);
+    if rw == 0 || rh == 0 {
+        return;
+    }
+    let norm = 1.0 / ((2 * r + 1) * (2 * r + 1)) as Real;
+    // Horizontal window sums of the rows the region's windows reach, at the region's columns.
+    // (One row past the last window: the running sum steps once more after the last output.)
+    let (hy0, hy1) = (y0.saturating_sub(r), (y1 + r + 1).min(h));
+    let rows = hy1 - hy0;
+    tmp.clear();
+    tmp.resize(rw * rows + rw, 0.0);
+    let (hs, acc) = tmp.split_at_mut(rw * rows);
+    let ri = r as isize;
+    for (j, y) in (hy0..hy1).enumerate() {
+        let line = &v[y * w..(y + 1) * w];
+        let at = |i: isize| line[i.clamp(0, w as isize - 1) as usize];
+        let mut sum: Real = (-ri..=ri).map(|d| at(x0 as isize + d)).sum();
+        for (i, o) in hs[j * rw..(j + 1) * rw].iter_mut().enumerate() {
+            *o = sum;
+            let x = (x0 + i) as isize;
+            sum += at(x + ri + 1) - at(x - ri);
+        }
+    }
+    // Rows above and below the channel repeat its first and last row.
+    let row = |y: isize| {
+        let y = (y.clamp(0, h as isize - 1) as usize) - hy0;
+        &hs[y * rw..(y + 1) * rw]
+    };
+    acc.fill(0.0);
+    for d in -ri..=ri {
+        for (a, b) in acc.iter_mut().zip(row(y0 as isize + d)) {
+            *a += b;
+        }
+    }
+    for y in y0..y1 {
+        for (o, a) in v[y * w + x0..y * w + x1].iter_mut().zip(acc.iter()) {
+            *o = a * norm;
+        }
+        let yi = y as isize;
+        for ((a, add), sub) in acc.iter_mut().zip(row(yi + ri + 1)).zip(row(yi - ri)) {
+            *a += add - sub;
         }
     }
 }
@@ -399,6 +482,26 @@ mod tests {
         let got = solve_sym3(m, v);
         for k in 0..3 {
             assert!((got[k] - x[k]).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn box_mean_in_a_region_is_the_full_box_mean_there() {
+        let (w, h, r) = (23usize, 17usize, 4usize);
+        let src: Vec<Real> = (0..w * h).map(|i| ((i * 53) % 17) as Real / 17.0).collect();
+        let mut full = src.clone();
+        box_mean(&mut full, w, h, r, &mut Vec::new());
+        for region in [[0, 0, w, h], [5, 3, 12, 9], [0, 10, 4, 17], [20, 0, 23, 2], [7, 7, 8, 8]] {
+            let mut got = src.clone();
+            box_mean_in(&mut got, w, h, r, region, &mut Vec::new());
+            let [x0, y0, x1, y1] = region;
+            for y in 0..h {
+                for x in 0..w {
+                    let inside = (x0..x1).contains(&x) && (y0..y1).contains(&y);
+                    let want = if inside { full[y * w + x] } else { src[y * w + x] };
+                    assert!((got[y * w + x] - want).abs() < 1e-5, "region {region:?} at ({x}, {y})");
+                }
+            }
         }
     }
 
