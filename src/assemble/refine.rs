@@ -39,7 +39,7 @@ impl RefineParams {
     }
 }
 
-/// Buffers reused from frame to frame.
+/// Working buffers of [`refine_ids`]; a caller refining many frames may keep one to reuse them.
 #[derive(Debug, Default)]
 pub struct RefineScratch {
     best: Vec<f32>,
@@ -154,7 +154,7 @@ fn filter_crop(
     }
     copy_channel(&mut s.chans, n, P, M_P);
     let r = params.radius;
-    box_mean(&mut s.chans[M_P * n..(M_P + 1) * n], cw, ch, r, &mut s.tmp);
+    box_mean(&mut s.chans[M_P * n..(M_P + 1) * n], cw, ch, r, [0, 0, cw, ch], &mut s.tmp);
     // Only where a window holds both mask and not (within r of the mask's edge) does the linear
     // model need the colour statistics; elsewhere a = 0 and b = mean p. Their box means are
     // computed over the rectangle holding those pixels only (the same values: windows still
@@ -192,15 +192,15 @@ fn filter_crop(
     if rx0 < rx1 {
         let region = [rx0, ry0, rx1, ry1];
         for c in M_I..M_P {
-            box_mean_in(&mut s.chans[c * n..(c + 1) * n], cw, ch, r, region, &mut s.tmp);
+            box_mean(&mut s.chans[c * n..(c + 1) * n], cw, ch, r, region, &mut s.tmp);
         }
         for c in M_IP..A {
-            box_mean_in(&mut s.chans[c * n..(c + 1) * n], cw, ch, r, region, &mut s.tmp);
+            box_mean(&mut s.chans[c * n..(c + 1) * n], cw, ch, r, region, &mut s.tmp);
         }
         solve_region(&mut s.chans, n, cw, region, f64::from(params.eps));
     }
     for c in A..CHANNELS {
-        box_mean(&mut s.chans[c * n..(c + 1) * n], cw, ch, params.radius, &mut s.tmp);
+        box_mean(&mut s.chans[c * n..(c + 1) * n], cw, ch, r, [0, 0, cw, ch], &mut s.tmp);
     }
     for y in 0..ch {
         for x in 0..cw {
@@ -244,9 +244,12 @@ fn solve_region(chans: &mut [Real], n: usize, cw: usize, region: [usize; 4], eps
     }
 }
 
-/// [`box_mean`] of a `w x h` channel, in place, at the pixels of `region` only (x0, y0, x1, y1
-/// exclusive); the rest of the channel is left as it was (its values feed the windows).
-fn box_mean_in(v: &mut [Real], w: usize, h: usize, r: usize, region: [usize; 4], tmp: &mut Vec<Real>) {
+/// Mean over the `(2r + 1)^2` window around each pixel of `region` (x0, y0, x1, y1 exclusive)
+/// of a `w x h` channel, in place; the channel's border values repeat beyond its edges (so a
+/// window always holds `(2r + 1)^2` values), and its pixels outside the region are left as they
+/// were (they still feed the windows). Rows are summed with a running sum, then rows of sums are
+/// added and removed whole, so every pass reads memory in order.
+fn box_mean(v: &mut [Real], w: usize, h: usize, r: usize, region: [usize; 4], tmp: &mut Vec<Real>) {
     let [x0, y0, x1, y1] = region;
     let (rw, rh) = (x1 - x0, y1 - y0);
     if rw == 0 || rh == 0 {
@@ -260,22 +263,15 @@ fn box_mean_in(v: &mut [Real], w: usize, h: usize, r: usize, region: [usize; 4],
     tmp.clear();
     tmp.resize(rw * rows + rw, 0.0);
     let (hs, acc) = tmp.split_at_mut(rw * rows);
-    let ri = r as isize;
-    for (j, y) in (hy0..hy1).enumerate() {
-        let line = &v[y * w..(y + 1) * w];
-        let at = |i: isize| line[i.clamp(0, w as isize - 1) as usize];
-        let mut sum: Real = (-ri..=ri).map(|d| at(x0 as isize + d)).sum();
-        for (i, o) in hs[j * rw..(j + 1) * rw].iter_mut().enumerate() {
-            *o = sum;
-            let x = (x0 + i) as isize;
-            sum += at(x + ri + 1) - at(x - ri);
-        }
+    for (y, out) in (hy0..hy1).zip(hs.chunks_exact_mut(rw)) {
+        window_sums(&v[y * w..(y + 1) * w], r, x0, out);
     }
     // Rows above and below the channel repeat its first and last row.
     let row = |y: isize| {
         let y = (y.clamp(0, h as isize - 1) as usize) - hy0;
         &hs[y * rw..(y + 1) * rw]
     };
+    let ri = r as isize;
     acc.fill(0.0);
     for d in -ri..=ri {
         for (a, b) in acc.iter_mut().zip(row(y0 as isize + d)) {
@@ -289,6 +285,29 @@ fn box_mean_in(v: &mut [Real], w: usize, h: usize, r: usize, region: [usize; 4],
         let yi = y as isize;
         for ((a, add), sub) in acc.iter_mut().zip(row(yi + ri + 1)).zip(row(yi - ri)) {
             *a += add - sub;
+        }
+    }
+}
+
+/// `out[i] = sum of src[clamp(start + i + d)]` for d in -r..=r.
+fn window_sums(src: &[Real], r: usize, start: usize, out: &mut [Real]) {
+    let n = src.len();
+    if n == 0 {
+        return;
+    }
+    let at = |i: isize| src[i.clamp(0, n as isize - 1) as usize];
+    let ri = r as isize;
+    let mut sum: Real = (-ri..=ri).map(|d| at(start as isize + d)).sum();
+    // Positions whose entering (p + r + 1) and leaving (p - r) values both lie inside the line
+    // need no clamping.
+    let (lo, hi) = (r, n.saturating_sub(r + 1));
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = sum;
+        let p = start + i;
+        if (lo..hi).contains(&p) {
+            sum += src[p + r + 1] - src[p - r];
+        } else {
+            sum += at(p as isize + ri + 1) - at(p as isize - ri);
         }
     }
 }
@@ -321,70 +340,6 @@ fn solve_sym3(m: [f64; 6], v: [f64; 3]) -> [f64; 3] {
         (c01 * v[0] + c11 * v[1] + c12 * v[2]) / det,
         (c02 * v[0] + c12 * v[1] + c22 * v[2]) / det,
     ]
-}
-
-/// Mean over the `(2r + 1)^2` window around each pixel of a `w x h` channel, in place; the
-/// channel's border values repeat beyond its edges (so a window always holds `(2r + 1)^2` values).
-/// Rows are summed with a running sum, then rows of sums are added and removed whole, so every
-/// pass reads memory in order.
-fn box_mean(v: &mut [Real], w: usize, h: usize, r: usize, tmp: &mut Vec<Real>) {
-    if w == 0 || h == 0 {
-        return;
-    }
-    let norm = 1.0 / ((2 * r + 1) * (2 * r + 1)) as Real;
-    tmp.clear();
-    tmp.resize(w * (h + 1), 0.0);
-    let (rows, acc) = tmp.split_at_mut(w * h);
-    for (src, dst) in v.chunks_exact(w).zip(rows.chunks_exact_mut(w)) {
-        window_sums(src, r, dst);
-    }
-    let row = |y: isize| {
-        let y = y.clamp(0, h as isize - 1) as usize;
-        &rows[y * w..(y + 1) * w]
-    };
-    let r = r as isize;
-    acc.fill(0.0);
-    for d in -r..=r {
-        for (a, b) in acc.iter_mut().zip(row(d)) {
-            *a += b;
-        }
-    }
-    for (y, out) in v.chunks_exact_mut(w).enumerate() {
-        for (o, a) in out.iter_mut().zip(acc.iter()) {
-            *o = a * norm;
-        }
-        let y = y as isize;
-        for ((a, add), sub) in acc.iter_mut().zip(row(y + r + 1)).zip(row(y - r)) {
-            *a += add - sub;
-        }
-    }
-}
-
-/// `out[i] = sum of src[clamp(i + d)]` for d in -r..=r.
-fn window_sums(src: &[Real], r: usize, out: &mut [Real]) {
-    let n = src.len();
-    if n == 0 {
-        return;
-    }
-    let at = |i: isize| src[i.clamp(0, n as isize - 1) as usize];
-    let ri = r as isize;
-    let mut sum: Real = (-ri..=ri).map(at).sum();
-    // Where both the entering (i + r + 1) and the leaving (i - r) index are inside, no clamping.
-    let (lo, hi) = (r.min(n), n.saturating_sub(r + 1).max(r.min(n)));
-    for (i, o) in out[..lo].iter_mut().enumerate() {
-        *o = sum;
-        let i = i as isize;
-        sum += at(i + ri + 1) - at(i - ri);
-    }
-    for i in lo..hi {
-        out[i] = sum;
-        sum += src[i + r + 1] - src[i - r];
-    }
-    for (i, o) in out.iter_mut().enumerate().skip(hi) {
-        *o = sum;
-        let i = i as isize;
-        sum += at(i + ri + 1) - at(i - ri);
-    }
 }
 
 #[cfg(test)]
@@ -486,14 +441,14 @@ mod tests {
     }
 
     #[test]
-    fn box_mean_in_a_region_is_the_full_box_mean_there() {
+    fn box_mean_over_a_region_is_the_full_box_mean_there() {
         let (w, h, r) = (23usize, 17usize, 4usize);
         let src: Vec<Real> = (0..w * h).map(|i| ((i * 53) % 17) as Real / 17.0).collect();
         let mut full = src.clone();
-        box_mean(&mut full, w, h, r, &mut Vec::new());
+        box_mean(&mut full, w, h, r, [0, 0, w, h], &mut Vec::new());
         for region in [[0, 0, w, h], [5, 3, 12, 9], [0, 10, 4, 17], [20, 0, 23, 2], [7, 7, 8, 8]] {
             let mut got = src.clone();
-            box_mean_in(&mut got, w, h, r, region, &mut Vec::new());
+            box_mean(&mut got, w, h, r, region, &mut Vec::new());
             let [x0, y0, x1, y1] = region;
             for y in 0..h {
                 for x in 0..w {
@@ -511,7 +466,7 @@ mod tests {
         for (w, h, r) in [(7usize, 5usize, 2usize), (3, 2, 4), (1, 1, 3), (20, 9, 6)] {
             let src: Vec<Real> = (0..w * h).map(|i| ((i * 37) % 11) as Real).collect();
             let mut got = src.clone();
-            box_mean(&mut got, w, h, r, &mut Vec::new());
+            box_mean(&mut got, w, h, r, [0, 0, w, h], &mut Vec::new());
             let ri = r as isize;
             for y in 0..h {
                 for x in 0..w {

@@ -124,6 +124,9 @@ pub struct ViewerApp {
     /// against the frame (`ifa.post` `refine_radius`): the mask pass then draws these, so the
     /// screen shows the masks the results files hold.
     pub(super) refined_ids: Option<Arc<RefinedIds>>,
+    /// The last mask frame built for the GPU pass, by (mask generation, opacity): repaints of
+    /// the same picture reuse it.
+    pub(super) mask_frame: Option<BuiltMasks>,
     requested: Option<usize>,
     pub scene: SceneOptions,
     pub panels: Panels,
@@ -177,6 +180,7 @@ impl ViewerApp {
             video_frame: None,
             shown_image: None,
             refined_ids: None,
+            mask_frame: None,
             requested: None,
             scene: SceneOptions::default(),
             panels: Panels::default(),
@@ -504,41 +508,43 @@ impl ViewerApp {
 
     /// The refined id map of the shown frame (`img`), when the model refines edges.
     fn render_ids(&self, img: &RgbFrame) -> Option<RefinedIds> {
-        let (radius, eps) = self.model.refine();
-        if radius <= 0.0 {
+        if self.model.refine().0 <= 0.0 {
             return None;
         }
+        let (index, ids) = self.shown_id_map(img)?;
+        Some(RefinedIds { index, width: img.width, height: img.height, ids })
+    }
+
+    /// The shown record's id map at `img`'s size with the loaded model's edge rules (guided by
+    /// `img`, the shown frame, and refined against it): the frame index and the map.
+    fn shown_id_map(&self, img: &RgbFrame) -> Option<(usize, Vec<u32>)> {
         let (rec, (iw, ih)) = (self.shown_record()?, self.model_input_size()?);
         let lb = crate::model::Letterbox::new(img.width, img.height, iw, ih);
+        let (radius, eps) = self.model.refine();
         let mapper = crate::assemble::idmap::IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w)
             .with_edge_sigma(self.model.edge_sigma())
             .with_refine(radius, eps);
         let mut ids = Vec::new();
-        mapper.render_guided(&rec.soft_ids.decode(), Some(img), &mut ids).then_some(RefinedIds {
-            index: rec.index,
-            width: img.width,
-            height: img.height,
-            ids,
-        })
+        mapper.render_guided(&rec.soft_ids.decode(), Some(img), &mut ids).then_some((rec.index, ids))
     }
 
     /// Without wgpu (e.g. a glow renderer) masks are blended into the picture on CPU.
     fn blend_on_cpu(&self, img: &mut RgbFrame) {
-        let (Some(rec), Some((iw, ih))) = (self.shown_record(), self.model_input_size()) else { return };
         if !self.scene.layers.masks {
             return;
         }
-        let lb = crate::model::Letterbox::new(img.width, img.height, iw, ih);
-        let (radius, eps) = self.model.refine();
-        let mapper = crate::assemble::idmap::IdMapper::new(&lb, rec.soft_ids.h, rec.soft_ids.w)
-            .with_edge_sigma(self.model.edge_sigma())
-            .with_refine(radius, eps);
-        let mut ids = Vec::new();
-        if mapper.render_guided(&rec.soft_ids.decode(), Some(&*img), &mut ids) {
-            let visible = |id: u32| rec.instance(id).is_some_and(|i| self.scene.shows(i));
-            crate::overlay::scene::blend_masks(img, &ids, &visible, self.scene.opacity);
-        }
+        let (Some(rec), Some((_, ids))) = (self.shown_record(), self.shown_id_map(img)) else { return };
+        let visible = |id: u32| rec.instance(id).is_some_and(|i| self.scene.shows(i));
+        crate::overlay::scene::blend_masks(img, &ids, &visible, self.scene.opacity);
     }
+}
+
+/// A mask frame for the GPU pass (`None`: nothing to draw) and what it was built for: the mask
+/// generation and the opacity's bits.
+#[derive(Debug)]
+pub(super) struct BuiltMasks {
+    pub(super) key: (u64, u32),
+    pub(super) frame: Option<Arc<super::mask_paint::MaskFrame>>,
 }
 
 /// A frame's track ids at the video's resolution (row-major, 0 = none).

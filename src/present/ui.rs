@@ -399,8 +399,30 @@ fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
     }
 }
 
-fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: Rect, size: Vec2) {
-    let (Some(rec), Some((iw, ih))) = (app.shown_record(), app.model_input_size()) else { return };
+fn mask_callback(app: &mut ViewerApp, scene: &Scene, painter: &egui::Painter, rect: Rect, size: Vec2) {
+    // Visibility changes the uploaded ids too, so it is part of the generation.
+    let generation = app.mask_generation.wrapping_mul(1 << 20) ^ hash_ids(&scene.mask_ids);
+    let key = (generation, scene.opacity.to_bits());
+    // Repaints of one picture reuse its mask frame: building it walks every cell (every video
+    // pixel with refined edges).
+    let frame = match &app.mask_frame {
+        Some(built) if built.key == key => built.frame.clone(),
+        _ => {
+            let frame = build_mask_frame(app, scene, size, generation).map(Arc::new);
+            app.mask_frame = Some(super::app::BuiltMasks { key, frame: frame.clone() });
+            frame
+        }
+    };
+    let Some(frame) = frame else { return };
+    let region = frame.region;
+    let k = rect.width() / size.x;
+    let screen = Rect::from_min_size(rect.min + vec2(region[0], region[1]) * k, vec2(region[2], region[3]) * k);
+    painter.add(eframe::egui_wgpu::Callback::new_paint_callback(screen, MaskCallback(frame)));
+}
+
+/// The shown frame's masks for the GPU pass (`None`: no record yet, or nothing to draw).
+fn build_mask_frame(app: &ViewerApp, scene: &Scene, size: Vec2, generation: u64) -> Option<MaskFrame> {
+    let (rec, (iw, ih)) = (app.shown_record()?, app.model_input_size()?);
     // With refined edges the pass draws the frame's id map at the video's resolution: one "cell"
     // per video pixel (stride 1, scale 1), which the shader's rule reproduces exactly.
     let refined = app
@@ -428,12 +450,9 @@ fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: 
             *c = 0;
         }
     }
-    let Some(region) = mask_region(&cells, cells_w, stride, [size.x, size.y], scale) else { return };
-    let k = rect.width() / size.x;
-    let screen = Rect::from_min_size(rect.min + vec2(region[0], region[1]) * k, vec2(region[2], region[3]) * k);
-    let frame = MaskFrame {
-        // Visibility changes the uploaded ids too, so it is part of the generation.
-        generation: app.mask_generation.wrapping_mul(1 << 20) ^ hash_ids(&scene.mask_ids),
+    let region = mask_region(&cells, cells_w, stride, [size.x, size.y], scale)?;
+    Some(MaskFrame {
+        generation,
         cells,
         cells_w: cells_w as u32,
         cells_h: cells_h as u32,
@@ -443,8 +462,7 @@ fn mask_callback(app: &ViewerApp, scene: &Scene, painter: &egui::Painter, rect: 
         opacity: scene.opacity,
         guide: app.video_frame.clone(),
         edge_sigma,
-    };
-    painter.add(eframe::egui_wgpu::Callback::new_paint_callback(screen, MaskCallback(Arc::new(frame))));
+    })
 }
 
 fn hash_ids(ids: &[u32]) -> u64 {
