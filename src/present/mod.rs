@@ -19,6 +19,7 @@ pub mod dialog;
 pub mod export_task;
 pub mod export_window;
 pub mod gpu_pass;
+pub mod mask_frame;
 pub mod mask_paint;
 pub mod model_state;
 pub mod pipeline;

@@ -8,11 +8,10 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2, WidgetInfo, pos2, vec2};
 use super::app::{ModelStatus, ProcessingState, ViewerApp};
 use super::commands::UiCommand;
 use super::debug_view::{self, DebugMap};
-use super::mask_paint::{MaskCallback, MaskFrame, mask_region};
+use super::mask_paint::MaskCallback;
 use super::playback::SPEEDS;
 use super::stats::{mib, resident_bytes};
 use super::video_paint::VideoCallback;
-use crate::assemble::edges::soft_id;
 use crate::assemble::idmap::IdMapper;
 use crate::assemble::tracker::describe_with_gap;
 use crate::overlay::scene::{Scene, build_scene, track_color};
@@ -401,14 +400,14 @@ fn video_area(app: &mut ViewerApp, ui: &mut egui::Ui) {
 
 fn mask_callback(app: &mut ViewerApp, scene: &Scene, painter: &egui::Painter, rect: Rect, size: Vec2) {
     // Visibility changes the uploaded ids too, so it is part of the generation.
-    let generation = app.mask_generation.wrapping_mul(1 << 20) ^ hash_ids(&scene.mask_ids);
+    let generation = app.mask_generation.wrapping_mul(1 << 20) ^ super::mask_frame::hash_ids(&scene.mask_ids);
     let key = (generation, scene.opacity.to_bits());
     // Repaints of one picture reuse its mask frame: building it walks every cell (every video
     // pixel with refined edges).
     let frame = match &app.mask_frame {
         Some(built) if built.key == key => built.frame.clone(),
         _ => {
-            let frame = build_mask_frame(app, scene, size, generation).map(Arc::new);
+            let frame = super::mask_frame::shown_mask_frame(app, scene, size, generation).map(Arc::new);
             app.mask_frame = Some(super::app::BuiltMasks { key, frame: frame.clone() });
             frame
         }
@@ -418,55 +417,6 @@ fn mask_callback(app: &mut ViewerApp, scene: &Scene, painter: &egui::Painter, re
     let k = rect.width() / size.x;
     let screen = Rect::from_min_size(rect.min + vec2(region[0], region[1]) * k, vec2(region[2], region[3]) * k);
     painter.add(eframe::egui_wgpu::Callback::new_paint_callback(screen, MaskCallback(frame)));
-}
-
-/// The shown frame's masks for the GPU pass (`None`: no record yet, or nothing to draw).
-fn build_mask_frame(app: &ViewerApp, scene: &Scene, size: Vec2, generation: u64) -> Option<MaskFrame> {
-    let (rec, (iw, ih)) = (app.shown_record()?, app.model_input_size()?);
-    // With refined edges the pass draws the frame's id map at the video's resolution: one "cell"
-    // per video pixel (stride 1, scale 1), which the shader's rule reproduces exactly.
-    let refined = app
-        .refined_ids
-        .as_ref()
-        .filter(|r| r.index == rec.index && (r.width, r.height) == (size.x as u32, size.y as u32));
-    let (mut cells, cells_w, cells_h, scale, stride, edge_sigma) = match refined {
-        Some(r) => (r.ids.clone(), r.width as usize, r.height as usize, [1.0, 1.0], 1, 0.0),
-        None => {
-            let lb = crate::model::Letterbox::new(size.x as u32, size.y as u32, iw, ih);
-            let (sx, sy) = lb.axis_scales();
-            let stride = crate::model::maps::stride_of(iw, rec.soft_ids.w) as u32;
-            (
-                rec.soft_ids.decode(),
-                rec.soft_ids.w,
-                rec.soft_ids.h,
-                [sx as f32, sy as f32],
-                stride,
-                app.model.edge_sigma(),
-            )
-        }
-    };
-    for c in &mut cells {
-        if *c != 0 && !scene.shows_mask(soft_id(*c)) {
-            *c = 0;
-        }
-    }
-    let region = mask_region(&cells, cells_w, stride, [size.x, size.y], scale)?;
-    Some(MaskFrame {
-        generation,
-        cells,
-        cells_w: cells_w as u32,
-        cells_h: cells_h as u32,
-        region,
-        scale,
-        stride,
-        opacity: scene.opacity,
-        guide: app.video_frame.clone(),
-        edge_sigma,
-    })
-}
-
-fn hash_ids(ids: &[u32]) -> u64 {
-    ids.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &i| (h ^ u64::from(i)).wrapping_mul(0x100_0000_01b3))
 }
 
 /// The track under a video position: the mask drawn there (the rule of `IdMapper::render`),
