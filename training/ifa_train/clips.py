@@ -130,7 +130,7 @@ class ClipSampler:
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
         sigma = self.cfg.center_sigma_full * float(v.meta["scale"])
-        small = (self.cfg.small_area, self.cfg.small_max_weight, self.cfg.center_small_gain)
+        small = (self.cfg.small_area, self.cfg.small_max_weight, self.cfg.center_small_gain, self.cfg.small_ring)
         tg = frame_targets(ids_t, ids_r, v.classes, sigma, *small)
         if self.cfg.ref_targets:
             tr = frame_targets(ids_r, ids_r, v.classes, sigma, *small)

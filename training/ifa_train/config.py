@@ -60,6 +60,9 @@ class DataConfig:
     # Measured on unseen videos before it: instances under 400 px had 8% foreground recall, over 1600 px 59%.
     small_area: float = 2500.0
     small_max_weight: float = 4.0
+    # Background pixels within this many input pixels of an instance take its weight too
+    # (targets.small_instance_weights); 0 = instance pixels only, as stages 1-15 trained.
+    small_ring: int = 0
     # Center-loss weight near a small instance's center: 1 + gain * (its semantic weight - 1); 0 = plain
     # mean. Added after measuring that a third of small instance-frames were lost to a missed center.
     center_small_gain: float = 0.0

@@ -99,13 +99,36 @@ def attention_targets(ids_t: np.ndarray, ids_r: np.ndarray, n_tracks: int, strid
     return weights * valid.reshape(-1, 1), valid.reshape(-1).astype(np.float32)
 
 
-def small_instance_weights(ids: np.ndarray, n_tracks: int, ref_area: float, max_weight: float) -> np.ndarray:
+def _max_filter(a: np.ndarray, r: int) -> np.ndarray:
+    """Maximum over the (2r + 1)^2 window around each element (windows clipped at the borders)."""
+    out = a.copy()
+    for d in range(1, r + 1):  # rows, then columns: the square window is separable
+        np.maximum(out[d:], a[:-d], out=out[d:])
+        np.maximum(out[:-d], a[d:], out=out[:-d])
+    rows = out.copy()
+    for d in range(1, r + 1):
+        np.maximum(out[:, d:], rows[:, :-d], out=out[:, d:])
+        np.maximum(out[:, :-d], rows[:, d:], out=out[:, :-d])
+    return out
+
+
+def small_instance_weights(ids: np.ndarray, n_tracks: int, ref_area: float, max_weight: float, ring: int = 0) -> np.ndarray:
     """[H, W] semantic-loss weight: 1 on background, clamp(sqrt(ref_area / area), 1, max_weight) on
-    an instance of `area` pixels, so that small instances are not drowned by large ones."""
+    an instance of `area` pixels, so that small instances are not drowned by large ones.
+
+    `ring` > 0 gives the background within `ring` pixels of an instance that instance's weight
+    too (the largest, where rings meet). Why: a weight on the instance's pixels alone moves the
+    loss's optimum at an uncertain edge pixel towards foreground (at weight w, from probability
+    1/2 to 1/(1 + w)), and the masks grow; weighting both sides of the edge keeps it where it is.
+    """
     area = np.bincount(ids.ravel().astype(np.int64), minlength=n_tracks + 1).astype(np.float32)
     w = small_weight(area, ref_area, max_weight)
     w[0] = 1.0
-    return w[ids.astype(np.int64)]
+    out = w[ids.astype(np.int64)]
+    if ring > 0:
+        bg = ids == 0
+        out[bg] = _max_filter(out, ring)[bg]
+    return out
 
 
 def frame_targets(
@@ -116,6 +139,7 @@ def frame_targets(
     small_area: float = 0.0,
     small_max_weight: float = 1.0,
     center_gain: float = 0.0,
+    small_ring: int = 0,
 ) -> dict[str, np.ndarray]:
     """All targets of one (target, reference) pair.
 
@@ -147,7 +171,7 @@ def frame_targets(
         "flow": np.nan_to_num(np.stack([cr[..., 0] - ct[..., 0], cr[..., 1] - ct[..., 1]], 0)).astype(np.float32),
     }
     if small_area > 0:
-        out["semantic_weight"] = small_instance_weights(ids_t, n, small_area, small_max_weight)
+        out["semantic_weight"] = small_instance_weights(ids_t, n, small_area, small_max_weight, small_ring)
     if small_area > 0 and center_gain > 0:
         area = np.bincount(ids_t.ravel().astype(np.int64), minlength=n + 1)[1:].astype(np.float32)
         out["center_weight"] = center_weights(com_t, area, h4, w4, sigma, small_area, small_max_weight, center_gain)[None]

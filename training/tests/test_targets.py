@@ -107,6 +107,21 @@ def test_small_instances_weigh_more_up_to_the_cap():
     assert "semantic_weight" not in frame_targets(ids, ids, np.array([1, 2, 3]), 2.0)
 
 
+def test_the_ring_weighs_the_background_beside_a_small_instance_as_the_instance():
+    ids = np.zeros((64, 64), np.uint8)
+    ids[50:54, 50:54] = 2  # 16 px: capped at 4
+    ids[44:54, 0:10] = 3  # 100 px: 2
+    w = small_instance_weights(ids, 3, 400.0, 4.0, ring=2)
+    # Within two pixels of the instance (its square window) the background takes its weight.
+    assert w[48, 48] == 4.0 and w[55, 55] == 4.0 and w[51, 55] == 4.0
+    assert w[47, 51] == 1.0 and w[51, 56] == 1.0 and w[0, 0] == 1.0
+    assert np.isclose(w[42, 5], 2.0) and np.isclose(w[50, 11], 2.0) and w[50, 12] == 1.0
+    # Instance pixels keep their own weight, and the edge's two sides weigh the same.
+    assert np.array_equal(w[ids > 0], small_instance_weights(ids, 3, 400.0, 4.0)[ids > 0])
+    tg = frame_targets(ids, ids, np.array([1, 2, 3]), 2.0, small_area=400.0, small_max_weight=4.0, small_ring=2)
+    assert np.array_equal(tg["semantic_weight"], w)
+
+
 def test_center_weights_raise_the_peaks_of_small_instances_only():
     ids = np.zeros((64, 64), np.uint8)
     ids[:40, :40] = 1  # 1600 px: weight 1 (large)
