@@ -2,7 +2,9 @@
 """Where a results file loses video AP: per-frame mask quality, and oracle edits to score with `ifa eval`.
 
     scripts/ap_breakdown.py frames GT.json RESULTS.json
-        per ground-truth instance-frame, the best IoU of any predicted mask of that frame, by area
+        per ground-truth instance-frame, the best IoU of any predicted mask of that frame, by area;
+        under IoU 0.5, why it was lost: missed (no mask covers 30% of it), merged (the mask covering
+        most of it is over 1.5x its area), partial (the rest)
     scripts/ap_breakdown.py oracle GT.json RESULTS.json track|class OUT.json
         track: every predicted per-frame mask with IoU >= 0.5 against a ground-truth instance takes
         that instance's identity (perfect tracking; class = vote of the predictions, score = mean);
@@ -36,7 +38,7 @@ def frames(gt, res):
         for f, s in enumerate(r["segmentations"]):
             if s is not None:
                 preds[(r["video_id"], f)].append(s)
-    ious, areas, cats = [], [], []
+    ious, areas, cats, lost = [], [], [], []
     for a in gt["annotations"]:
         v = vids[a["video_id"]]
         h, w = v["height"], v["width"]
@@ -45,22 +47,42 @@ def frames(gt, res):
                 continue
             ps = preds.get((a["video_id"], f), [])
             gr = rle(g, h, w)
-            ious.append(float(M.iou([rle(p, h, w) for p in ps], [gr], [0]).max()) if ps else 0.0)
+            prs = [rle(p, h, w) for p in ps]
+            ious.append(float(M.iou(prs, [gr], [0]).max()) if ps else 0.0)
             areas.append(float(M.area(gr)))
             cats.append(a["category_id"])
-    ious, areas, cats = np.array(ious), np.array(areas), np.array(cats)
+            lost.append(why_lost(gr, prs) if ious[-1] < 0.5 else "")
+    ious, areas, cats, lost = np.array(ious), np.array(areas), np.array(cats), np.array(lost)
+
+    def why(m):
+        return ", ".join(f"{k} {(lost[m] == k).mean():.3f}" for k in ("missed", "merged", "partial"))
+
+    everything = np.ones(len(ious), bool)
     print(
         f"ground-truth instance-frames {len(ious)}: mean best IoU {ious.mean():.3f}, "
-        f">= 0.5 {(ious >= 0.5).mean():.3f}, >= 0.75 {(ious >= 0.75).mean():.3f}"
+        f">= 0.5 {(ious >= 0.5).mean():.3f}, >= 0.75 {(ious >= 0.75).mean():.3f}, {why(everything)}"
     )
     for lo, hi in ((0, 1000), (1000, 4000), (4000, float("inf"))):
         m = (areas >= lo) & (areas < hi)
         if m.any():
-            print(f"  area [{lo}, {hi}) px: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= 0.5).mean():.3f}")
+            print(f"  area [{lo}, {hi}) px: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= 0.5).mean():.3f}, {why(m)}")
     for c in sorted(gt["categories"], key=lambda c: c["id"]):
         m = cats == c["id"]
         if m.any():
             print(f"  class {c['id']}: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= 0.5).mean():.3f}")
+
+
+def why_lost(gr, prs):
+    """missed / merged / partial from the predicted mask covering most of `gr` (the first on a tie)."""
+    area = float(M.area(gr))
+    best, best_area = 0.0, 0.0
+    for p in prs:
+        inter = float(M.area(M.merge([p, gr], intersect=True)))
+        if inter > best:
+            best, best_area = inter, float(M.area(p))
+    if best == 0.0 or best < 0.3 * area:
+        return "missed"
+    return "merged" if best_area > 1.5 * area else "partial"
 
 
 def oracle(gt, res, mode, out_path):

@@ -181,6 +181,9 @@ fn python_parity(dir: &Path, gt_path: &Path, res_path: &Path, b: &Value) {
     close(&all["mean_best_iou"], number_after(head, "mean best IoU"), "mean best IoU");
     close(&all["recall_50"], number_after(head, ">= 0.5"), "recall 0.5");
     close(&all["recall_75"], number_after(head, ">= 0.75"), "recall 0.75");
+    for key in ["missed", "merged", "partial"] {
+        close(&all[key], number_after(head, key), key);
+    }
     // The script prints only bins with instance-frames, in order.
     let bins: Vec<&Value> =
         b["frames"]["by_size"].as_array().expect("bins").iter().filter(|s| s["count"].as_u64() > Some(0)).collect();
@@ -201,6 +204,9 @@ fn python_parity(dir: &Path, gt_path: &Path, res_path: &Path, b: &Value) {
         assert_eq!(number_after(row, "[") as u64, bin["min_area"].as_u64().expect("min"), "{row}");
         close(&bin["mean_best_iou"], number_after(row, "mean best IoU"), row);
         close(&bin["recall_50"], number_after(row, ">= 0.5"), row);
+        for key in ["missed", "merged", "partial"] {
+            close(&bin[key], number_after(row, key), row);
+        }
     }
 
     // The oracle edits: the script's file scored by `ifa eval` gives exactly our numbers.

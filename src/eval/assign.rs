@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::breakdown::{MATCH_IOU, OracleClass};
+use super::breakdown::{Lost, MATCH_IOU, OracleClass};
 use super::load::{GroundTruth, ResultTrack};
 use super::params::numpy_mean;
 use crate::rle::Rle;
@@ -20,8 +20,9 @@ pub(super) struct Merged<'a> {
 /// What one pass over every (video, frame) gathers.
 #[derive(Default)]
 pub(super) struct Pass<'a> {
-    /// (ground-truth track index, frame, best IoU, area) per present ground-truth instance-frame.
-    pub(super) best: Vec<(usize, usize, f64, u64)>,
+    /// (ground-truth track index, frame, best IoU, area, why it was lost when the best IoU is
+    /// under 0.5) per present ground-truth instance-frame.
+    pub(super) best: Vec<(usize, usize, f64, u64, Option<Lost>)>,
     /// In no particular order; sorted by first contribution when the results are built.
     pub(super) merged: HashMap<(i64, i64), Merged<'a>>,
     /// Result index → its frames that matched nothing.
@@ -78,7 +79,8 @@ pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> P
             let iou = |p: usize, g: usize| ious[p * gs.len() + g];
             for (j, &(g, m, _)) in gs.iter().enumerate() {
                 let best = (0..ps.len()).map(|p| iou(p, j)).fold(0.0, f64::max);
-                pass.best.push((g, f, best, m.area()));
+                let lost = (best < MATCH_IOU).then(|| why_lost(m, gs[j].2, &ps));
+                pass.best.push((g, f, best, m.area(), lost));
             }
             // Each predicted mask goes to the ground truth it overlaps most (strictly more wins,
             // so the first in file order keeps a tie), if that IoU reaches 0.5.
@@ -133,6 +135,28 @@ pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> P
         }
     }
     pass
+}
+
+/// Why a ground-truth mask that no predicted mask matches at IoU 0.5 was lost, from the
+/// predicted mask that covers most of it (the first in file order on a tie).
+fn why_lost(gt: &Rle, gt_box: Option<[u32; 4]>, ps: &[(usize, &Rle, Option<[u32; 4]>)]) -> Lost {
+    let area = gt.area();
+    let mut cover: Option<(u64, u64)> = None; // (intersection, that mask's area)
+    for &(_, p, pbox) in ps {
+        let inter = match (gt_box, pbox) {
+            (Some(a), Some(b)) if boxes_overlap(a, b) => gt.intersection_area(p).unwrap_or(0),
+            _ => 0,
+        };
+        if inter > cover.map_or(0, |c| c.0) {
+            cover = Some((inter, p.area()));
+        }
+    }
+    match cover {
+        Some((inter, p_area)) if inter as f64 >= Lost::MIN_COVER * area as f64 => {
+            if p_area as f64 > Lost::MERGED_RATIO * area as f64 { Lost::Merged } else { Lost::Partial }
+        }
+        _ => Lost::Missed,
+    }
 }
 
 /// Python's `Counter(xs).most_common(1)[0][0]`: the most frequent, the first seen on a tie.

@@ -29,7 +29,6 @@
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::ser::SerializeMap;
@@ -49,6 +48,24 @@ pub const TIGHT_IOU: f64 = 0.75;
 pub const SIZE_BINS: [(&str, u64, u64); 3] =
     [("small", 0, 1_000), ("medium", 1_000, 4_000), ("large", 4_000, u64::MAX)];
 
+/// Why a ground-truth instance-frame has no predicted mask at IoU ≥ 0.5, judged by the predicted
+/// mask that covers most of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lost {
+    /// No predicted mask covers [`Lost::MIN_COVER`] of it: the detector did not find it.
+    Missed,
+    /// The mask covering most of it is over [`Lost::MERGED_RATIO`] times its area: it went into
+    /// a neighbour's mask (or a far too large one).
+    Merged,
+    /// Covered, by a mask not much larger: split, shifted or cut short.
+    Partial,
+}
+
+impl Lost {
+    pub const MIN_COVER: f64 = 0.3;
+    pub const MERGED_RATIO: f64 = 1.5;
+}
+
 /// Per-frame mask quality of a set of ground-truth instance-frames.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FrameStats {
@@ -60,6 +77,11 @@ pub struct FrameStats {
     pub recall_50: Option<f64>,
     /// Fraction with a best IoU ≥ 0.75.
     pub recall_75: Option<f64>,
+    /// Fractions lost (best IoU under 0.5) as [`Lost::Missed`], [`Lost::Merged`], [`Lost::Partial`];
+    /// with `recall_50` they add up to 1.
+    pub missed: Option<f64>,
+    pub merged: Option<f64>,
+    pub partial: Option<f64>,
 }
 
 /// [`FrameStats`] of the instance-frames whose area is in `[min_area, max_area)` pixels.
@@ -199,11 +221,23 @@ pub fn one_entry_per_track(results: &[ResultTrack]) -> Cow<'_, [ResultTrack]> {
     }
 }
 
-fn frame_stats(items: &[(f64, u64)]) -> FrameStats {
+/// One ground-truth instance-frame: best IoU, area, why it was lost.
+type FrameItem = (f64, u64, Option<Lost>);
+
+fn frame_stats(items: &[FrameItem]) -> FrameStats {
     let ious: Vec<f64> = items.iter().map(|i| i.0).collect();
     let n = ious.len();
     let frac = |t: f64| (n > 0).then(|| ious.iter().filter(|&&v| v >= t).count() as f64 / n as f64);
-    FrameStats { count: n, mean_best_iou: numpy_mean(&ious), recall_50: frac(MATCH_IOU), recall_75: frac(TIGHT_IOU) }
+    let lost = |k: Lost| (n > 0).then(|| items.iter().filter(|i| i.2 == Some(k)).count() as f64 / n as f64);
+    FrameStats {
+        count: n,
+        mean_best_iou: numpy_mean(&ious),
+        recall_50: frac(MATCH_IOU),
+        recall_75: frac(TIGHT_IOU),
+        missed: lost(Lost::Missed),
+        merged: lost(Lost::Merged),
+        partial: lost(Lost::Partial),
+    }
 }
 
 fn ratio(a: usize, b: usize) -> Option<f64> {
@@ -219,11 +253,11 @@ impl Breakdown {
 
         // Annotation order, then frame order, as the script, so that the means are bit-identical.
         pass.best.sort_by_key(|b| (b.0, b.1));
-        let items: Vec<(f64, u64)> = pass.best.iter().map(|b| (b.2, b.3)).collect();
+        let items: Vec<FrameItem> = pass.best.iter().map(|b| (b.2, b.3, b.4)).collect();
         let by_size = SIZE_BINS
             .iter()
             .map(|&(label, lo, hi)| {
-                let sub: Vec<(f64, u64)> = items.iter().copied().filter(|i| i.1 >= lo && i.1 < hi).collect();
+                let sub: Vec<FrameItem> = items.iter().copied().filter(|i| i.1 >= lo && i.1 < hi).collect();
                 SizeBin { label, min_area: lo, max_area: (hi != u64::MAX).then_some(hi), stats: frame_stats(&sub) }
             })
             .collect();
@@ -231,11 +265,11 @@ impl Breakdown {
             .categories
             .iter()
             .map(|(&category_id, name)| {
-                let sub: Vec<(f64, u64)> = pass
+                let sub: Vec<FrameItem> = pass
                     .best
                     .iter()
                     .filter(|b| gt.tracks[b.0].category_id == category_id)
-                    .map(|b| (b.2, b.3))
+                    .map(|b| (b.2, b.3, b.4))
                     .collect();
                 ClassBin { category_id, name: name.clone(), stats: frame_stats(&sub) }
             })
@@ -264,79 +298,6 @@ impl Breakdown {
         };
         Ok(Self { frames, oracle_tracks, oracle_tracks_and_class, tracking })
     }
-
-    /// A readable table, printed by `ifa eval --breakdown` after the summary.
-    pub fn table(&self) -> String {
-        let num = |v: Option<f64>, w: usize| v.map_or_else(|| format!("{:>w$}", "-"), |v| format!("{v:>w$.3}"));
-        let mut s = String::new();
-        s.push_str("per-frame masks (best IoU of any predicted mask with each ground-truth instance-frame):\n");
-        s.push_str(&format!(
-            "  {:<30}{:>8}{:>10}{:>10}{:>11}\n",
-            "instance size or class", "frames", "mean IoU", "IoU>=0.5", "IoU>=0.75"
-        ));
-        let mut row = |label: &str, st: &FrameStats| {
-            let _ = writeln!(
-                s,
-                "  {label:<30}{:>8}{}{}{}",
-                st.count,
-                num(st.mean_best_iou, 10),
-                num(st.recall_50, 10),
-                num(st.recall_75, 11)
-            );
-        };
-        row("all", &self.frames.all);
-        for b in &self.frames.by_size {
-            let range = match b.max_area {
-                None => format!(">= {} px", thousands(b.min_area)),
-                Some(hi) if b.min_area == 0 => format!("< {} px", thousands(hi)),
-                Some(hi) => format!("{}-{} px", thousands(b.min_area), thousands(hi)),
-            };
-            row(&format!("{} ({range})", b.label), &b.stats);
-        }
-        for c in self.frames.by_class.iter().filter(|c| c.stats.count > 0) {
-            row(&format!("class {} {}", c.category_id, c.name), &c.stats);
-        }
-        s.push_str("\nperfect tracking (masks with IoU >= 0.5 take that ground-truth identity):\n");
-        s.push_str(&format!("  {:<30}{:>8}{:>8}{:>8}{:>9}\n", "", "AP", "AP50", "AP75", "tracks"));
-        for (label, o) in [
-            ("oracle tracks, voted class", &self.oracle_tracks),
-            ("oracle tracks and class", &self.oracle_tracks_and_class),
-        ] {
-            let _ =
-                writeln!(s, "  {label:<30}{:>8.4}{:>8.4}{:>8.4}{:>9}", o.stats[0], o.stats[1], o.stats[2], o.tracks);
-        }
-        let t = &self.tracking;
-        s.push_str("\ntracking (a mask matches the ground-truth instance it overlaps most, at IoU >= 0.5):\n");
-        let count = |n: usize| format!("{n:>8}");
-        let rows = [
-            ("ground-truth tracks", count(t.gt_tracks), "never matched", count(t.gt_tracks_unmatched)),
-            ("predicted tracks", count(t.predicted_tracks), "never matched", count(t.predicted_tracks_unmatched)),
-            (
-                "predicted tracks per GT track",
-                num(t.tracks_per_gt, 8),
-                "per matched GT",
-                num(t.tracks_per_matched_gt, 8),
-            ),
-            ("identity switches", count(t.id_switches), "per GT track", num(t.id_switches_per_gt, 8)),
-        ];
-        for (label, v, sub, w) in rows {
-            let _ = writeln!(s, "  {label:<30}{v}   {sub:<15}{w}");
-        }
-        s
-    }
-}
-
-/// `4000` → `4,000`.
-fn thousands(n: u64) -> String {
-    let d = n.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Reads both files once, evaluates, and computes the breakdown.
@@ -407,13 +368,29 @@ mod tests {
         let b = Breakdown::compute(&gt, &gt.as_results()).expect("breakdown");
         assert_eq!(
             b.frames.all,
-            FrameStats { count: 15, mean_best_iou: Some(1.0), recall_50: Some(1.0), recall_75: Some(1.0) }
+            FrameStats {
+                count: 15,
+                mean_best_iou: Some(1.0),
+                recall_50: Some(1.0),
+                recall_75: Some(1.0),
+                missed: Some(0.0),
+                merged: Some(0.0),
+                partial: Some(0.0)
+            }
         );
         // 100 px and 400 px squares: all small.
         assert_eq!(b.frames.by_size[0].stats.count, 15);
         assert_eq!(
             b.frames.by_size[1].stats,
-            FrameStats { count: 0, mean_best_iou: None, recall_50: None, recall_75: None }
+            FrameStats {
+                count: 0,
+                mean_best_iou: None,
+                recall_50: None,
+                recall_75: None,
+                missed: None,
+                merged: None,
+                partial: None
+            }
         );
         assert_eq!(b.oracle_tracks.stats[0], 1.0);
         assert_eq!(b.oracle_tracks_and_class.stats[0], 1.0);
@@ -487,6 +464,26 @@ mod tests {
         assert_eq!(counts, [1, 1, 0]);
         assert_eq!(b.frames.by_size[2].max_area, None);
         assert_eq!(b.frames.by_size[1].max_area, Some(4_000));
+    }
+
+    #[test]
+    fn lost_instance_frames_are_missed_merged_or_partial() {
+        // A 10 x 10 square over five frames: found (IoU 0.81), missed (a mask elsewhere and a
+        // sliver of 20%), merged into a mask four times its size, cut to its left 40%, and
+        // nothing at all in the last frame.
+        let sq = || Some(rect(10, 10, 20, 20));
+        let gt = ground_truth(&[(1, vec![sq(), sq(), sq(), sq(), sq()])]);
+        let results = vec![
+            track(
+                1,
+                0.9,
+                vec![Some(rect(10, 10, 19, 19)), Some(rect(40, 10, 50, 20)), None, Some(rect(10, 10, 14, 20)), None],
+            ),
+            track(1, 0.5, vec![None, Some(rect(18, 10, 20, 20)), Some(rect(5, 5, 25, 25)), None, None]),
+        ];
+        let all = Breakdown::compute(&gt, &results).expect("breakdown").frames.all;
+        assert_eq!(all.count, 5);
+        assert_eq!((all.recall_50, all.missed, all.merged, all.partial), (Some(0.2), Some(0.4), Some(0.2), Some(0.2)));
     }
 
     #[test]
@@ -588,9 +585,9 @@ mod tests {
             "large (>= 4,000 px)",
             "oracle tracks and class",
             "identity switches",
+            "missed   merged  partial",
         ] {
             assert!(table.contains(s), "{s} missing from\n{table}");
         }
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -24,6 +24,7 @@
 mod accumulate;
 mod assign;
 pub mod breakdown;
+mod breakdown_table;
 mod error;
 mod load;
 mod matching;
