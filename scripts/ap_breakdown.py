@@ -65,7 +65,9 @@ def frames(gt, res):
     for lo, hi in ((0, 1000), (1000, 4000), (4000, float("inf"))):
         m = (areas >= lo) & (areas < hi)
         if m.any():
-            print(f"  area [{lo}, {hi}) px: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= 0.5).mean():.3f}, {why(m)}")
+            print(
+                f"  area [{lo}, {hi}) px: {m.sum()} instance-frames, mean best IoU {ious[m].mean():.3f}, >= 0.5 {(ious[m] >= 0.5).mean():.3f}, {why(m)}"
+            )
     for c in sorted(gt["categories"], key=lambda c: c["id"]):
         m = cats == c["id"]
         if m.any():
