@@ -11,13 +11,13 @@ export input, not a run to resume.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import torch
 
-from .config import to_json, train_config_from_dict
+from .ckpt import is_own_input, save_derived
+from .config import train_config_from_dict
 from .model import IFANet
 
 REFINEMENT = ("sem_up2.", "sem_head2.")
@@ -32,12 +32,7 @@ def restride(ckpt: str | Path, stride: int, out: str | Path) -> Path:
     missing = net.load_state_dict(state, strict=False).missing_keys
     if any(not k.startswith(REFINEMENT) for k in missing):
         raise ValueError(f"{ckpt}: weights missing for {[k for k in missing if not k.startswith(REFINEMENT)][:5]}")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    torch.save({**{k: v for k, v in ck.items() if k != "optim"}, "model": net.state_dict(), "config": json.loads(to_json(cfg))}, tmp)
-    tmp.replace(out)
-    return out
+    return save_derived(ck, net, cfg, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stride", type=int, required=True, choices=[2, 4])
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
-    if Path(a.out).resolve() == Path(a.ckpt).resolve():
-        print("[restride] --out must not be the input checkpoint", file=sys.stderr)
+    if is_own_input(a.ckpt, a.out, "restride"):
         return 2
     print(f"[restride] {restride(a.ckpt, a.stride, a.out)}")
     return 0

@@ -14,13 +14,13 @@ attention (reference columns start at zero where the fusion had no local term). 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import torch
 
-from .config import to_json, train_config_from_dict
+from .ckpt import is_own_input, save_derived
+from .config import train_config_from_dict
 from .model import IFANet
 
 FUSIONS = ("tcf32", "tcf16")
@@ -51,12 +51,7 @@ def unfuse(ckpt: str | Path, out: str | Path) -> Path:
                 continue
             state[k] = concat_merge_weight(v, cin, dim, local) if k == f"{name}.merge.0.weight" else v
     net.load_state_dict(state, strict=True)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    torch.save({**{k: v for k, v in ck.items() if k != "optim"}, "model": net.state_dict(), "config": json.loads(to_json(cfg))}, tmp)
-    tmp.replace(out)
-    return out
+    return save_derived(ck, net, cfg, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ckpt", required=True)
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
-    if Path(a.out).resolve() == Path(a.ckpt).resolve():
-        print("[unfuse] --out must not be the input checkpoint", file=sys.stderr)
+    if is_own_input(a.ckpt, a.out, "unfuse"):
         return 2
     print(f"[unfuse] {unfuse(a.ckpt, a.out)}")
     return 0
