@@ -3,7 +3,8 @@
 //!
 //! * **Per-frame quality**: for every ground-truth instance-frame, the best IoU of any predicted
 //!   mask of that frame (any track, any class), overall, by instance size and by the ground
-//!   truth's category.
+//!   truth's category; each instance-frame under IoU 0.5 counted as missed, merged or partial
+//!   ([`Lost`], decided in `assign.rs`).
 //! * **Perfect-tracking ("oracle") AP**: every predicted per-frame mask that overlaps a
 //!   ground-truth instance at IoU ≥ 0.5 (the one it overlaps most; the first in file order on a
 //!   tie) takes that instance's identity; its class is the majority vote of the contributing
@@ -24,7 +25,8 @@
 //!
 //! Everything is computed on the RLEs (nothing is decoded), one video and one frame at a time,
 //! so memory stays at the size of the loaded files plus the edited results (and a copy of the
-//! kept entries where several entries share their masks).
+//! kept entries where several entries share their masks). The text tables are in
+//! `breakdown_table.rs`.
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
