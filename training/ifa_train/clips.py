@@ -7,27 +7,67 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from .augment import restyle_pair
 from .config import DataConfig
+from .letterbox import letterbox_scale
 from .targets import attention_targets, frame_targets
 
 
 class CachedVideo:
-    def __init__(self, path: Path):
+    """One video's cache. With `input_size` other than the cache's, frames are letterboxed to it
+    as they are read (`resized_pair`): `scale` and `valid` describe that input, not the cache."""
+
+    def __init__(self, path: Path, input_size: tuple[int, int] | None = None):
         self.meta = json.loads((path / "meta.json").read_text())
         self.frames = np.load(path / "frames.npy", mmap_mode="r")
         self.ids = np.load(path / "ids.npy", mmap_mode="r")
         self.classes = np.asarray(self.meta["classes"], np.int64)
         self.length = self.frames.shape[0]
+        self.cache_size = (int(self.frames.shape[1]), int(self.frames.shape[2]))
+        self.input_size = tuple(input_size) if input_size else self.cache_size
+        self.scale, self.valid = float(self.meta["scale"]), tuple(self.meta["valid"])
+        if self.input_size != self.cache_size:
+            src_h, src_w = self.meta["source_size"]
+            s, nh, nw = letterbox_scale(src_h, src_w, *self.input_size)
+            self.scale, self.valid = s, (nh, nw)
+
+    def resized_pair(self, imgs: list[np.ndarray], ids: list[np.ndarray], pad: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Cached frames and id maps letterboxed to the input size: the cache's valid region
+        resized onto the input's (bilinear for pictures, as the runtime's preprocessing; for id
+        maps each pixel takes the instance with most weight, background unless one has over
+        half, the rule `letterbox.letterbox_masks` uses), the rest padded with `pad`."""
+        if self.input_size == self.cache_size:
+            return imgs, ids
+        (in_h, in_w), (ch, cw) = self.input_size, self.valid
+        vh, vw = self.meta["valid"]
+        out_i, out_k = [], []
+        for img, idm in zip(imgs, ids):
+            src = torch.from_numpy(np.asarray(img[:vh, :vw], np.float32)).permute(2, 0, 1)[None]
+            res = F.interpolate(src, size=(ch, cw), mode="bilinear", align_corners=False)
+            o = np.empty((in_h, in_w, 3), np.uint8)
+            o[:] = pad
+            o[:ch, :cw] = res[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+            out_i.append(o)
+            k = torch.from_numpy(np.asarray(idm[:vh, :vw], np.int64))
+            n = int(k.max()) + 1
+            oh = F.one_hot(k, n).permute(2, 0, 1)[None].float()
+            oh[0, 0] = 0.5  # background wins unless an instance covers more than half the pixel
+            soft = F.interpolate(oh, size=(ch, cw), mode="bilinear", align_corners=False)
+            m = np.zeros((in_h, in_w), np.uint8)
+            m[:ch, :cw] = soft[0].argmax(0).to(torch.uint8).numpy()
+            out_k.append(m)
+        return out_i, out_k
 
 
-def load_cached_videos(cache_dirs: list[Path]) -> list[CachedVideo]:
+def load_cached_videos(cache_dirs: list[Path], input_size: tuple[int, int] | None = None) -> list[CachedVideo]:
+    """Every video cache under `cache_dirs`, read at `input_size` (None: the caches' own size)."""
     vids = []
     for d in cache_dirs:
         for p in sorted(Path(d).iterdir(), key=lambda p: p.name):
             if (p / "meta.json").exists():
-                vids.append(CachedVideo(p))
+                vids.append(CachedVideo(p, input_size))
     if not vids:
         raise FileNotFoundError(f"no cached videos under {[str(d) for d in cache_dirs]}")
     return vids
@@ -124,12 +164,14 @@ class ClipSampler:
         """Images and targets of target frame t with reference frame r of video v (flipped at random)."""
         img_t, img_r = np.asarray(v.frames[t]), np.asarray(v.frames[r])
         ids_t, ids_r = np.asarray(v.ids[t]), np.asarray(v.ids[r])
+        pad = np.round(np.asarray(self.cfg.mean) * 255.0).astype(np.uint8)
+        (img_t, img_r), (ids_t, ids_r) = v.resized_pair([img_t, img_r], [ids_t, ids_r], pad)
         if self.cfg.restyle_prob > 0 and self.rng.random() < self.cfg.restyle_prob:
-            vh, vw = v.meta["valid"]
+            vh, vw = v.valid
             img_t, img_r = restyle_pair([img_t, img_r], [ids_t, ids_r], len(v.classes), (vh, vw), self.rng, exclude=tuple(self.cfg.restyle_exclude))
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
-        sigma = self.cfg.center_sigma_full * float(v.meta["scale"])
+        sigma = self.cfg.center_sigma_full * v.scale
         small = (self.cfg.small_area, self.cfg.small_max_weight, self.cfg.center_small_gain, self.cfg.small_ring)
         tg = frame_targets(ids_t, ids_r, v.classes, sigma, *small)
         if self.cfg.ref_targets:

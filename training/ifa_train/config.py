@@ -47,6 +47,10 @@ class ModelConfig:
 @dataclass
 class DataConfig:
     input_size: tuple[int, int] = (192, 320)  # (H, W), multiples of 32
+    # Size of the frame caches read (None: input_size). Another size letterboxes the cached frames
+    # to input_size as they are read, so a larger input trains from existing caches: for 640x360
+    # sources, 352x640 caches hold every source pixel, and `ifa run` upsamples them the same way.
+    cache_size: tuple[int, int] | None = None
     mean: list[float] = field(default_factory=lambda: list(IMAGENET_MEAN))
     std: list[float] = field(default_factory=lambda: list(IMAGENET_STD))
     max_gap: int = 4  # reference gaps drawn from 1..max_gap (the runtime uses 1..3 and the first frame)
@@ -144,7 +148,9 @@ def train_config_from_dict(d: dict) -> TrainConfig:
         elif f.name == "data":
             # Runs from before the world-coverage augmentations keep training without them.
             v = {"restyle_prob": 0.0, "photometric": 0.0, "codec_mix": False, **v}
-            v = DataConfig(**{**v, "input_size": tuple(v.get("input_size", (192, 320))), "attn_strides": tuple(v.get("attn_strides", (16, 32)))})
+            cache = v.get("cache_size")
+            sizes = {"input_size": tuple(v.get("input_size", (192, 320))), "cache_size": tuple(cache) if cache else None}
+            v = DataConfig(**{**v, **sizes, "attn_strides": tuple(v.get("attn_strides", (16, 32)))})
         elif f.name == "loss":
             v = LossConfig(**v)
         setattr(cfg, f.name, v)

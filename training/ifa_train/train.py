@@ -177,16 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     log = (lambda *x: print(*x, flush=True)) if rank == 0 else (lambda *x: None)
 
     in_h, in_w = cfg.data.input_size
+    c_h, c_w = cfg.data.cache_size or cfg.data.input_size
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        caches = [build_cache(d, in_h, in_w, cfg.data.mean, log, cfg.data.codec_mix) for d in a.data]
+        caches = [build_cache(d, c_h, c_w, cfg.data.mean, log, cfg.data.codec_mix) for d in a.data]
     dist.barrier()
-    caches = [cache_dir_for(Path(d), in_h, in_w, cfg.data.codec_mix) for d in a.data]
+    caches = [cache_dir_for(Path(d), c_h, c_w, cfg.data.codec_mix) for d in a.data]
     for c in caches:
         cats = json.loads((c / "categories.json").read_text())
         if cats != cfg.model.classes:
             raise SystemExit(f"{c}: categories {cats} differ from the model's classes {cfg.model.classes}")
-    videos = load_cached_videos(caches)
+    videos = load_cached_videos(caches, (in_h, in_w))
     sampler = ClipSampler(videos, cfg.data, seed=cfg.seed * 1000 + rank)
     if cfg.data.hard_case_prob > 0 and rank == 0:
         print(

@@ -74,3 +74,31 @@ def test_the_sampler_draws_hard_pairs_in_the_asked_share() -> None:
     half = ClipSampler([v], DataConfig(hard_case_prob=0.5, max_gap=4), seed=0)
     share_half = sum(half.pick()[1:] in hard for _ in range(400)) / 400
     assert share_half > share + 0.2, (share, share_half)
+
+
+def test_a_cache_read_at_a_larger_input_matches_one_built_at_it(tmp_path) -> None:
+    """Training at an input larger than the caches (`data.cache_size`) letterboxes the cached
+    frames as they are read; the result must be what a cache built at that size holds."""
+    import fixture_synth
+
+    from ifa_train.cache import build_cache
+    from ifa_train.clips import load_cached_videos
+    from ifa_train.config import IMAGENET_MEAN
+
+    root = fixture_synth.generate(tmp_path / "ds", videos=1, frames=3, width=320, height=180, seed=3)
+    small = build_cache(root, 96, 192, list(IMAGENET_MEAN))
+    large = build_cache(root, 128, 256, list(IMAGENET_MEAN))
+    (via,) = load_cached_videos([small], (128, 256))
+    (ref,) = load_cached_videos([large])
+    assert via.scale == ref.scale and via.valid == ref.valid == tuple(ref.meta["valid"])
+    pad = np.round(np.asarray(IMAGENET_MEAN) * 255.0).astype(np.uint8)
+    imgs, ids = via.resized_pair([np.asarray(via.frames[t]) for t in range(3)], [np.asarray(via.ids[t]) for t in range(3)], pad)
+    for t in range(3):
+        assert imgs[t].shape == ref.frames[t].shape and ids[t].shape == ref.ids[t].shape
+        # Upsampling the smaller cache blurs what the larger one holds, but only at edges.
+        assert np.abs(imgs[t].astype(np.int32) - ref.frames[t]).mean() < 3.0
+        fg = (ids[t] > 0) | (ref.ids[t] > 0)
+        assert fg.sum() > 100
+        assert (ids[t] == ref.ids[t])[fg].mean() > 0.93
+        assert (imgs[t][:, ref.valid[1] :] == pad).all() and (ids[t][:, ref.valid[1] :] == 0).all()
+        assert ref.valid[1] < 256
