@@ -36,7 +36,7 @@ def _normalise(u8: np.ndarray, cfg) -> torch.Tensor:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ckpt", required=True)
-    ap.add_argument("--data", nargs="+", required=True, help="YouTube-VIS roots (cached at the model's input size)")
+    ap.add_argument("--data", nargs="+", required=True, help="YouTube-VIS roots (cached at the size the model trained from)")
     ap.add_argument("--pairs", type=int, default=96)
     ap.add_argument("--seed", type=int, default=123)
     ap.add_argument("--threads", type=int, default=2)
@@ -45,10 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     net, cfg, _ = load_model(a.ckpt)
     net.eval()
     h, w = cfg.data.input_size
-    caches = [build_cache(d, h, w, cfg.data.mean, print) for d in a.data]
-    videos = load_cached_videos([Path(c) for c in caches])
+    ch, cw = cfg.data.cache_size or (h, w)
+    caches = [build_cache(d, ch, cw, cfg.data.mean, print) for d in a.data]
+    videos = load_cached_videos([Path(c) for c in caches], (h, w))
     data = DataConfig(**{**cfg.data.__dict__, "flip_prob": 0.0, "ref_targets": False, "attn_strides": (), "restyle_prob": 0.0})
     sampler = ClipSampler(videos, data, seed=a.seed)
+    pad = np.round(np.asarray(cfg.data.mean) * 255.0).astype(np.uint8)
     fg = hit = cls_ok = 0
     off_err = off_n = 0.0
     kinds = {"gap 1": [0.0, 0.0, 0.0], "gap 2-3": [0.0, 0.0, 0.0], "first frame": [0.0, 0.0, 0.0]}
@@ -69,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         hit += int((sem[m] > 0).sum())
         cls_ok += int((sem[m] == gt[m]).sum())
         # Per instance of the target frame: size, semantic recall, peak of the center heatmap on it.
-        ids = np.asarray(v.ids[t])
+        # The id maps as the pair saw them (no flip or repainting here), at the input size.
+        _, (ids, ids_r) = v.resized_pair([np.asarray(v.frames[t]), np.asarray(v.frames[r])], [np.asarray(v.ids[t]), np.asarray(v.ids[r])], pad)
         heat = out["center"][0, 0].numpy()
         for k in np.unique(ids[ids > 0]):
             mk = ids == k
@@ -90,7 +93,6 @@ def main(argv: list[str] | None = None) -> int:
         kinds[k][1] += float(zero_l1)
         kinds[k][2] += float(im.sum())
         # Per instance: which case it is, and its cells' errors.
-        ids_r = np.asarray(v.ids[r])
         cell_ids = ids[1::4, 1::4]
         err_m = np.abs(out["inter_offset"][0].numpy() - s["inter"]).sum(0)
         err_z = np.abs(out["offset"][0].numpy() - s["inter"]).sum(0)

@@ -145,3 +145,21 @@ def test_a_stride_2_head_continues_a_stride_4_run_and_exports(tmp_path: Path):
         sem4 = full.sem_head(full.sem_dec([f4, f8, f16, f32]))
         assert torch.allclose(back.eval()(*x)[0], sem4, atol=1e-5)
     assert train.main(common + ["--out", str(tmp_path / "cont"), "--init", str(s4)]) == 0
+
+
+def test_training_at_a_larger_input_reads_the_smaller_caches(tmp_path: Path, capsys):
+    """`data.cache_size`: the run and the diagnose yardstick read the caches of that size,
+    letterboxed to the input, and build none at the input size."""
+    from ifa_train import diagnose
+
+    data = _make_data("python", tmp_path / "data")
+    cfg = tmp_path / "up.json"
+    cfg.write_text(json.dumps({"data": {"input_size": [128, 224], "cache_size": [96, 160], "codec_mix": False}}))
+    args = ["--data", str(data), "--iters", "2", "--batch", "2", "--log-every", "1", "--config", str(cfg), "--out", str(tmp_path / "up")]
+    assert train.main(args) == 0
+    assert "input 128x224" in capsys.readouterr().out
+    ck = torch.load(tmp_path / "up" / "final.pt", map_location="cpu", weights_only=False)
+    assert ck["config"]["data"]["cache_size"] == [96, 160]
+    assert diagnose.main(["--ckpt", str(tmp_path / "up" / "final.pt"), "--data", str(data), "--pairs", "4", "--threads", "1"]) == 0
+    assert "foreground recall" in capsys.readouterr().out
+    assert sorted(p.name for p in data.glob("cache_*")) == ["cache_96x160"]
