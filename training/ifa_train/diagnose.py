@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         for k in np.unique(ids[ids > 0]):
             mk = ids == k
             area = int(mk.sum())
-            b = 0 if area < 400 else (1 if area < 1600 else 2)
+            # Binned by the area in the video's pixels, so that models of other input sizes compare.
+            src_area = area / (v.scale * v.scale)
+            b = 0 if src_area < 400 else (1 if src_area < 1600 else 2)
             peak = float(heat[mk[1::4, 1::4]].max()) if mk[1::4, 1::4].any() else 0.0
             sizes[b].append((float((sem[mk] > 0).mean()), float((sem[mk] == gt[mk]).mean()), peak))
         om = s["offset_mask"][0] > 0
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             cases[case][1] += float(err_z[cm].sum())
             cases[case][2] += float(cm.sum())
     print(f"semantic: foreground recall {hit / max(fg, 1):.3f}, class accuracy on foreground {cls_ok / max(fg, 1):.3f}")
-    print("| instance area (input px) | instances | fg recall | class recall | center peak >= 0.1 | median peak |")
+    print("| instance area (video px) | instances | fg recall | class recall | center peak >= 0.1 | median peak |")
     print("|---|---|---|---|---|---|")
     for name, rows in zip(("< 400", "400-1600", ">= 1600"), sizes):
         if rows:
