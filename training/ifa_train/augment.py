@@ -204,3 +204,59 @@ def photometric(x: torch.Tensor, gen: torch.Generator, n_pairs: int, strength: f
     nstd = (torch.rand(b, generator=gen) * 0.04 * s * (torch.rand(b, generator=gen) < 0.3)).to(dev).repeat(2)
     noise = torch.randn(x.shape, generator=gen).to(dev) * nstd[:, None, None, None]
     return (x + noise).clamp(0, 1)
+
+
+def donor_instances(img: np.ndarray, ids: np.ndarray, valid: tuple[int, int], min_area: int = 400) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Instances of one frame that can be pasted elsewhere: (track index k, RGB crop, mask crop),
+    for each instance of at least `min_area` pixels that touches neither the picture's border nor
+    another instance (so it is most likely whole, not occluded: its shape carries its class)."""
+    vh, vw = valid
+    m = ids[:vh, :vw]
+    out = []
+    for k in np.unique(m):
+        if k == 0:
+            continue
+        sel = m == k
+        if sel.sum() < min_area:
+            continue
+        ys, xs = np.nonzero(sel)
+        y0, y1, x0, x1 = ys.min() - 2, ys.max() + 3, xs.min() - 2, xs.max() + 3
+        if y0 < 0 or x0 < 0 or y1 > vh or x1 > vw:
+            continue
+        box = m[y0:y1, x0:x1]
+        near = _box_blur(_box_blur((box == k).astype(np.float32))) > 0
+        if ((box != 0) & (box != k) & near).any():
+            continue
+        out.append((int(k), img[y0:y1, x0:x1].astype(np.float32), (box == k).astype(np.float32)))
+    return out
+
+
+def paste_instance(
+    imgs: list[np.ndarray],
+    ids: list[np.ndarray],
+    crop: np.ndarray,
+    mask: np.ndarray,
+    new_id: int,
+    radius: float,
+    centres: list[tuple[float, float]],
+) -> None:
+    """Pastes one instance (RGB `crop`, soft `mask`, both [h, w]) on top of each frame, scaled so
+    that its outer radius (half its largest extent) is `radius` pixels, centred at that frame's
+    `centres` entry; its pixels take `new_id` in the id maps (covering what was there). In place."""
+    scale = radius / (max(mask.shape) / 2.0)
+    h = max(3, int(round(mask.shape[0] * scale)))
+    w = max(3, int(round(mask.shape[1] * scale)))
+    src = torch.from_numpy(np.concatenate([crop, mask[..., None]], 2)).permute(2, 0, 1)[None]
+    res = F.interpolate(src, size=(h, w), mode="bilinear", align_corners=False, antialias=scale < 1)[0].permute(1, 2, 0).numpy()
+    col, alpha = res[..., :3], np.clip(res[..., 3], 0.0, 1.0)
+    for img, m, (cy, cx) in zip(imgs, ids, centres):
+        y0, x0 = int(round(cy - h / 2)), int(round(cx - w / 2))
+        ya, xa = max(0, y0), max(0, x0)
+        yb, xb = min(img.shape[0], y0 + h), min(img.shape[1], x0 + w)
+        if ya >= yb or xa >= xb:
+            continue
+        a = alpha[ya - y0 : yb - y0, xa - x0 : xb - x0]
+        c = col[ya - y0 : yb - y0, xa - x0 : xb - x0]
+        region = img[ya:yb, xa:xb].astype(np.float32)
+        img[ya:yb, xa:xb] = np.clip(region * (1 - a[..., None]) + c * a[..., None] + 0.5, 0, 255).astype(np.uint8)
+        m[ya:yb, xa:xb][a >= 0.5] = new_id

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .augment import restyle_pair
+from .augment import donor_instances, paste_instance, restyle_pair
 from .config import DataConfig
 from .letterbox import letterbox_scale
 from .targets import attention_targets, frame_targets
@@ -82,6 +82,8 @@ def load_cached_videos(cache_dirs: list[Path], input_size: tuple[int, int] | Non
 # marked 92% of its pairs, which is no selection at all. An instance missing from the first
 # frame is not hidden there, only not yet in view, so the first frame is not checked for it.
 HIDDEN_SHARE = 0.25
+# Pasted instances move at most this share of the long side per frame (the world allows 6%).
+PASTE_SPEED = 0.03
 FAST_PX = 24.0
 TOUCH = 1.2
 
@@ -166,25 +168,55 @@ class ClipSampler:
         ids_t, ids_r = np.asarray(v.ids[t]), np.asarray(v.ids[r])
         pad = np.round(np.asarray(self.cfg.mean) * 255.0).astype(np.uint8)
         (img_t, img_r), (ids_t, ids_r) = v.resized_pair([img_t, img_r], [ids_t, ids_r], pad)
+        classes = v.classes
+        if self.cfg.paste_prob > 0 and self.rng.random() < self.cfg.paste_prob:
+            (img_t, img_r), (ids_t, ids_r), classes = self.paste_small([img_t, img_r], [ids_t, ids_r], v, t - r)
         if self.cfg.restyle_prob > 0 and self.rng.random() < self.cfg.restyle_prob:
             vh, vw = v.valid
-            img_t, img_r = restyle_pair([img_t, img_r], [ids_t, ids_r], len(v.classes), (vh, vw), self.rng, exclude=tuple(self.cfg.restyle_exclude))
+            img_t, img_r = restyle_pair([img_t, img_r], [ids_t, ids_r], len(classes), (vh, vw), self.rng, exclude=tuple(self.cfg.restyle_exclude))
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
         sigma = self.cfg.center_sigma_full * v.scale
         small = (self.cfg.small_area, self.cfg.small_max_weight, self.cfg.center_small_gain, self.cfg.small_ring)
-        tg = frame_targets(ids_t, ids_r, v.classes, sigma, *small)
+        tg = frame_targets(ids_t, ids_r, classes, sigma, *small)
         if self.cfg.ref_targets:
-            tr = frame_targets(ids_r, ids_r, v.classes, sigma, *small)
+            tr = frame_targets(ids_r, ids_r, classes, sigma, *small)
             for k in ("semantic", "center", "offset", "offset_mask", "semantic_weight", "center_weight"):
                 if k not in tr:
                     continue
                 tg[k + "_r"] = tr[k]
         for s in self.cfg.attn_strides:
-            tg[f"attn{s}_w"], tg[f"attn{s}_valid"] = attention_targets(ids_t, ids_r, len(v.classes), s)
+            tg[f"attn{s}_w"], tg[f"attn{s}_valid"] = attention_targets(ids_t, ids_r, len(classes), s)
         tg["img_t"] = img_t
         tg["img_r"] = img_r
         return tg
+
+    def paste_small(self, imgs: list[np.ndarray], ids: list[np.ndarray], v: CachedVideo, gap: int) -> tuple[list, list, np.ndarray]:
+        """Copy-paste of small instances: 1..`paste_max` whole instances from random frames of the
+        training set, scaled to an outer radius in `paste_radius` (fractions of the short side, the
+        world's small end), pasted on top of the target frame and the reference as new tracks of
+        their own class, moved between the two by up to `PASTE_SPEED` of the long side per frame
+        of the gap. The world's small, low-contrast instances are the ones the network misses;
+        this shows it more of them, on every kind of background."""
+        imgs, ids = [a.copy() for a in imgs], [a.copy() for a in ids]
+        classes = list(v.classes)
+        (vh, vw), short = v.valid, min(v.valid)
+        for _ in range(int(self.rng.integers(1, self.cfg.paste_max + 1))):
+            dv = self.videos[int(self.rng.integers(len(self.videos)))]
+            f = int(self.rng.integers(dv.length))
+            donors = donor_instances(np.asarray(dv.frames[f]), np.asarray(dv.ids[f]), tuple(dv.meta["valid"]))
+            if not donors or len(classes) >= 254:
+                continue
+            k, crop, mask = donors[int(self.rng.integers(len(donors)))]
+            radius = float(self.rng.uniform(*self.cfg.paste_radius)) * short
+            cy, cx = self.rng.uniform(radius, vh - radius), self.rng.uniform(radius, vw - radius)
+            step = self.rng.uniform(0.0, PASTE_SPEED * max(vh, vw) * max(gap, 0))
+            ang = self.rng.uniform(0.0, 2 * np.pi)
+            ty = float(np.clip(cy + step * np.sin(ang), radius, vh - radius))
+            tx = float(np.clip(cx + step * np.cos(ang), radius, vw - radius))
+            classes.append(int(dv.classes[k - 1]))
+            paste_instance(imgs, ids, crop, mask, len(classes), radius, [(ty, tx), (cy, cx)])
+        return imgs, ids, np.asarray(classes, np.int64)
 
     def batch(self, n: int) -> dict[str, torch.Tensor]:
         samples = [self.sample() for _ in range(n)]

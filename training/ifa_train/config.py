@@ -82,6 +82,12 @@ class DataConfig:
     restyle_exclude: list[str] = field(default_factory=list)
     # Frames pass through H.264 at a random quality per video when cached (cache.CODEC_CRFS).
     codec_mix: bool = True
+    # Copy-paste of small instances (ClipSampler.paste_small): share of pairs that get 1..paste_max
+    # whole instances from other frames, scaled to an outer radius in paste_radius (fractions of
+    # the short side; the world's sizes run 0.03-0.25), as new tracks. 0 = off (stages 1-17).
+    paste_prob: float = 0.0
+    paste_max: int = 2
+    paste_radius: tuple[float, float] = (0.03, 0.08)
     # Strength of the photometric jitter (augment.photometric); 0 = only the old brightness/contrast.
     photometric: float = 1.0
 
@@ -150,6 +156,8 @@ def train_config_from_dict(d: dict) -> TrainConfig:
             v = {"restyle_prob": 0.0, "photometric": 0.0, "codec_mix": False, **v}
             cache = v.get("cache_size")
             sizes = {"input_size": tuple(v.get("input_size", (192, 320))), "cache_size": tuple(cache) if cache else None}
+            if "paste_radius" in v:
+                sizes["paste_radius"] = tuple(v["paste_radius"])
             v = DataConfig(**{**v, **sizes, "attn_strides": tuple(v.get("attn_strides", (16, 32)))})
         elif f.name == "loss":
             v = LossConfig(**v)

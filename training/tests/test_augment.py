@@ -45,3 +45,34 @@ def test_photometric_is_shared_by_a_pair_and_stays_in_range():
     # Without sensor noise (random per frame) a pair would be identical; allow the noise.
     assert (y[:2] - y[2:]).abs().mean() < 0.05
     assert (y - x).abs().mean() > 0.01
+
+
+def test_a_pasted_instance_is_a_new_track_in_both_frames_at_its_size_and_motion() -> None:
+    """Copy-paste (clips.ClipSampler.paste_small): a whole donor instance lands on top of the
+    target and the reference as one new track, scaled to the asked radius, at the asked centres,
+    with the donor's colours; what it covers loses those pixels."""
+    from ifa_train.augment import donor_instances, paste_instance
+
+    donor = np.zeros((60, 80, 3), np.uint8)
+    dids = np.zeros((60, 80), np.uint8)
+    dids[10:30, 10:30] = 1  # a whole 20x20 square, away from everything
+    donor[10:30, 10:30] = (200, 30, 40)
+    dids[40:60, 62:80] = 2  # touches the border: not a donor
+    dids[5:25, 40:50] = 3
+    dids[5:25, 50:55] = 4  # touches instance 3: neither is a donor
+    found = donor_instances(donor, dids, (60, 80), min_area=50)
+    assert [k for k, _, _ in found] == [1]
+    _, crop, mask = found[0]
+
+    imgs = [np.full((100, 160, 3), 90, np.uint8) for _ in range(2)]
+    ids = [np.zeros((100, 160), np.uint8) for _ in range(2)]
+    ids[0][40:60, 20:40] = 1  # an existing instance that the paste partly covers in the target
+    paste_instance(imgs, ids, crop, mask, 2, radius=5.0, centres=[(50.0, 40.0), (50.0, 100.0)])
+    for m, cx in zip(ids, (40.0, 100.0)):
+        ys, xs = np.nonzero(m == 2)
+        # outer radius 5: the square's half side, the mask's ring of 2 px included, scaled by 5/12
+        assert 8 * 8 <= len(ys) <= 10 * 10, len(ys)
+        assert abs(ys.mean() - 50.0) < 1.0 and abs(xs.mean() - cx) < 1.0
+    inside = imgs[1][ids[1] == 2].astype(np.float32).mean(0)
+    assert np.allclose(inside, (200, 30, 40), atol=25), inside
+    assert (ids[0] == 1).sum() == 20 * 20 - (ids[0][40:60, 20:40] == 2).sum() > 0

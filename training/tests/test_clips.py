@@ -102,3 +102,33 @@ def test_a_cache_read_at_a_larger_input_matches_one_built_at_it(tmp_path) -> Non
         assert (ids[t] == ref.ids[t])[fg].mean() > 0.93
         assert (imgs[t][:, ref.valid[1] :] == pad).all() and (ids[t][:, ref.valid[1] :] == 0).all()
         assert ref.valid[1] < 256
+
+
+def test_the_sampler_pastes_small_instances_as_tracks_of_both_frames(tmp_path) -> None:
+    """With `paste_prob` 1 every pair gains new tracks: their class in the semantic target of
+    the target frame and of the reference, no larger than asked."""
+    import fixture_synth
+
+    from ifa_train.cache import build_cache
+    from ifa_train.clips import load_cached_videos
+    from ifa_train.config import IMAGENET_MEAN
+
+    root = fixture_synth.generate(tmp_path / "ds", videos=2, frames=4, width=320, height=180, seed=5)
+    (cache,) = [build_cache(root, 192, 320, list(IMAGENET_MEAN))]
+    videos = load_cached_videos([cache])
+    plain = DataConfig(input_size=(192, 320), restyle_prob=0.0, flip_prob=0.0, photometric=0.0, attn_strides=(16,))
+    pasted = DataConfig(**{**plain.__dict__, "paste_prob": 1.0, "paste_max": 2, "paste_radius": (0.05, 0.06)})
+    grew = 0
+    for seed in range(6):
+        a = ClipSampler(videos, plain, seed=seed).pair(videos[0], 3, 1)
+        sampler = ClipSampler(videos, pasted, seed=seed)
+        b = sampler.pair(videos[0], 3, 1)
+        new_t = (b["semantic"] > 0) & (b["semantic"] != a["semantic"])
+        new_r = (b["semantic_r"] > 0) & (b["semantic_r"] != a["semantic_r"]) if "semantic_r" in b else new_t
+        if not new_t.any():
+            continue  # no whole donor drawn this time
+        grew += 1
+        r = 0.055 * 180 * (192 / 180)  # the asked radius in input pixels, mid-range
+        assert new_t.sum() < 2 * np.pi * r * r * 1.5 and new_r.any()
+        assert (b["img_t"] != a["img_t"]).any()
+    assert grew >= 3
