@@ -82,10 +82,12 @@ def load_cached_videos(cache_dirs: list[Path], input_size: tuple[int, int] | Non
 # marked 92% of its pairs, which is no selection at all. An instance missing from the first
 # frame is not hidden there, only not yet in view, so the first frame is not checked for it.
 HIDDEN_SHARE = 0.25
-# Pasted instances move at most this share of the long side per frame (the world allows 6%).
-PASTE_SPEED = 0.03
 FAST_PX = 24.0
 TOUCH = 1.2
+
+# Pasted instances (ClipSampler.paste_small) move at most this share of the long side per frame
+# (the world allows 6%).
+PASTE_SPEED = 0.03
 
 
 def frame_instances(ids: np.ndarray, step: int = 1) -> dict[int, tuple[float, float, float]]:
@@ -139,6 +141,7 @@ class ClipSampler:
         self.videos = videos
         self.cfg = cfg
         self.rng = np.random.default_rng(seed)
+        self.pad = np.round(np.asarray(cfg.mean) * 255.0).astype(np.uint8)  # the letterbox's colour
         # Videos drawn in proportion to their length, so every frame is equally likely.
         lengths = np.array([v.length for v in videos], np.float64)
         self.p = lengths / lengths.sum()
@@ -162,12 +165,12 @@ class ClipSampler:
     def sample(self) -> dict[str, np.ndarray]:
         return self.pair(*self.pick())
 
-    def pair(self, v: CachedVideo, t: int, r: int) -> dict[str, np.ndarray]:
-        """Images and targets of target frame t with reference frame r of video v (flipped at random)."""
+    def pair(self, v: CachedVideo, t: int, r: int, with_ids: bool = False) -> dict[str, np.ndarray]:
+        """Images and targets of target frame t with reference frame r of video v (flipped at random);
+        with `with_ids`, also the pair's id maps as its targets were made from them (`ids_t`, `ids_r`)."""
         img_t, img_r = np.asarray(v.frames[t]), np.asarray(v.frames[r])
         ids_t, ids_r = np.asarray(v.ids[t]), np.asarray(v.ids[r])
-        pad = np.round(np.asarray(self.cfg.mean) * 255.0).astype(np.uint8)
-        (img_t, img_r), (ids_t, ids_r) = v.resized_pair([img_t, img_r], [ids_t, ids_r], pad)
+        (img_t, img_r), (ids_t, ids_r) = v.resized_pair([img_t, img_r], [ids_t, ids_r], self.pad)
         classes = v.classes
         if self.cfg.paste_prob > 0 and self.rng.random() < self.cfg.paste_prob:
             (img_t, img_r), (ids_t, ids_r), classes = self.paste_small([img_t, img_r], [ids_t, ids_r], v, t - r)
@@ -189,6 +192,8 @@ class ClipSampler:
             tg[f"attn{s}_w"], tg[f"attn{s}_valid"] = attention_targets(ids_t, ids_r, len(classes), s)
         tg["img_t"] = img_t
         tg["img_r"] = img_r
+        if with_ids:
+            tg["ids_t"], tg["ids_r"] = ids_t, ids_r
         return tg
 
     def paste_small(self, imgs: list[np.ndarray], ids: list[np.ndarray], v: CachedVideo, gap: int) -> tuple[list, list, np.ndarray]:

@@ -49,7 +49,8 @@ class DataConfig:
     input_size: tuple[int, int] = (192, 320)  # (H, W), multiples of 32
     # Size of the frame caches read (None: input_size). Another size letterboxes the cached frames
     # to input_size as they are read, so a larger input trains from existing caches: for 640x360
-    # sources, 352x640 caches hold every source pixel, and `ifa run` upsamples them the same way.
+    # sources, 352x640 caches keep nearly every source pixel (scale 0.98), and `ifa run`
+    # upsamples the video to a larger input the same way.
     cache_size: tuple[int, int] | None = None
     mean: list[float] = field(default_factory=lambda: list(IMAGENET_MEAN))
     std: list[float] = field(default_factory=lambda: list(IMAGENET_STD))

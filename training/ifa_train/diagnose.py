@@ -50,7 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     videos = load_cached_videos([Path(c) for c in caches], (h, w))
     data = DataConfig(**{**cfg.data.__dict__, "flip_prob": 0.0, "ref_targets": False, "attn_strides": (), "restyle_prob": 0.0, "paste_prob": 0.0})
     sampler = ClipSampler(videos, data, seed=a.seed)
-    pad = np.round(np.asarray(cfg.data.mean) * 255.0).astype(np.uint8)
     fg = hit = cls_ok = 0
     off_err = off_n = 0.0
     kinds = {"gap 1": [0.0, 0.0, 0.0], "gap 2-3": [0.0, 0.0, 0.0], "first frame": [0.0, 0.0, 0.0]}
@@ -60,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         v, t, r = sampler.pick()
         if t == r:
             continue
-        s = sampler.pair(v, t, r)
+        s = sampler.pair(v, t, r, with_ids=True)
         img_t, img_r = (_normalise(s[k], cfg) for k in ("img_t", "img_r"))
         with torch.no_grad():
             out = net.forward_train(img_t, img_r)
@@ -71,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         hit += int((sem[m] > 0).sum())
         cls_ok += int((sem[m] == gt[m]).sum())
         # Per instance of the target frame: size, semantic recall, peak of the center heatmap on it.
-        # The id maps as the pair saw them (no flip or repainting here), at the input size.
-        _, (ids, ids_r) = v.resized_pair([np.asarray(v.frames[t]), np.asarray(v.frames[r])], [np.asarray(v.ids[t]), np.asarray(v.ids[r])], pad)
+        ids, ids_r = s["ids_t"], s["ids_r"]  # at the input size, as the targets were made
         heat = out["center"][0, 0].numpy()
         for k in np.unique(ids[ids > 0]):
             mk = ids == k
