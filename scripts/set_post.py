@@ -29,6 +29,7 @@ OPTIONAL = {
     "vote_min_heat",
     "vote_min_share",
     "class_hypotheses",
+    "relink_same_class",
 }
 
 

@@ -72,6 +72,7 @@ impl Assembler {
     pub fn new(params: PostParams, refs: RefsPolicy, num_classes: usize) -> Self {
         let mut tracker = Tracker::new(refs, params.match_distance, num_classes);
         tracker.set_keep_alive(params.max_hidden, params.relink_distance);
+        tracker.set_relink_same_class(params.relink_same_class);
         tracker.set_match_first_frame(params.match_first_frame);
         tracker.set_exchange_ratio(params.exchange_ratio);
         tracker.set_consistency(params.size_weight, params.class_penalty);
@@ -84,6 +85,7 @@ impl Assembler {
         self.params = params;
         self.tracker.set_match_distance(params.match_distance);
         self.tracker.set_keep_alive(params.max_hidden, params.relink_distance);
+        self.tracker.set_relink_same_class(params.relink_same_class);
         self.tracker.set_match_first_frame(params.match_first_frame);
         self.tracker.set_exchange_ratio(params.exchange_ratio);
         self.tracker.set_consistency(params.size_weight, params.class_penalty);

@@ -96,6 +96,12 @@ pub struct PostParams {
     /// (`export::results`). 1 (models without the key) = the majority class only.
     #[serde(default = "default_class_hypotheses")]
     pub class_hypotheses: usize,
+    /// The keep-alive re-links a hidden track only to a detection of the track's majority class
+    /// (`assemble::tracker`): an instance of the world never changes class, so a detection of
+    /// another class near where a track went unseen is another instance (or a fragment).
+    /// `false` (models without the key) = any class, the class penalty only orders the pairs.
+    #[serde(default)]
+    pub relink_same_class: bool,
 }
 
 fn default_class_hypotheses() -> usize {
@@ -154,6 +160,7 @@ impl Default for PostParams {
             vote_min_heat: 0.0,
             vote_min_share: 0.5,
             class_hypotheses: 1,
+            relink_same_class: false,
         }
     }
 }

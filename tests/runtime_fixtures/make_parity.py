@@ -5,7 +5,8 @@ offsets of moving objects that appear, vanish behind occluders and come back, wi
 two instances that cross and are seen as one blob for a while, 2 of a small instance that
 slides behind a large one and comes out on the far side, then 4 at stride 2, 4 of neighbours
 for the consistency ordering, 4 of a small instance without a heatmap peak (centers from
-votes) and 4 of crossing instances of two sizes seen as one blob (merges), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
+votes), 4 of crossing instances of two sizes seen as one blob (merges) and 4 of an instance of
+another class appearing where a track went unseen (re-links of one class only), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
 parity.bin, the reference's instances and tracks to parity.json.
 
     .venv/bin/python tests/runtime_fixtures/make_parity.py
@@ -36,6 +37,9 @@ N_VOTED = 4
 # Clips of a large and a small instance of one class crossing, seen as one blob nearer the small
 # one's place, assembled with `merge_ratio` on; last too.
 N_MERGING = 4
+# Clips of an instance that goes unseen while one of another class appears near its predicted
+# place (in half of them it comes back later), assembled with `relink_same_class` on; last too.
+N_RECLASSED = 4
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -112,6 +116,19 @@ def merging_objects(rng: np.random.Generator) -> list[dict]:
     return crossing_objects(rng, radii=(2.8, 2.0, 3.4), dy=1.2, bx=26.0, blob_x=17.0)
 
 
+def reclassed_objects(rng: np.random.Generator) -> list[dict]:
+    """An instance hidden from frame 4 while one of another class appears at frame 7, 5 cells
+    beside its predicted place (within the re-link gate); in every other clip the hidden one
+    comes back at frame 9 where its motion puts it. Without the class rule the newcomer takes
+    the hidden track."""
+    y = float(rng.uniform(5, 9))
+    ca = int(rng.integers(1, K + 1))
+    back = rng.random() < 0.5
+    a = {"cls": ca, "r": 2.2, "p0": np.array([y, 6.0]), "v": np.array([0.0, 1.5]), "start": 0, "hide": (4, 5 if back else 99)}
+    b = {"cls": 1 + (ca % K), "r": 2.2, "p0": np.array([y + 5.0, 16.5]), "v": np.zeros(2), "start": 7, "hide": None}
+    return [a, b]
+
+
 def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
     """Cells of `stride` input pixels: cell c stands for input stride * c + (stride - 1) / 2."""
     n_obj = int(rng.integers(1, 5)) if kind == "random" else 0
@@ -122,6 +139,7 @@ def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
         "neighbours": neighbour_objects,
         "voted": voted_objects,
         "merging": merging_objects,
+        "reclassed": reclassed_objects,
     }
     objs = kinds[kind](rng)
     for _ in range(n_obj):
@@ -264,12 +282,16 @@ def main() -> int:
     n_before = n_occl + N_STRIDE2
     n_before_votes = n_before + N_NEIGHBOURS
     n_before_merges = n_before_votes + N_VOTED
-    for ci in range(n_before_merges + N_MERGING):
+    n_before_reclassed = n_before_merges + N_MERGING
+    n_reclassed = 0
+    for ci in range(n_before_reclassed + N_RECLASSED):
         kind = "random" if ci < N_CLIPS or n_occl <= ci < n_before else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
         if ci >= n_before:
             kind = "neighbours" if ci < n_before_votes else "voted"
         if ci >= n_before_merges:
             kind = "merging"
+        if ci >= n_before_reclassed:
+            kind = "reclassed"
         stride = 2 if n_occl <= ci < n_before else 4
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
@@ -320,7 +342,13 @@ def main() -> int:
                 size_weight=[2.0, 0.0, 1.0, 0.0][j],
                 class_penalty=[32.0, 0.0, 8.0, 0.0][j],
             )
+        if kind == "reclassed":  # the newcomer is within the widened gate of the hidden track
+            post.update(relink_distance=32.0, relink_same_class=True)
         frames = make_clip(rng, kind, stride)
+        if kind == "reclassed":
+            n_diff = count_id_changes(frames, post, refs, stride, {"relink_same_class": False})
+            print(f"clip {ci}: re-linking one class only changes {n_diff} identities")
+            n_reclassed += n_diff > 0
         if kind == "merging":
             n_diff = count_id_changes(frames, post, refs, stride, {"merge_ratio": 0.0})
             print(f"clip {ci}: the merge rule changes {n_diff} identities")
@@ -387,6 +415,7 @@ def main() -> int:
         "clips": clips,
     }
     assert n_share_drops > 0, "the voted clips must exercise the voters' share"
+    assert n_reclassed >= 3, "the reclassed clips must exercise the class rule of re-links"
     (HERE / "parity.bin").write_bytes(bytes(blob))
     (HERE / "parity.json").write_text(json.dumps(meta, separators=(",", ":")))
     n_inst = sum(len(f["instances"]) for c in clips for f in c["frames"])

@@ -408,8 +408,10 @@ class Tracker:
         size_weight: float = 0.0,
         class_penalty: float = 0.0,
         merge_ratio: float = 0.0,
+        relink_same_class: bool = False,
     ):
         self.refs = refs
+        self.relink_same_class = bool(relink_same_class)
 
         def clean(v: float) -> float:
             v = float(np.float32(v))  # the Rust side reads them as f32
@@ -542,7 +544,8 @@ class Tracker:
 
     def _relink(self, frame, refs, dets, warped, assigned, taken) -> None:
         """Keep-alive (tracker.rs `Tracker::relink`): unexplained detections against tracks
-        unseen in this frame for at most max_hidden frames, by predicted center."""
+        unseen in this frame for at most max_hidden frames, by predicted center (with
+        relink_same_class, only detections of the track's majority class)."""
         if self.max_hidden == 0 or not refs:
             return
         lost = [
@@ -555,6 +558,8 @@ class Tracker:
             if assigned[k] is not None:
                 continue
             for t in lost:
+                if self.relink_same_class and d.class_id != t.class_id():
+                    continue
                 gate = relink_gate(self.relink_distance, frame - t.last_frame - 1)
                 best, via = _dist(d.position, t.predict(frame)), None
                 for slot, rf in enumerate(refs):
@@ -669,6 +674,7 @@ class Assembler:
             post.get("size_weight", 0.0),
             post.get("class_penalty", 0.0),
             post.get("merge_ratio", 0.0),
+            post.get("relink_same_class", False),
         )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):

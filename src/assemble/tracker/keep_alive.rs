@@ -58,7 +58,8 @@ impl Tracker {
     /// consistency ordering: plus the size and class penalties against the track as last seen
     /// and its majority class), one-to-one.
     /// A track that a reference holds but whose flow gate failed is a candidate too: the motion
-    /// prediction is a second opinion when the flow misses.
+    /// prediction is a second opinion when the flow misses. With `relink_same_class`, only
+    /// detections of the track's majority class are candidates.
     pub(super) fn relink(
         &self,
         frame: usize,
@@ -86,6 +87,9 @@ impl Tracker {
                 continue;
             }
             for t in &lost {
+                if self.relink_same_class && d.class_id != t.class_id() {
+                    continue;
+                }
                 let gate = relink_gate(self.relink_distance, frame - t.last_frame - 1);
                 let mut best = (distance(d.position, t.predict(frame)), None);
                 for (slot, &rf) in refs.iter().enumerate() {
@@ -164,6 +168,31 @@ mod tests {
         let out = t.step(11, &refs, vec![det(200.0, 200.0, vec![[0.0; 2]; 2])], &[], 0);
         assert_eq!(out[0].track_id, 2);
         assert!(matches!(out[0].decision, Decision::NewNothingNear { .. }));
+    }
+
+    #[test]
+    fn with_relink_same_class_a_hidden_track_waits_for_its_own_class() {
+        let policy = RefsPolicy { count: 1, first_frame: false, step: 1 };
+        for same_class in [false, true] {
+            let mut t = Tracker::new(policy, 10.0, 3);
+            t.set_keep_alive(20, 12.0);
+            t.set_relink_same_class(same_class);
+            t.step(0, &[], vec![det(20.0, 20.0, vec![])], &[], 0);
+            for f in 1..=4 {
+                t.step(f, &[f - 1], vec![], &[], 0);
+            }
+            // Another class where track 1 went unseen: re-linked only without the rule.
+            let mut other = det(21.0, 20.0, vec![[0.0; 2]]);
+            other.class_id = 2;
+            let out = t.step(5, &[4], vec![other], &[], 0);
+            assert_eq!(out[0].track_id, if same_class { 2 } else { 1 }, "same_class {same_class}");
+            if same_class {
+                // Track 1 still waits, and takes a detection of its own class.
+                let out = t.step(6, &[5], vec![det(20.0, 20.0, vec![[90.0, 90.0]])], &[], 0);
+                assert_eq!(out[0].track_id, 1, "{:?}", out[0].decision);
+                assert!(matches!(out[0].decision, Decision::Relinked { hidden: 5, last_seen: 0, .. }));
+            }
+        }
     }
 
     #[test]
