@@ -30,6 +30,7 @@ OPTIONAL = {
     "vote_min_share",
     "class_hypotheses",
     "relink_same_class",
+    "older_refs_same_class",
 }
 
 

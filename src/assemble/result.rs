@@ -73,6 +73,7 @@ impl Assembler {
         let mut tracker = Tracker::new(refs, params.match_distance, num_classes);
         tracker.set_keep_alive(params.max_hidden, params.relink_distance);
         tracker.set_relink_same_class(params.relink_same_class);
+        tracker.set_older_refs_same_class(params.older_refs_same_class);
         tracker.set_match_first_frame(params.match_first_frame);
         tracker.set_exchange_ratio(params.exchange_ratio);
         tracker.set_consistency(params.size_weight, params.class_penalty);
@@ -86,6 +87,7 @@ impl Assembler {
         self.tracker.set_match_distance(params.match_distance);
         self.tracker.set_keep_alive(params.max_hidden, params.relink_distance);
         self.tracker.set_relink_same_class(params.relink_same_class);
+        self.tracker.set_older_refs_same_class(params.older_refs_same_class);
         self.tracker.set_match_first_frame(params.match_first_frame);
         self.tracker.set_exchange_ratio(params.exchange_ratio);
         self.tracker.set_consistency(params.size_weight, params.class_penalty);

@@ -102,6 +102,11 @@ pub struct PostParams {
     /// `false` (models without the key) = any class, the class penalty only orders the pairs.
     #[serde(default)]
     pub relink_same_class: bool,
+    /// Matches through any reference but the most recent need the detection to be of the
+    /// track's majority class there (`assemble::tracker`); the most recent reference keeps the
+    /// class penalty only. `false` (models without the key) = any class in every reference.
+    #[serde(default)]
+    pub older_refs_same_class: bool,
 }
 
 fn default_class_hypotheses() -> usize {
@@ -161,6 +166,7 @@ impl Default for PostParams {
             vote_min_share: 0.5,
             class_hypotheses: 1,
             relink_same_class: false,
+            older_refs_same_class: false,
         }
     }
 }

@@ -6,7 +6,8 @@ two instances that cross and are seen as one blob for a while, 2 of a small inst
 slides behind a large one and comes out on the far side, then 4 at stride 2, 4 of neighbours
 for the consistency ordering, 4 of a small instance without a heatmap peak (centers from
 votes), 4 of crossing instances of two sizes seen as one blob (merges) and 4 of an instance of
-another class appearing where a track went unseen (re-links of one class only), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
+another class appearing where a track went unseen (re-links of one class only) and 4 more where
+its flow into an older reference points at that track (older references of one class only), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
 parity.bin, the reference's instances and tracks to parity.json.
 
     .venv/bin/python tests/runtime_fixtures/make_parity.py
@@ -38,8 +39,11 @@ N_VOTED = 4
 # one's place, assembled with `merge_ratio` on; last too.
 N_MERGING = 4
 # Clips of an instance that goes unseen while one of another class appears near its predicted
-# place (in half of them it comes back later), assembled with `relink_same_class` on; last too.
+# place (in half of them it comes back later), assembled with `relink_same_class` on, and as many
+# where the newcomer's flow into an older reference points at it, with `older_refs_same_class`
+# on too; last too.
 N_RECLASSED = 4
+N_RECLASSED_OLDER = 4
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -116,16 +120,20 @@ def merging_objects(rng: np.random.Generator) -> list[dict]:
     return crossing_objects(rng, radii=(2.8, 2.0, 3.4), dy=1.2, bx=26.0, blob_x=17.0)
 
 
-def reclassed_objects(rng: np.random.Generator) -> list[dict]:
+def reclassed_objects(rng: np.random.Generator, second: bool = False) -> list[dict]:
     """An instance hidden from frame 4 while one of another class appears at frame 7, 5 cells
     beside its predicted place (within the re-link gate); in every other clip the hidden one
     comes back at frame 9 where its motion puts it. Without the class rule the newcomer takes
-    the hidden track."""
+    the hidden track. `second`: the instance is hidden from frame 6 and the newcomer's flow
+    into frame 5 points at it, so the older reference, not the re-link, would give the track."""
     y = float(rng.uniform(5, 9))
     ca = int(rng.integers(1, K + 1))
     back = rng.random() < 0.5
-    a = {"cls": ca, "r": 2.2, "p0": np.array([y, 6.0]), "v": np.array([0.0, 1.5]), "start": 0, "hide": (4, 5 if back else 99)}
+    hide = 6 if second else 4
+    a = {"cls": ca, "r": 2.2, "p0": np.array([y, 6.0]), "v": np.array([0.0, 1.5]), "start": 0, "hide": (hide, 9 - hide if back else 99)}
     b = {"cls": 1 + (ca % K), "r": 2.2, "p0": np.array([y + 5.0, 16.5]), "v": np.zeros(2), "start": 7, "hide": None}
+    if second:
+        b["alias"] = 0
     return [a, b]
 
 
@@ -140,6 +148,7 @@ def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
         "voted": voted_objects,
         "merging": merging_objects,
         "reclassed": reclassed_objects,
+        "reclassed_older": lambda r: reclassed_objects(r, second=True),
     }
     objs = kinds[kind](rng)
     for _ in range(n_obj):
@@ -284,7 +293,9 @@ def main() -> int:
     n_before_merges = n_before_votes + N_VOTED
     n_before_reclassed = n_before_merges + N_MERGING
     n_reclassed = 0
-    for ci in range(n_before_reclassed + N_RECLASSED):
+    n_before_older = n_before_reclassed + N_RECLASSED
+    n_older = 0
+    for ci in range(n_before_older + N_RECLASSED_OLDER):
         kind = "random" if ci < N_CLIPS or n_occl <= ci < n_before else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
         if ci >= n_before:
             kind = "neighbours" if ci < n_before_votes else "voted"
@@ -292,6 +303,8 @@ def main() -> int:
             kind = "merging"
         if ci >= n_before_reclassed:
             kind = "reclassed"
+        if ci >= n_before_older:
+            kind = "reclassed_older"
         stride = 2 if n_occl <= ci < n_before else 4
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
@@ -342,13 +355,17 @@ def main() -> int:
                 size_weight=[2.0, 0.0, 1.0, 0.0][j],
                 class_penalty=[32.0, 0.0, 8.0, 0.0][j],
             )
-        if kind == "reclassed":  # the newcomer is within the widened gate of the hidden track
-            post.update(relink_distance=32.0, relink_same_class=True)
+        if kind.startswith("reclassed"):  # the newcomer is within the widened gate of the hidden track
+            post.update(relink_distance=32.0, relink_same_class=True, older_refs_same_class=kind == "reclassed_older")
         frames = make_clip(rng, kind, stride)
         if kind == "reclassed":
             n_diff = count_id_changes(frames, post, refs, stride, {"relink_same_class": False})
             print(f"clip {ci}: re-linking one class only changes {n_diff} identities")
             n_reclassed += n_diff > 0
+        if kind == "reclassed_older":
+            n_diff = count_id_changes(frames, post, refs, stride, {"older_refs_same_class": False})
+            print(f"clip {ci}: one class only in older references changes {n_diff} identities")
+            n_older += n_diff > 0
         if kind == "merging":
             n_diff = count_id_changes(frames, post, refs, stride, {"merge_ratio": 0.0})
             print(f"clip {ci}: the merge rule changes {n_diff} identities")
@@ -416,6 +433,7 @@ def main() -> int:
     }
     assert n_share_drops > 0, "the voted clips must exercise the voters' share"
     assert n_reclassed >= 3, "the reclassed clips must exercise the class rule of re-links"
+    assert n_older >= 3, "the reclassed_older clips must exercise the class rule of older references"
     (HERE / "parity.bin").write_bytes(bytes(blob))
     (HERE / "parity.json").write_text(json.dumps(meta, separators=(",", ":")))
     n_inst = sum(len(f["instances"]) for c in clips for f in c["frames"])

@@ -409,9 +409,11 @@ class Tracker:
         class_penalty: float = 0.0,
         merge_ratio: float = 0.0,
         relink_same_class: bool = False,
+        older_refs_same_class: bool = False,
     ):
         self.refs = refs
         self.relink_same_class = bool(relink_same_class)
+        self.older_refs_same_class = bool(older_refs_same_class)
 
         def clean(v: float) -> float:
             v = float(np.float32(v))  # the Rust side reads them as f32
@@ -450,6 +452,8 @@ class Tracker:
                 if assigned[k] is not None:
                     continue
                 for t, c, radius, cls in ref_sets[slot]:
+                    if slot > 0 and self.older_refs_same_class and dets[k].class_id != cls:
+                        continue
                     dist = _dist(warped[k][slot], c)
                     if dist <= thr:
                         had_candidate[k] = True
@@ -675,6 +679,7 @@ class Assembler:
             post.get("class_penalty", 0.0),
             post.get("merge_ratio", 0.0),
             post.get("relink_same_class", False),
+            post.get("older_refs_same_class", False),
         )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):

@@ -79,6 +79,9 @@ fn take_by_distance(
         }
         let probe = if mode == Association::Center { d.position } else { v[slot].warped };
         for r in &ref_sets[slot].centers {
+            if slot > 0 && consistency.older_refs_same_class && d.class_id != r.class_id {
+                continue;
+            }
             let dist = distance(probe, r.position);
             if dist <= thr {
                 let cost = consistency.cost(dist, d, r);

@@ -318,3 +318,28 @@ fn a_merged_blob_goes_to_the_instance_in_front() {
     t.step(0, &[], vec![shape(165.0, 290.0, 12.0), shape(185.0, 333.0, 14.0)], &[], 0);
     assert_eq!(t.step(1, &[0], vec![blob], &[], 0)[0].track_id, 2, "fragments: the nearest");
 }
+
+#[test]
+fn older_references_of_one_class_only_when_asked() {
+    // Track 1 (class 1) in frame 0, unseen in frame 1; in frame 2 a class-2 detection whose flow
+    // into frame 0 lands on it. The keep-alive is off, so only the older reference can match.
+    let policy = RefsPolicy { count: 2, first_frame: false, step: 1 };
+    for on in [false, true] {
+        let mut t = Tracker::new(policy, 10.0, 3);
+        t.set_older_refs_same_class(on);
+        t.step(0, &[], vec![det(20.0, 20.0, vec![])], &[], 0);
+        t.step(1, &[0], vec![], &[], 0);
+        let mut other = det(20.0, 30.0, vec![[90.0, 90.0], [0.0, -10.0]]);
+        other.class_id = 2;
+        let out = t.step(2, &[1, 0], vec![other.clone()], &[], 0);
+        assert_eq!(out[0].track_id, if on { 2 } else { 1 }, "older_refs_same_class {on}");
+        // Its own class still matches through the older reference.
+        let mut t = Tracker::new(policy, 10.0, 3);
+        t.set_older_refs_same_class(on);
+        t.step(0, &[], vec![det(20.0, 20.0, vec![])], &[], 0);
+        t.step(1, &[0], vec![], &[], 0);
+        other.class_id = 1;
+        let out = t.step(2, &[1, 0], vec![other.clone()], &[], 0);
+        assert!(matches!(out[0].decision, Decision::Matched { ref_frame: 0, .. }), "{:?}", out[0].decision);
+    }
+}
