@@ -21,12 +21,6 @@
 //! frames. Such tracks are predicted forward from their last center at their recent velocity;
 //! the detection is re-linked to the nearest prediction within a gate that widens with the time
 //! hidden, either in this frame or, through the instance flow, in one of the references.
-//! With `relink_same_class`, only a detection of the track's majority class may take it: an
-//! instance never changes class, and a track hidden for many frames otherwise goes to whatever
-//! appears near its prediction (a fragment of a neighbour, an instance entering the picture).
-//! `older_refs_same_class` asks the same of matches through every reference but the most
-//! recent one (the most recent keeps the class penalty only: a blob of crossing instances of two
-//! classes must still take one of them).
 //! Without it, three quarters of the identity breaks measured on the standard preset followed
 //! a run of 3 or more missed frames, longer than the recent references reach.
 //!
@@ -34,6 +28,13 @@
 //! keep-alive's re-links are taken in order of distance plus penalties for another size or
 //! class than the track's, so a blob where a small instance overlaps a large one goes to the
 //! large one's track (the gates stay the distances).
+//!
+//! Class gates (`relink_same_class`, `older_refs_same_class`): only a detection of the track's
+//! majority class may take it in a re-link, or through any reference but the most recent. An
+//! instance never changes class, and a track hidden for many frames otherwise goes to whatever
+//! appears near its prediction (a neighbour's fragment, an instance entering the picture). The
+//! most recent reference keeps the class penalty only: a blob of crossing instances of two
+//! classes must still take one of their tracks.
 //!
 //! Occlusion (`occlusion`, `exchange_ratio`): a track that goes unseen next to another's
 //! detection remembers it; when re-linked, the two exchange detections if their motion from
@@ -173,7 +174,8 @@ pub struct Tracker {
 
 /// What, besides the distance, orders a reference's candidate pairs (the gate stays the
 /// distance): a detection much larger or smaller than the track was, or of another class, is
-/// more likely a merge or a neighbour than the track itself.
+/// more likely a merge or a neighbour than the track itself. It also carries the class gate of
+/// the older references, which `slot_match` applies with the ordering.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct Consistency {
     pub(crate) size_weight: f64,

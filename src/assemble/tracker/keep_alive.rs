@@ -87,7 +87,8 @@ impl Tracker {
                 continue;
             }
             for t in &lost {
-                if self.relink_same_class && d.class_id != t.class_id() {
+                let class_id = t.class_id();
+                if self.relink_same_class && d.class_id != class_id {
                     continue;
                 }
                 let gate = relink_gate(self.relink_distance, frame - t.last_frame - 1);
@@ -103,7 +104,7 @@ impl Tracker {
                     }
                 }
                 if best.0 <= gate {
-                    let cost = self.consistency.cost_against(best.0, d, t.last_radius, t.class_id());
+                    let cost = self.consistency.cost_against(best.0, d, t.last_radius, class_id);
                     pairs.push((cost, best.0, k, t.id, best.1, gate));
                 }
             }
