@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -122,19 +125,73 @@ def build_video(ds: Dataset, vi: int, out: Path, in_h: int, in_w: int, mean: lis
     (out / "meta.json").write_text(json.dumps(meta))
 
 
-def build_cache(root: str | Path, in_h: int, in_w: int, mean: list[float], log=print, codec_mix: bool = False) -> Path:
-    """Builds missing video caches; returns the cache directory. Safe to rerun (resumes)."""
+# One worker process's dataset, loaded once by `_worker_init` (a video's task then sends only its index).
+_WORKER: dict = {}
+
+
+def _worker_init(root: str, in_h: int, in_w: int, mean: list[float], codec_mix: bool) -> None:
+    import torch
+
+    # Each worker resizes one video at a time; the pool, not torch, spreads the work over the cores.
+    torch.set_num_threads(1)
+    _WORKER.update(ds=load_dataset(Path(root)), args=(in_h, in_w, mean, codec_mix))
+
+
+def _worker_build(vi: int, out: str) -> int:
+    in_h, in_w, mean, codec_mix = _WORKER["args"]
+    build_video(_WORKER["ds"], vi, Path(out), in_h, in_w, mean, codec_mix)
+    return vi
+
+
+def default_jobs(world_size: int = 1) -> int:
+    """Worker processes per rank: the cores this process may use, shared among the ranks of one machine."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // max(1, world_size))
+
+
+def build_cache(
+    root: str | Path,
+    in_h: int,
+    in_w: int,
+    mean: list[float],
+    log=print,
+    codec_mix: bool = False,
+    jobs: int = 1,
+    shard: tuple[int, int] = (0, 1),
+) -> Path:
+    """Builds missing video caches; returns the cache directory. Safe to rerun (resumes).
+
+    `shard` (i, n) builds only the videos at positions p with p % n == i, so that the ranks of a
+    distributed run share the work; `jobs` > 1 builds that many videos at once in worker
+    processes. Each video's cache depends only on the video (its H.264 quality is drawn from its
+    id), so any split gives the same files."""
     root = Path(root)
     ds = load_dataset(root)
     cdir = cache_dir_for(root, in_h, in_w, codec_mix)
     t0 = time.time()
-    for vi, v in enumerate(ds.videos):
-        out = cdir / str(v.video_id)
-        if (out / "meta.json").exists():
-            continue
-        build_video(ds, vi, out, in_h, in_w, mean, codec_mix)
-        log(f"[cache] {root.name}: video {vi + 1}/{len(ds.videos)} ({len(v.file_names)} frames) {time.time() - t0:.0f}s")
-    (cdir / "categories.json").write_text(json.dumps(ds.categories))
+    i, n = shard
+    todo = [vi for vi, v in enumerate(ds.videos) if vi % n == i and not (cdir / str(v.video_id) / "meta.json").exists()]
+
+    def done(vi: int, k: int) -> None:
+        v = ds.videos[vi]
+        log(f"[cache] {root.name}: video {vi + 1}/{len(ds.videos)} ({len(v.file_names)} frames; {k}/{len(todo)} built here) {time.time() - t0:.0f}s")
+
+    if jobs <= 1 or len(todo) <= 1:
+        for k, vi in enumerate(todo, 1):
+            build_video(ds, vi, cdir / str(ds.videos[vi].video_id), in_h, in_w, mean, codec_mix)
+            done(vi, k)
+    else:
+        # Spawned, not forked: the parent may hold torch's thread pools, which a fork does not carry safely.
+        init = (str(root), in_h, in_w, list(mean), codec_mix)
+        with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=get_context("spawn"), initializer=_worker_init, initargs=init) as pool:
+            futures = [pool.submit(_worker_build, vi, str(cdir / str(ds.videos[vi].video_id))) for vi in todo]
+            for k, f in enumerate(as_completed(futures), 1):
+                done(f.result(), k)
+    cdir.mkdir(parents=True, exist_ok=True)
+    # Every rank writes the same file: through a temporary name, so that no reader sees half of it.
+    tmp = cdir / f"categories.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(ds.categories))
+    tmp.replace(cdir / "categories.json")
     return cdir
 
 
@@ -145,10 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", required=True, nargs="+", help="YouTube-VIS roots (instances.json + JPEGImages/)")
     ap.add_argument("--size", default="192x320", help="HxW input size")
     ap.add_argument("--codec-mix", action="store_true", help="pass each video through H.264 at a random CRF first")
+    ap.add_argument("--jobs", type=int, default=default_jobs(), help="videos built at once (default: the usable cores)")
     a = ap.parse_args(argv)
     h, w = (int(x) for x in a.size.split("x"))
     for d in a.data:
-        build_cache(d, h, w, IMAGENET_MEAN, codec_mix=a.codec_mix)
+        build_cache(d, h, w, IMAGENET_MEAN, codec_mix=a.codec_mix, jobs=a.jobs)
     return 0
 
 

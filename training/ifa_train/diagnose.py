@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .cache import build_cache
+from .cache import build_cache, default_jobs
 from .clips import ClipSampler, load_cached_videos
 from .config import DataConfig
 from .train import load_model
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     net.eval()
     h, w = cfg.data.input_size
     ch, cw = cfg.data.cache_size or (h, w)
-    caches = [build_cache(d, ch, cw, cfg.data.mean, print) for d in a.data]
+    caches = [build_cache(d, ch, cw, cfg.data.mean, print, jobs=default_jobs()) for d in a.data]
     videos = load_cached_videos([Path(c) for c in caches], (h, w))
     data = DataConfig(**{**cfg.data.__dict__, "flip_prob": 0.0, "ref_targets": False, "attn_strides": (), "restyle_prob": 0.0, "paste_prob": 0.0})
     sampler = ClipSampler(videos, data, seed=a.seed)

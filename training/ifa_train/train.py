@@ -18,7 +18,7 @@ from torch import nn
 
 from . import dist
 from .augment import photometric
-from .cache import build_cache, cache_dir_for
+from .cache import build_cache, cache_dir_for, default_jobs
 from .clips import ClipSampler, load_cached_videos
 from .config import TrainConfig, to_json, train_config_from_dict
 from .losses import compute_losses
@@ -180,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     c_h, c_w = cfg.data.cache_size or cfg.data.input_size
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-        caches = [build_cache(d, c_h, c_w, cfg.data.mean, log, cfg.data.codec_mix) for d in a.data]
+    # Every rank builds its share of the missing caches (a shared file system, as before), with
+    # the cores of its machine divided among the ranks on it.
+    local_ws = int(os.environ.get("LOCAL_WORLD_SIZE", ws))
+    for d in a.data:
+        build_cache(d, c_h, c_w, cfg.data.mean, log, cfg.data.codec_mix, jobs=default_jobs(local_ws), shard=(rank, ws))
     dist.barrier()
     caches = [cache_dir_for(Path(d), c_h, c_w, cfg.data.codec_mix) for d in a.data]
     for c in caches:
