@@ -135,3 +135,43 @@ fn cli_prints_and_writes_json() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("123456"));
 }
+
+#[test]
+fn cli_bootstrap_compares_two_results_files_with_the_same_draws() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gt_path = dir.path().join("gt.json");
+    let perfect = dir.path().join("perfect.json");
+    let partial = dir.path().join("partial.json");
+    let out = dir.path().join("out.json");
+    let gt_v = gt_json();
+    std::fs::write(&gt_path, gt_v.to_string()).expect("write");
+    let gt = GroundTruth::from_json(&gt_v).expect("gt");
+    let all = gt.as_results();
+    std::fs::write(&perfect, serde_json::to_string(&all).expect("json")).expect("write");
+    let some: Vec<_> = all.iter().filter(|r| r.video_id == 7).cloned().collect();
+    std::fs::write(&partial, serde_json::to_string(&some).expect("json")).expect("write");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ifa"))
+            .args(["eval", "--gt"])
+            .arg(&gt_path)
+            .arg("--results")
+            .arg(&perfect)
+            .args(extra)
+            .output()
+            .expect("run ifa")
+    };
+    let (p, o) = (partial.to_str().expect("utf-8"), out.to_str().expect("utf-8"));
+    let done = run(&["--compare", p, "--bootstrap", "300", "--json", o]);
+    assert!(done.status.success(), "stderr: {}", String::from_utf8_lossy(&done.stderr));
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(stdout.contains("300 resamples of the 2 videos, 95% percentile intervals"), "{stdout}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("out")).expect("out json");
+    let b = &doc["bootstrap"];
+    assert_eq!((b["samples"].as_u64(), b["ap"]["point"].as_f64()), (Some(300), Some(1.0)));
+    let d = &b["other"]["difference"];
+    assert!(d["point"].as_f64().is_some_and(|x| x > 0.0) && d["low"].as_f64().is_some_and(|x| x >= 0.0), "{d}");
+    // Comparing alone resamples 1000 times; zero resamples is refused.
+    assert!(String::from_utf8_lossy(&run(&["--compare", p]).stdout).contains("1000 resamples"));
+    let refused = run(&["--bootstrap", "0"]);
+    assert!(!refused.status.success());
+}

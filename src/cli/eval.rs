@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use ifa::eval::{Breakdown, Evaluation, GroundTruth, STAT_NAMES, evaluate, load_results};
+use ifa::eval::{Breakdown, Evaluation, GroundTruth, STAT_NAMES, bootstrap, evaluate, load_results};
 use ifa::outpath::{Input, Output};
 
 /// Arguments of `ifa eval`.
@@ -23,7 +23,18 @@ pub struct EvalArgs {
     /// (with voted and true classes) and how predicted tracks cover ground-truth tracks.
     #[arg(long)]
     breakdown: bool,
+    /// Also give AP an interval: the videos resampled with replacement this many times (e.g.
+    /// 1000), so that the spread the choice of videos alone explains is seen.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    bootstrap: Option<u32>,
+    /// Another results file on the same ground truth: its AP and the paired difference, both
+    /// resampled with the same videos (with --bootstrap; 1000 resamples if not given).
+    #[arg(long, value_name = "RESULTS")]
+    compare: Option<PathBuf>,
 }
+
+/// Coverage of the bootstrap's intervals.
+const BOOTSTRAP_LEVEL: f64 = 0.95;
 
 pub fn report(ev: &Evaluation) -> String {
     let mut s = String::new();
@@ -73,7 +84,8 @@ fn unknown_categories_warning(unknown: &[(usize, i64)]) -> Option<String> {
 #[allow(clippy::needless_pass_by_value)] // every subcommand's `run` takes its arguments by value
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let outputs: Vec<Output<'_>> = args.json.iter().map(|p| Output::file("evaluation JSON", p)).collect();
-    let inputs = [Input::new("ground truth", &args.gt), Input::new("results", &args.results)];
+    let mut inputs = vec![Input::new("ground truth", &args.gt), Input::new("results", &args.results)];
+    inputs.extend(args.compare.iter().map(|p| Input::new("results to compare", p)));
     super::report_stale(&ifa::outpath::check(&inputs, &outputs)?.stale);
     let gt = GroundTruth::load(&args.gt).context("cannot use the ground truth")?;
     let results = load_results(&args.results).context("cannot use the results")?;
@@ -83,14 +95,33 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let ev = evaluate(&gt, &results).context("evaluation failed")?;
     let breakdown =
         if args.breakdown { Some(Breakdown::compute(&gt, &results).context("evaluation failed")?) } else { None };
+    let other = match &args.compare {
+        Some(p) => {
+            Some(load_results(p).with_context(|| format!("cannot use the results to compare, {}", p.display()))?)
+        }
+        None => None,
+    };
+    let samples = args.bootstrap.or(other.as_ref().map(|_| 1000));
+    let boot = match samples {
+        Some(n) => {
+            Some(bootstrap(&gt, &results, other.as_deref(), n as usize, BOOTSTRAP_LEVEL).context("evaluation failed")?)
+        }
+        None => None,
+    };
     print!("{}", report(&ev));
     if let Some(b) = &breakdown {
+        print!("\n{}", b.table());
+    }
+    if let Some(b) = &boot {
         print!("\n{}", b.table());
     }
     if let Some(out) = &args.json {
         let mut doc = json_doc(&ev);
         if let Some(b) = &breakdown {
             doc["breakdown"] = serde_json::to_value(b).context("breakdown to JSON")?;
+        }
+        if let Some(b) = &boot {
+            doc["bootstrap"] = serde_json::to_value(b).context("bootstrap to JSON")?;
         }
         ifa::fsutil::write_atomic(out, |w| {
             serde_json::to_writer_pretty(&mut *w, &doc)?;

@@ -27,6 +27,14 @@ impl Curves {
 
 /// `records[k][a]` holds one optional record per video (sorted video ids).
 pub(crate) fn accumulate(records: &[Vec<Vec<Option<VideoRecord>>>]) -> Curves {
+    let present: Vec<Vec<Vec<&VideoRecord>>> =
+        records.iter().map(|per_area| per_area.iter().map(|v| v.iter().flatten().collect()).collect()).collect();
+    accumulate_present(&present)
+}
+
+/// [`accumulate`] over the records present, `present[k][a]` in video order (a resample of the
+/// videos may hold one video's record several times).
+pub(crate) fn accumulate_present(records: &[Vec<Vec<&VideoRecord>>]) -> Curves {
     let num_cats = records.len();
     let mut c = Curves {
         num_cats,
@@ -35,8 +43,7 @@ pub(crate) fn accumulate(records: &[Vec<Vec<Option<VideoRecord>>>]) -> Curves {
     };
     let rec_thrs = recall_thresholds();
     for (k, per_area) in records.iter().enumerate() {
-        for (a, per_video) in per_area.iter().enumerate() {
-            let present: Vec<&VideoRecord> = per_video.iter().flatten().collect();
+        for (a, present) in per_area.iter().enumerate() {
             if present.is_empty() {
                 continue;
             }

@@ -23,6 +23,7 @@
 
 mod accumulate;
 mod assign;
+pub mod bootstrap;
 pub mod breakdown;
 mod breakdown_table;
 mod error;
@@ -36,6 +37,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use bootstrap::{Bootstrap, Interval, bootstrap};
 pub use breakdown::{Breakdown, evaluate_files_with_breakdown};
 pub use error::EvalError;
 pub use load::{GroundTruth, ResultTrack, Video, load_results, parse_results, results_from_json_str};
@@ -104,6 +106,24 @@ fn result_avg_area(r: &ResultTrack) -> f64 {
 
 /// Evaluates results against ground truth with the official YouTube-VIS rules.
 pub fn evaluate(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Evaluation, EvalError> {
+    let records = video_records(gt, results)?;
+    let curves = accumulate::accumulate(&records);
+    let stats = summary::stats(&curves);
+    let per_category = gt
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(k, (&id, name))| CategoryAp { id, name: name.clone(), ap: summary::category_ap(&curves, k) })
+        .collect();
+    Ok(Evaluation { stats, per_category, precision: curves.precision, recall: curves.recall })
+}
+
+/// Each video's matching outcome, `records[k][a][v]` (category, area range, video in id order).
+type Records = Vec<Vec<Vec<Option<VideoRecord>>>>;
+
+/// Matches every video's results with its ground truth (COCO's `evaluateImg` per video): what
+/// [`evaluate`] accumulates, and what the bootstrap resamples.
+fn video_records(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Records, EvalError> {
     if let Some((index, r)) = results.iter().enumerate().find(|(_, r)| !gt.videos.contains_key(&r.video_id)) {
         return Err(EvalError::UnknownVideo { index, video_id: r.video_id });
     }
@@ -127,9 +147,7 @@ pub fn evaluate(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Evaluation,
     let dt_avg: Vec<f64> = results.iter().map(result_avg_area).collect();
     let thresholds = iou_thresholds();
 
-    // records[k][a][v]
-    let mut records: Vec<Vec<Vec<Option<VideoRecord>>>> =
-        vec![vec![Vec::with_capacity(video_ids.len()); AREA_RANGES.len()]; cat_ids.len()];
+    let mut records: Records = vec![vec![Vec::with_capacity(video_ids.len()); AREA_RANGES.len()]; cat_ids.len()];
     for (k, &cat) in cat_ids.iter().enumerate() {
         for &vid in &video_ids {
             let g_idx = gts.get(&(vid, cat)).map(Vec::as_slice).unwrap_or_default();
@@ -159,13 +177,5 @@ pub fn evaluate(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Evaluation,
         }
     }
 
-    let curves = accumulate::accumulate(&records);
-    let stats = summary::stats(&curves);
-    let per_category = gt
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(k, (&id, name))| CategoryAp { id, name: name.clone(), ap: summary::category_ap(&curves, k) })
-        .collect();
-    Ok(Evaluation { stats, per_category, precision: curves.precision, recall: curves.recall })
+    Ok(records)
 }
