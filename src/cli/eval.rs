@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use ifa::eval::{Breakdown, Evaluation, GroundTruth, STAT_NAMES, bootstrap, evaluate, load_results};
+use ifa::eval::{Breakdown, Evaluation, GroundTruth, STAT_NAMES, bootstrap, load_results, match_videos};
 use ifa::outpath::{Input, Output};
 
 /// Arguments of `ifa eval`.
@@ -92,22 +92,24 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if let Some(w) = unknown_categories_warning(&gt.unknown_categories(&results)) {
         eprintln!("{w}");
     }
-    let ev = evaluate(&gt, &results).context("evaluation failed")?;
+    // One matching serves the official numbers and the bootstrap.
+    let matches = match_videos(&gt, &results).context("evaluation failed")?;
+    let ev = matches.evaluate(&gt);
     let breakdown =
         if args.breakdown { Some(Breakdown::compute(&gt, &results).context("evaluation failed")?) } else { None };
     let other = match &args.compare {
         Some(p) => {
-            Some(load_results(p).with_context(|| format!("cannot use the results to compare, {}", p.display()))?)
+            let other =
+                load_results(p).with_context(|| format!("cannot use the results to compare, {}", p.display()))?;
+            if let Some(w) = unknown_categories_warning(&gt.unknown_categories(&other)) {
+                eprintln!("{} (in {})", w, p.display());
+            }
+            Some(match_videos(&gt, &other).with_context(|| format!("cannot compare with {}", p.display()))?)
         }
         None => None,
     };
     let samples = args.bootstrap.or(other.as_ref().map(|_| 1000));
-    let boot = match samples {
-        Some(n) => {
-            Some(bootstrap(&gt, &results, other.as_deref(), n as usize, BOOTSTRAP_LEVEL).context("evaluation failed")?)
-        }
-        None => None,
-    };
+    let boot = samples.map(|n| bootstrap(&matches, other.as_ref(), n as usize, BOOTSTRAP_LEVEL));
     print!("{}", report(&ev));
     if let Some(b) = &breakdown {
         print!("\n{}", b.table());

@@ -37,7 +37,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-pub use bootstrap::{Bootstrap, Interval, bootstrap};
+pub use bootstrap::{Bootstrap, Comparison, Interval, bootstrap};
 pub use breakdown::{Breakdown, evaluate_files_with_breakdown};
 pub use error::EvalError;
 pub use load::{GroundTruth, ResultTrack, Video, load_results, parse_results, results_from_json_str};
@@ -106,24 +106,38 @@ fn result_avg_area(r: &ResultTrack) -> f64 {
 
 /// Evaluates results against ground truth with the official YouTube-VIS rules.
 pub fn evaluate(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Evaluation, EvalError> {
-    let records = video_records(gt, results)?;
-    let curves = accumulate::accumulate(&records);
-    let stats = summary::stats(&curves);
-    let per_category = gt
-        .categories
-        .iter()
-        .enumerate()
-        .map(|(k, (&id, name))| CategoryAp { id, name: name.clone(), ap: summary::category_ap(&curves, k) })
-        .collect();
-    Ok(Evaluation { stats, per_category, precision: curves.precision, recall: curves.recall })
+    Ok(match_videos(gt, results)?.evaluate(gt))
 }
 
-/// Each video's matching outcome, `records[k][a][v]` (category, area range, video in id order).
+/// Every video's matching of the results with its ground truth (COCO's `evaluateImg` per
+/// video, the costly part: video IoUs over all frames): what [`VideoMatches::evaluate`]
+/// accumulates and what the bootstrap resamples, so that both share one matching.
+#[derive(Debug, Clone)]
+pub struct VideoMatches {
+    /// `records[k][a][v]` (category, area range, video in id order).
+    records: Records,
+    videos: usize,
+}
+
 type Records = Vec<Vec<Vec<Option<VideoRecord>>>>;
 
-/// Matches every video's results with its ground truth (COCO's `evaluateImg` per video): what
-/// [`evaluate`] accumulates, and what the bootstrap resamples.
-fn video_records(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Records, EvalError> {
+impl VideoMatches {
+    /// The official numbers: accumulation over the videos, then the summary.
+    pub fn evaluate(&self, gt: &GroundTruth) -> Evaluation {
+        let curves = accumulate::accumulate(&self.records);
+        let stats = summary::stats(&curves);
+        let per_category = gt
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(k, (&id, name))| CategoryAp { id, name: name.clone(), ap: summary::category_ap(&curves, k) })
+            .collect();
+        Evaluation { stats, per_category, precision: curves.precision, recall: curves.recall }
+    }
+}
+
+/// Matches every video's results with its ground truth ([`VideoMatches`]).
+pub fn match_videos(gt: &GroundTruth, results: &[ResultTrack]) -> Result<VideoMatches, EvalError> {
     if let Some((index, r)) = results.iter().enumerate().find(|(_, r)| !gt.videos.contains_key(&r.video_id)) {
         return Err(EvalError::UnknownVideo { index, video_id: r.video_id });
     }
@@ -177,5 +191,5 @@ fn video_records(gt: &GroundTruth, results: &[ResultTrack]) -> Result<Records, E
         }
     }
 
-    Ok(records)
+    Ok(VideoMatches { records, videos: video_ids.len() })
 }

@@ -15,7 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -129,11 +131,25 @@ def build_video(ds: Dataset, vi: int, out: Path, in_h: int, in_w: int, mean: lis
 _WORKER: dict = {}
 
 
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread inside: its resize rounds a few pixels in 10^5 differently with
+    another thread count, so every cache is built on one, whatever the process's setting (and a
+    pool of processes, not torch's threads, spreads the work over the cores)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
 def _worker_init(root: str, in_h: int, in_w: int, mean: list[float], codec_mix: bool) -> None:
     import torch
 
-    # Each worker resizes one video at a time; the pool, not torch, spreads the work over the cores.
-    torch.set_num_threads(1)
+    torch.set_num_threads(1)  # as `one_torch_thread`, for the worker's whole life
     _WORKER.update(ds=load_dataset(Path(root)), args=(in_h, in_w, mean, codec_mix))
 
 
@@ -164,27 +180,33 @@ def build_cache(
     `shard` (i, n) builds only the videos at positions p with p % n == i, so that the ranks of a
     distributed run share the work; `jobs` > 1 builds that many videos at once in worker
     processes. Each video's cache depends only on the video (its H.264 quality is drawn from its
-    id), so any split gives the same files."""
+    id, and torch resizes it on one thread), so any split gives the same files."""
     root = Path(root)
     ds = load_dataset(root)
     cdir = cache_dir_for(root, in_h, in_w, codec_mix)
     t0 = time.time()
     i, n = shard
-    todo = [vi for vi, v in enumerate(ds.videos) if vi % n == i and not (cdir / str(v.video_id) / "meta.json").exists()]
+
+    def out_dir(vi: int) -> Path:
+        return cdir / str(ds.videos[vi].video_id)
+
+    # meta.json is written last: a video without it was not finished and is built again.
+    todo = [vi for vi in range(len(ds.videos)) if vi % n == i and not (out_dir(vi) / "meta.json").exists()]
 
     def done(vi: int, k: int) -> None:
         v = ds.videos[vi]
         log(f"[cache] {root.name}: video {vi + 1}/{len(ds.videos)} ({len(v.file_names)} frames; {k}/{len(todo)} built here) {time.time() - t0:.0f}s")
 
     if jobs <= 1 or len(todo) <= 1:
-        for k, vi in enumerate(todo, 1):
-            build_video(ds, vi, cdir / str(ds.videos[vi].video_id), in_h, in_w, mean, codec_mix)
-            done(vi, k)
+        with one_torch_thread():
+            for k, vi in enumerate(todo, 1):
+                build_video(ds, vi, out_dir(vi), in_h, in_w, mean, codec_mix)
+                done(vi, k)
     else:
         # Spawned, not forked: the parent may hold torch's thread pools, which a fork does not carry safely.
         init = (str(root), in_h, in_w, list(mean), codec_mix)
         with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=get_context("spawn"), initializer=_worker_init, initargs=init) as pool:
-            futures = [pool.submit(_worker_build, vi, str(cdir / str(ds.videos[vi].video_id))) for vi in todo]
+            futures = [pool.submit(_worker_build, vi, str(out_dir(vi))) for vi in todo]
             for k, f in enumerate(as_completed(futures), 1):
                 done(f.result(), k)
     cdir.mkdir(parents=True, exist_ok=True)
