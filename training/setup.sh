@@ -11,7 +11,7 @@ want=$(cat training/setup.sh training/requirements-cpu.txt | sha256sum | cut -d'
 [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && exit 0
 echo "[setup] preparing $VENV (CPU PyTorch, ONNX, oracle); the first time this downloads about 2.5 GB" >&2
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-PIP="$VENV/bin/pip install -q --disable-pip-version-check"
+PIP="$VENV/bin/pip install -q --no-cache-dir --disable-pip-version-check"
 $PIP -r training/requirements-cpu.txt
 # torch without its CUDA extras, then only the CUDA libraries its .so files link at load time.
 $PIP --no-deps torch==2.15.0
