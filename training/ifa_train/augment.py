@@ -4,8 +4,8 @@ The world's definition says colour and texture say nothing about the class, and 
 renderers use other fills, colours and backgrounds within its ranges. Two kinds of augmentation:
 
 - `restyle_pair` (numpy, per training pair): repaints every instance with a new fill drawn from
-  families that include ones our renderer never makes, and sometimes the background too, using
-  the ground-truth id maps. An instance gets the same fill in the target and the reference frame
+  families that include ones our renderer never makes, and sometimes the background too (drawn
+  by `backgrounds.background`), using the ground-truth id maps. An instance gets the same fill in the target and the reference frame
   (a fill is fixed for an instance's life), anchored at its centre so that it moves with it.
 - `photometric` (torch, per batch): colour cast, hue rotation, saturation, contrast,
   brightness, blur and sensor noise, the same for a target frame and its reference.
@@ -18,6 +18,8 @@ import math
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .backgrounds import background
 
 
 def _rand_colour(rng: np.random.Generator) -> np.ndarray:
@@ -82,29 +84,6 @@ class _Fill:
         return col
 
 
-def _background(rng: np.random.Generator, h: int, w: int, tiles: bool = True) -> np.ndarray:
-    """[h, w, 3] float: smooth noise, a gradient, or a tiled pattern."""
-    kind = int(rng.integers(3 if tiles else 2))
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    if kind == 0:
-        gh, gw = int(rng.integers(2, 9)), int(rng.integers(2, 12))
-        grid = rng.uniform(0, 255, (gh, gw, 3)).astype(np.float32)
-        t = torch.from_numpy(grid).permute(2, 0, 1)[None]
-        return F.interpolate(t, size=(h, w), mode="bicubic", align_corners=True)[0].permute(1, 2, 0).clamp(0, 255).numpy()
-    c0, c1 = _rand_colour(rng), _rand_colour(rng)
-    if kind == 1:
-        a = rng.uniform(0, 2 * math.pi)
-        t = xx * math.cos(a) + yy * math.sin(a)
-        t = (t - t.min()) / max(1e-6, float(t.max() - t.min()))
-    else:
-        p = rng.uniform(6, 40)
-        a = rng.uniform(0, math.pi)
-        u = xx * math.cos(a) + yy * math.sin(a)
-        v = -xx * math.sin(a) + yy * math.cos(a)
-        t = ((np.floor(u / p) + np.floor(v / p)) % 2) * rng.uniform(0.2, 1.0)
-    return c0 * (1 - t[..., None]) + c1 * t[..., None]
-
-
 def restyle_pair(
     imgs: list[np.ndarray],
     ids: list[np.ndarray],
@@ -113,6 +92,8 @@ def restyle_pair(
     rng: np.random.Generator,
     bg_prob: float = 0.5,
     exclude: tuple[str, ...] = (),
+    bg_kinds: tuple[str, ...] = ("noise", "gradient", "tiles"),
+    distractor_prob: float = 0.0,
 ) -> list[np.ndarray]:
     """Repaints the instances (and with `bg_prob` the background) of frames that show one scene.
 
@@ -126,7 +107,9 @@ def restyle_pair(
     for k in present:
         area = max(int((m[:vh, :vw] == k).sum()) for m in ids)
         fills[k] = _Fill(rng, math.sqrt(area / math.pi), kinds)
-    bg = _background(rng, vh, vw, "tiles" not in exclude) if rng.random() < bg_prob else None
+    # "tiles" in `exclude` keeps every tiled background out, the lattices too.
+    kinds_bg = tuple(k for k in bg_kinds if k not in exclude and not (k == "lattice" and "tiles" in exclude))
+    bg = background(rng, vh, vw, kinds_bg, distractor_prob) if kinds_bg and rng.random() < bg_prob else None
     out = []
     for img, m in zip(imgs, ids):
         x = img[:vh, :vw].astype(np.float32)

@@ -176,7 +176,17 @@ class ClipSampler:
             (img_t, img_r), (ids_t, ids_r), classes = self.paste_small([img_t, img_r], [ids_t, ids_r], v, t - r)
         if self.cfg.restyle_prob > 0 and self.rng.random() < self.cfg.restyle_prob:
             vh, vw = v.valid
-            img_t, img_r = restyle_pair([img_t, img_r], [ids_t, ids_r], len(classes), (vh, vw), self.rng, exclude=tuple(self.cfg.restyle_exclude))
+            img_t, img_r = restyle_pair(
+                [img_t, img_r],
+                [ids_t, ids_r],
+                len(classes),
+                (vh, vw),
+                self.rng,
+                bg_prob=self.cfg.restyle_bg_prob,
+                exclude=tuple(self.cfg.restyle_exclude),
+                bg_kinds=tuple(self.cfg.restyle_backgrounds),
+                distractor_prob=self.cfg.restyle_distractors,
+            )
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
         sigma = self.cfg.center_sigma_full * v.scale

@@ -81,6 +81,12 @@ class DataConfig:
     # Families the repainting never uses (fill kinds of augment._Fill.KINDS, "tiles" for tiled
     # backgrounds): the held-out-style validation set is only held out if augmentation skips them too.
     restyle_exclude: list[str] = field(default_factory=list)
+    # Share of repainted pairs whose background is replaced too, the kinds it is drawn from
+    # (backgrounds.KINDS; stages 1-20: noise, gradient, tiles) and the share of those that get
+    # distractors painted on (backgrounds.distractors).
+    restyle_bg_prob: float = 0.5
+    restyle_backgrounds: list[str] = field(default_factory=lambda: ["noise", "gradient", "tiles"])
+    restyle_distractors: float = 0.0
     # Frames pass through H.264 at a random quality per video when cached (cache.CODEC_CRFS).
     codec_mix: bool = True
     # Copy-paste of small instances (ClipSampler.paste_small): share of pairs that get 1..paste_max
@@ -91,6 +97,13 @@ class DataConfig:
     paste_radius: tuple[float, float] = (0.03, 0.08)
     # Strength of the photometric jitter (augment.photometric); 0 = only the old brightness/contrast.
     photometric: float = 1.0
+
+    def __post_init__(self) -> None:
+        from .backgrounds import KINDS
+
+        bad = [k for k in self.restyle_backgrounds if k not in KINDS]
+        if bad:
+            raise ValueError(f"data.restyle_backgrounds: unknown kinds {bad} (expected some of {list(KINDS)})")
 
 
 @dataclass
