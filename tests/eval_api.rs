@@ -175,3 +175,63 @@ fn cli_bootstrap_compares_two_results_files_with_the_same_draws() {
     let refused = run(&["--bootstrap", "0"]);
     assert!(!refused.status.success());
 }
+
+#[test]
+fn cli_pools_several_sets_into_one_evaluation() {
+    // Two copies of the two-video set (their video ids collide): perfect results on the first,
+    // results for video 7 only on the second. Pooled, that is four videos of which three are
+    // found: the same numbers as one file holding all four.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gt_v = gt_json();
+    let gt = GroundTruth::from_json(&gt_v).expect("gt");
+    let all = gt.as_results();
+    let some: Vec<_> = all.iter().filter(|r| r.video_id == 7).cloned().collect();
+    let write = |name: &str, v: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, v).expect("write");
+        p
+    };
+    let gt_path = write("gt.json", gt_v.to_string());
+    let (perfect, partial) = (
+        write("perfect.json", serde_json::to_string(&all).expect("json")),
+        write("partial.json", serde_json::to_string(&some).expect("json")),
+    );
+    let mut merged = gt_v.clone();
+    let mut extra = gt_v.clone();
+    for v in extra["videos"].as_array_mut().expect("videos") {
+        v["id"] = json!(v["id"].as_i64().expect("id") + 100);
+    }
+    for a in extra["annotations"].as_array_mut().expect("annotations") {
+        a["id"] = json!(a["id"].as_i64().expect("id") + 100);
+        a["video_id"] = json!(a["video_id"].as_i64().expect("id") + 100);
+    }
+    for key in ["videos", "annotations"] {
+        let more = extra[key].as_array().expect("list").clone();
+        merged[key].as_array_mut().expect("list").extend(more);
+    }
+    let mut both = all.clone();
+    both.extend(some.iter().cloned().map(|mut r| {
+        r.video_id += 100;
+        r
+    }));
+    let merged_gt = write("merged_gt.json", merged.to_string());
+    let merged_res = write("merged_res.json", serde_json::to_string(&both).expect("json"));
+    let eval = |args: &[&Path]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ifa"));
+        c.arg("eval");
+        for (flag, p) in ["--gt", "--results"].iter().cycle().zip(args) {
+            c.arg(flag).arg(p);
+        }
+        c.output().expect("run ifa")
+    };
+    let pooled = eval(&[&gt_path, &perfect, &gt_path, &partial]);
+    assert!(pooled.status.success(), "stderr: {}", String::from_utf8_lossy(&pooled.stderr));
+    assert!(String::from_utf8_lossy(&pooled.stderr).contains("pooled 2 sets: 4 videos, 8 ground-truth tracks"));
+    let one = eval(&[&merged_gt, &merged_res]);
+    assert_eq!(String::from_utf8_lossy(&pooled.stdout), String::from_utf8_lossy(&one.stdout));
+    assert!(!String::from_utf8_lossy(&one.stdout).starts_with("AP     1.0000"));
+    // A --results short is refused with the counts named.
+    let short = eval(&[&gt_path, &perfect, &gt_path]);
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("got 2 --gt, 1 --results, 0 --compare"));
+}

@@ -1,21 +1,25 @@
 //! `ifa eval`: YouTube-VIS video mask AP/AR of a results file against ground truth.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use ifa::eval::{Breakdown, Evaluation, GroundTruth, STAT_NAMES, bootstrap, load_results, match_videos};
+use ifa::eval::{
+    Breakdown, Evaluation, GroundTruth, PoolSet, ResultTrack, STAT_NAMES, bootstrap, load_results, match_videos, pool,
+};
 use ifa::outpath::{Input, Output};
 
 /// Arguments of `ifa eval`.
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
-    /// Ground-truth JSON (YouTube-VIS format).
-    #[arg(long)]
-    gt: PathBuf,
+    /// Ground-truth JSON (YouTube-VIS format). Give it several times, each with its own
+    /// --results (and --compare), to score several sets as one: their videos pooled.
+    #[arg(long, required = true)]
+    gt: Vec<PathBuf>,
     /// Results JSON: a list of {video_id, category_id, score, segmentations} with compressed RLE.
-    #[arg(long)]
-    results: PathBuf,
+    /// One per --gt, in the same order.
+    #[arg(long, required = true)]
+    results: Vec<PathBuf>,
     /// Also write the 12 numbers and per-category AP to this JSON file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -28,9 +32,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     bootstrap: Option<u32>,
     /// Another results file on the same ground truth: its AP and the paired difference, both
-    /// resampled with the same videos (with --bootstrap; 1000 resamples if not given).
+    /// resampled with the same videos (with --bootstrap; 1000 resamples if not given). One per
+    /// --gt when there are several.
     #[arg(long, value_name = "RESULTS")]
-    compare: Option<PathBuf>,
+    compare: Vec<PathBuf>,
 }
 
 /// Coverage of the bootstrap's intervals.
@@ -81,31 +86,62 @@ fn unknown_categories_warning(unknown: &[(usize, i64)]) -> Option<String> {
     ))
 }
 
+/// Loads a results file and warns of its categories the ground truth does not list.
+fn results_on(gt: &GroundTruth, path: &Path, what: &str) -> anyhow::Result<Vec<ResultTrack>> {
+    let results = load_results(path).with_context(|| format!("cannot use the {what}, {}", path.display()))?;
+    if let Some(w) = unknown_categories_warning(&gt.unknown_categories(&results)) {
+        eprintln!("{} (in {})", w, path.display());
+    }
+    Ok(results)
+}
+
+/// The ground truth, the results and the results to compare, pooled when there are several sets.
+fn load_sets(args: &EvalArgs) -> anyhow::Result<(GroundTruth, Vec<ResultTrack>, Option<Vec<ResultTrack>>)> {
+    let n = args.gt.len();
+    if args.results.len() != n || !(args.compare.is_empty() || args.compare.len() == n) {
+        anyhow::bail!(
+            "give one --results (and, to compare, one --compare) per --gt, in the same order: got {n} --gt, {} --results, {} --compare",
+            args.results.len(),
+            args.compare.len()
+        );
+    }
+    let mut sets = Vec::with_capacity(n);
+    for (i, (g, r)) in args.gt.iter().zip(&args.results).enumerate() {
+        let gt = GroundTruth::load(g).with_context(|| format!("cannot use the ground truth, {}", g.display()))?;
+        let mut lists = vec![results_on(&gt, r, "results")?];
+        if let Some(c) = args.compare.get(i) {
+            lists.push(results_on(&gt, c, "results to compare")?);
+        }
+        sets.push(PoolSet { gt, results: lists });
+    }
+    let (gt, mut lists) = if n == 1 {
+        let s = sets.pop().context("no ground truth")?;
+        (s.gt, s.results)
+    } else {
+        let (gt, lists) = pool(sets).context("cannot pool the sets")?;
+        eprintln!("pooled {n} sets: {} videos, {} ground-truth tracks", gt.videos().count(), gt.num_tracks());
+        (gt, lists)
+    };
+    let other = if args.compare.is_empty() { None } else { lists.pop() };
+    let results = lists.pop().context("no results")?;
+    Ok((gt, results, other))
+}
+
 #[allow(clippy::needless_pass_by_value)] // every subcommand's `run` takes its arguments by value
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let outputs: Vec<Output<'_>> = args.json.iter().map(|p| Output::file("evaluation JSON", p)).collect();
-    let mut inputs = vec![Input::new("ground truth", &args.gt), Input::new("results", &args.results)];
+    let mut inputs: Vec<Input<'_>> = args.gt.iter().map(|p| Input::new("ground truth", p)).collect();
+    inputs.extend(args.results.iter().map(|p| Input::new("results", p)));
     inputs.extend(args.compare.iter().map(|p| Input::new("results to compare", p)));
     super::report_stale(&ifa::outpath::check(&inputs, &outputs)?.stale);
-    let gt = GroundTruth::load(&args.gt).context("cannot use the ground truth")?;
-    let results = load_results(&args.results).context("cannot use the results")?;
-    if let Some(w) = unknown_categories_warning(&gt.unknown_categories(&results)) {
-        eprintln!("{w}");
-    }
+    let (gt, results, other) = load_sets(&args)?;
     // One matching serves the official numbers and the bootstrap.
     let matches = match_videos(&gt, &results).context("evaluation failed")?;
     let ev = matches.evaluate(&gt);
     let breakdown =
         if args.breakdown { Some(Breakdown::compute(&gt, &results).context("evaluation failed")?) } else { None };
-    let other = match &args.compare {
-        Some(p) => {
-            let other =
-                load_results(p).with_context(|| format!("cannot use the results to compare, {}", p.display()))?;
-            if let Some(w) = unknown_categories_warning(&gt.unknown_categories(&other)) {
-                eprintln!("{} (in {})", w, p.display());
-            }
-            Some(match_videos(&gt, &other).with_context(|| format!("cannot compare with {}", p.display()))?)
-        }
+    let other = match &other {
+        Some(o) => Some(match_videos(&gt, o).context("cannot compare with the results to compare")?),
         None => None,
     };
     let samples = args.bootstrap.or(other.as_ref().map(|_| 1000));

@@ -36,4 +36,7 @@ pub enum EvalError {
     Rle { context: String, source: RleError },
     #[error("{}: {inner}", path.display())]
     File { path: PathBuf, inner: Box<EvalError> },
+    /// In the `set`-th (from 1) of several pooled sets.
+    #[error("set {set}: {inner}")]
+    InSet { set: usize, inner: Box<EvalError> },
 }

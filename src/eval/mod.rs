@@ -30,6 +30,7 @@ mod error;
 mod load;
 mod matching;
 mod params;
+pub mod pool;
 mod summary;
 
 use std::collections::{BTreeSet, HashMap};
@@ -42,6 +43,7 @@ pub use breakdown::{Breakdown, evaluate_files_with_breakdown};
 pub use error::EvalError;
 pub use load::{GroundTruth, ResultTrack, Video, load_results, parse_results, results_from_json_str};
 pub use params::{AREA_LABELS, AREA_RANGES, MAX_DETS, NUM_IOU_THRS, NUM_REC_THRS, iou_thresholds, recall_thresholds};
+pub use pool::{PoolSet, pool};
 pub use summary::STAT_NAMES;
 
 use matching::{DtInfo, GtInfo, VideoRecord, evaluate_video, video_iou};
