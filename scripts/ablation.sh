@@ -2,7 +2,9 @@
 # Ablation of the assembly through the real path: `ifa run` on every video of one or more
 # validation sets made by `ifa synth` (videos/<name>.mp4 + instances.json), per configuration
 # (association flow/center/iou x references model-count/1), results merged per set, `ifa eval`,
-# and one markdown table row per (set, configuration) with AP, AP50, AP75, AR1, AR10 (percent).
+# and one markdown table row per (set, configuration) with AP, AP50, AP75, AR1, AR10 (percent);
+# with several sets, one more row per configuration for all of them pooled (`ifa eval` with one
+# --gt/--results per set), its AP's 95% interval over the pooled videos printed to stderr.
 #
 #   scripts/ablation.sh [options] MODEL VALDIR [VALDIR ...]
 #
@@ -38,7 +40,7 @@ out=""
 post=""
 maps=""
 
-usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 args=()
 while [ $# -gt 0 ]; do
@@ -71,6 +73,7 @@ aj() { python3 "$root/scripts/ablation_json.py" "$@"; }
 header="| set | association | refs | AP | AP50 | AP75 | AR1 | AR10 |
 |---|---|---|---|---|---|---|---|"
 rows=""
+declare -A used_by=()
 echo "model $model, ifa $ifa, device $device, results under $out" >&2
 echo "$header"
 for set in "${sets[@]}"; do
@@ -117,6 +120,7 @@ for set in "${sets[@]}"; do
             used="$(aj refs "$summary")"
             aj merge "$dir/results.json" "${parts[@]}"
             "$ifa" eval --gt "$gt" --results "$dir/results.json" --json "$dir/eval.json" >"$dir/eval.txt"
+            used_by[$cfg]="${used:-$refs}"
             row="$(aj row "$dir/eval.json" "$set_name" "$assoc" "${used:-$refs}")"
             echo "$row"
             echo "  ($set_name, $cfg: ${#videos[@]} videos in $((SECONDS - start)) s)" >&2
@@ -124,5 +128,23 @@ for set in "${sets[@]}"; do
         done
     done
 done
+if [ "${#sets[@]}" -gt 1 ]; then
+    for assoc in $associations; do
+        for refs in $refs_list; do
+            cfg="$assoc-refs$refs"
+            pool_args=()
+            for set in "${sets[@]}"; do
+                pool_args+=(--gt "$set/instances.json" --results "$out/$(basename "$set")/${cfg//:/-}/results.json")
+            done
+            pdir="$out/pooled/${cfg//:/-}"
+            mkdir -p "$pdir"
+            "$ifa" eval "${pool_args[@]}" --bootstrap 1000 --json "$pdir/eval.json" >"$pdir/eval.txt" 2>/dev/null
+            row="$(aj row "$pdir/eval.json" "pooled (${#sets[@]} sets)" "$assoc" "${used_by[$cfg]}")"
+            echo "$row"
+            echo "  (pooled, $cfg: AP and its 95% interval over the videos: $(grep -m1 '^  AP ' "$pdir/eval.txt" | tr -s ' ' | cut -d' ' -f3-))" >&2
+            rows+="$row"$'\n'
+        done
+    done
+fi
 printf '%s\n%s' "$header" "$rows" >"$out/table.md"
 echo "table written to $out/table.md" >&2
