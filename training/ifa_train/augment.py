@@ -19,18 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .backgrounds import background
-
-
-def _rand_colour(rng: np.random.Generator) -> np.ndarray:
-    return rng.uniform(0, 255, 3).astype(np.float32)
-
-
-def _box_blur(a: np.ndarray) -> np.ndarray:
-    """3x3 mean of a 2-D array (edges replicated): softens repainted mask borders like antialiasing."""
-    p = np.pad(a, 1, mode="edge")
-    h, w = a.shape
-    return sum(p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)) / 9.0
+from .backgrounds import background, box_blur, random_colour
 
 
 class _Fill:
@@ -40,13 +29,13 @@ class _Fill:
 
     def __init__(self, rng: np.random.Generator, scale: float, kinds: tuple[str, ...] = KINDS):
         self.kind = kinds[int(rng.integers(len(kinds)))]
-        self.c0, self.c1 = _rand_colour(rng), _rand_colour(rng)
+        self.c0, self.c1 = random_colour(rng), random_colour(rng)
         self.angle = rng.uniform(0, math.pi)
         self.period = max(3.0, rng.uniform(0.15, 0.8) * scale)
         self.noise = rng.uniform(0, 1, (6, 6)).astype(np.float32) if self.kind == "noise" else None
         self.scale = max(scale, 4.0)
         self.outline = rng.random() < 0.3
-        self.outline_colour = _rand_colour(rng) if rng.random() < 0.5 else np.zeros(3, np.float32)
+        self.outline_colour = random_colour(rng) if rng.random() < 0.5 else np.zeros(3, np.float32)
         # A soft shading gradient over the fill (the world allows one).
         self.shade = rng.uniform(-0.35, 0.35) if rng.random() < 0.4 else 0.0
         self.shade_angle = rng.uniform(0, 2 * math.pi)
@@ -115,7 +104,7 @@ def restyle_pair(
         x = img[:vh, :vw].astype(np.float32)
         mm = m[:vh, :vw]
         if bg is not None:
-            soft = _box_blur((mm == 0).astype(np.float32))[..., None]
+            soft = box_blur((mm == 0).astype(np.float32))[..., None]
             x = x * (1 - soft) + bg * soft
         for k, f in fills.items():
             sel = mm == k
@@ -125,11 +114,11 @@ def restyle_pair(
             cy, cx = ys.mean(), xs.mean()
             y0, y1, x0, x1 = max(0, ys.min() - 1), min(vh, ys.max() + 2), max(0, xs.min() - 1), min(vw, xs.max() + 2)
             sub = sel[y0:y1, x0:x1].astype(np.float32)
-            soft = _box_blur(sub)
+            soft = box_blur(sub)
             gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
             col = f.render((gy - cy).ravel(), (gx - cx).ravel()).reshape(y1 - y0, x1 - x0, 3)
             if f.outline:
-                edge = sub * (_box_blur(_box_blur(sub)) < 0.99)
+                edge = sub * (box_blur(box_blur(sub)) < 0.99)
                 col = col * (1 - edge[..., None]) + f.outline_colour * edge[..., None]
             a = soft[..., None]
             x[y0:y1, x0:x1] = x[y0:y1, x0:x1] * (1 - a) + col * a
@@ -207,7 +196,7 @@ def donor_instances(img: np.ndarray, ids: np.ndarray, valid: tuple[int, int], mi
         if y0 < 0 or x0 < 0 or y1 > vh or x1 > vw:
             continue
         box = m[y0:y1, x0:x1]
-        near = _box_blur(_box_blur((box == k).astype(np.float32))) > 0
+        near = box_blur(box_blur((box == k).astype(np.float32))) > 0
         if ((box != 0) & (box != k) & near).any():
             continue
         out.append((int(k), img[y0:y1, x0:x1].astype(np.float32), (box == k).astype(np.float32)))

@@ -15,6 +15,8 @@ generator makes others. So the repainting draws its own versions, made different
 
 `distractors` paints irregular blobs (7+ vertices), thin lines and curves, and scribbles over a
 background, as the world allows; they stay background (id 0).
+
+`random_colour` and `box_blur` are shared with the instance repainting of `augment.py`.
 """
 
 from __future__ import annotations
@@ -54,8 +56,15 @@ HELD_OUT_PHOTOS = ("grass.png", "gravel.png")
 MOTIFS = ("dot", "square", "diamond", "ring", "plus", "bar", "grid", "brick")
 
 
-def _colour(rng: np.random.Generator) -> np.ndarray:
+def random_colour(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(0, 255, 3).astype(np.float32)
+
+
+def box_blur(a: np.ndarray) -> np.ndarray:
+    """3x3 mean of a 2-D array (edges replicated): softens hard edges as antialiasing would."""
+    p = np.pad(a, 1, mode="edge")
+    h, w = a.shape
+    return sum(p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)) / 9.0
 
 
 def _resize(a: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -73,7 +82,7 @@ def _noise(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
 
 def _two_colour(rng: np.random.Generator, h: int, w: int, checker: bool) -> np.ndarray:
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    c0, c1 = _colour(rng), _colour(rng)
+    c0, c1 = random_colour(rng), random_colour(rng)
     if not checker:
         a = rng.uniform(0, 2 * math.pi)
         t = xx * math.cos(a) + yy * math.sin(a)
@@ -124,12 +133,10 @@ def _lattice(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     col = np.floor(u)
     fu, fv = u - col - 0.5, v - row - 0.5
     on = _motif(kind, fu, fv, float(rng.uniform(0.2, 0.42))).astype(np.float32)
-    # Soften the motif's edges as antialiasing would (3x3 mean).
-    pad = np.pad(on, 1, mode="edge")
-    on = sum(pad[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)) / 9.0
-    ground = _colour(rng)
+    on = box_blur(on)
+    ground = random_colour(rng)
     n_col = int(rng.integers(1, 4))
-    palette = np.stack([_colour(rng) for _ in range(n_col)])
+    palette = np.stack([random_colour(rng) for _ in range(n_col)])
     # One colour per cell from the palette (a mosaic when there are several).
     pick = ((row * 7919 + col * 104729).astype(np.int64) + int(rng.integers(1 << 16))) % n_col
     fg = palette[pick]
@@ -178,7 +185,7 @@ def _photo_crop(rng: np.random.Generator, h: int, w: int) -> np.ndarray | None:
     out = _resize(crop, h, w)
     if np.ptp(out[..., 0] - out[..., 1]) < 1 and np.ptp(out[..., 1] - out[..., 2]) < 1:
         # Greyscale: tint between two colours.
-        c0, c1 = _colour(rng), _colour(rng)
+        c0, c1 = random_colour(rng), random_colour(rng)
         t = out[..., :1] / 255.0
         out = c0 * (1 - t) + c1 * t
     return out
@@ -191,7 +198,7 @@ def distractors(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     pil = Image.fromarray(np.clip(img + 0.5, 0, 255).astype(np.uint8))
     d = ImageDraw.Draw(pil)
     for _ in range(int(rng.integers(1, 4))):
-        col = tuple(int(c) for c in _colour(rng))
+        col = tuple(int(c) for c in random_colour(rng))
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         kind = int(rng.integers(3))
         if kind == 0:  # blob: 7-12 vertices at random radii
