@@ -22,12 +22,31 @@ import torch.nn.functional as F
 from .backgrounds import background, box_blur, random_colour
 
 
+def _grid_lerp(g: np.ndarray, dy: np.ndarray, dx: np.ndarray, scale: float) -> np.ndarray:
+    """Bilinear lookup in an [n, n] (or [n, n, C]) grid spanning the instance (2 * scale across)."""
+    top = g.shape[0] - 1
+    gy = np.clip((dy / (2 * scale) + 0.5) * top, 0, top - 0.001)
+    gx = np.clip((dx / (2 * scale) + 0.5) * top, 0, top - 0.001)
+    y0, x0 = gy.astype(np.int64), gx.astype(np.int64)
+    fy, fx = gy - y0, gx - x0
+    if g.ndim == 3:
+        fy, fx = fy[:, None], fx[:, None]
+    return g[y0, x0] * (1 - fy) * (1 - fx) + g[y0 + 1, x0] * fy * (1 - fx) + g[y0, x0 + 1] * (1 - fy) * fx + g[y0 + 1, x0 + 1] * fy * fx
+
+
 class _Fill:
-    """A random fill, evaluated at coordinates relative to an anchor (the instance's centre)."""
+    """A random fill, evaluated at coordinates relative to an anchor (the instance's centre).
+
+    With `wide`, the draw spans more of what other renderers may make within the world's fill
+    families: three more kinds (soft sinusoidal stripes, colour noise, three-colour ramps),
+    stripe and checker periods from fine to coarse, noise of 3 to 12 cells across, outlines 1 to
+    4 px thick and stronger shading. Without it, it draws exactly as stages 1-24 trained.
+    """
 
     KINDS = ("solid", "stripes", "checker", "linear", "radial", "noise", "dots")
+    WIDE_KINDS = KINDS + ("wave", "colour_noise", "ramp3")
 
-    def __init__(self, rng: np.random.Generator, scale: float, kinds: tuple[str, ...] = KINDS):
+    def __init__(self, rng: np.random.Generator, scale: float, kinds: tuple[str, ...] = KINDS, wide: bool = False):
         self.kind = kinds[int(rng.integers(len(kinds)))]
         self.c0, self.c1 = random_colour(rng), random_colour(rng)
         self.angle = rng.uniform(0, math.pi)
@@ -39,19 +58,36 @@ class _Fill:
         # A soft shading gradient over the fill (the world allows one).
         self.shade = rng.uniform(-0.35, 0.35) if rng.random() < 0.4 else 0.0
         self.shade_angle = rng.uniform(0, 2 * math.pi)
+        self.outline_px = 1
+        if wide:
+            self.period = max(2.0, rng.uniform(0.06, 1.2) * scale)
+            cells = int(rng.integers(3, 13))
+            if self.kind == "noise":
+                self.noise = rng.uniform(0, 1, (cells, cells)).astype(np.float32)
+            elif self.kind == "colour_noise":
+                self.noise = np.stack([random_colour(rng) for _ in range(cells * cells)]).reshape(cells, cells, 3)
+            self.c2 = random_colour(rng)
+            self.outline_px = int(rng.integers(1, 5))
+            if rng.random() < 0.2:
+                self.shade = rng.uniform(-0.55, 0.55)
 
     def render(self, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
         """[N, 3] colours at offsets (dy, dx) from the anchor."""
         ca, sa = math.cos(self.angle), math.sin(self.angle)
         u = dx * ca + dy * sa
         v = -dx * sa + dy * ca
+        if self.kind == "colour_noise":
+            col = _grid_lerp(self.noise, dy, dx, self.scale)
+            return self._shaded(col, dy, dx)
         if self.kind == "solid":
             t = np.zeros_like(u)
         elif self.kind == "stripes":
             t = (np.floor(u / self.period) % 2).astype(np.float32)
+        elif self.kind == "wave":
+            t = 0.5 + 0.5 * np.sin(u * (2 * math.pi / self.period))
         elif self.kind == "checker":
             t = ((np.floor(u / self.period) + np.floor(v / self.period)) % 2).astype(np.float32)
-        elif self.kind == "linear":
+        elif self.kind in ("linear", "ramp3"):
             t = np.clip(u / (2 * self.scale) + 0.5, 0, 1)
         elif self.kind == "radial":
             t = np.clip(np.sqrt(u * u + v * v) / self.scale, 0, 1)
@@ -59,14 +95,17 @@ class _Fill:
             fu = (u / self.period) % 1 - 0.5
             fv = (v / self.period) % 1 - 0.5
             t = (fu * fu + fv * fv < 0.09).astype(np.float32)
-        else:  # smooth value noise, bilinear from a 6x6 grid spanning the instance
-            g = self.noise
-            gy = np.clip((dy / (2 * self.scale) + 0.5) * 5, 0, 4.999)
-            gx = np.clip((dx / (2 * self.scale) + 0.5) * 5, 0, 4.999)
-            y0, x0 = gy.astype(np.int64), gx.astype(np.int64)
-            fy, fx = gy - y0, gx - x0
-            t = g[y0, x0] * (1 - fy) * (1 - fx) + g[y0 + 1, x0] * fy * (1 - fx) + g[y0, x0 + 1] * (1 - fy) * fx + g[y0 + 1, x0 + 1] * fy * fx
-        col = self.c0[None] * (1 - t[:, None]) + self.c1[None] * t[:, None]
+        else:  # smooth value noise, bilinear from a grid spanning the instance
+            t = _grid_lerp(self.noise, dy, dx, self.scale)
+        if self.kind == "ramp3":
+            lo = np.clip(2 * t, 0, 1)[:, None]
+            hi = np.clip(2 * t - 1, 0, 1)[:, None]
+            col = self.c0[None] * (1 - lo) + self.c2[None] * (lo - hi) + self.c1[None] * hi
+        else:
+            col = self.c0[None] * (1 - t[:, None]) + self.c1[None] * t[:, None]
+        return self._shaded(col, dy, dx)
+
+    def _shaded(self, col: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
         if self.shade:
             s = (dx * math.cos(self.shade_angle) + dy * math.sin(self.shade_angle)) / self.scale
             col = col * (1.0 + self.shade * np.clip(s, -1, 1))[:, None]
@@ -83,19 +122,21 @@ def restyle_pair(
     exclude: tuple[str, ...] = (),
     bg_kinds: tuple[str, ...] = ("noise", "gradient", "tiles"),
     distractor_prob: float = 0.0,
+    wide_fills: bool = False,
 ) -> list[np.ndarray]:
     """Repaints the instances (and with `bg_prob` the background) of frames that show one scene.
 
     imgs: uint8 [H, W, 3] letterboxed frames; ids: their id maps (0 = background, k = track k-1);
-    valid: the (h, w) of the picture inside the letterbox (the padding stays untouched).
+    valid: the (h, w) of the picture inside the letterbox (the padding stays untouched);
+    wide_fills: fills drawn as `_Fill(wide=True)` does.
     """
     vh, vw = valid
-    kinds = tuple(k for k in _Fill.KINDS if k not in exclude)
+    kinds = tuple(k for k in (_Fill.WIDE_KINDS if wide_fills else _Fill.KINDS) if k not in exclude)
     fills: dict[int, _Fill] = {}
     present = sorted(set(int(k) for m in ids for k in np.unique(m[:vh, :vw]) if k > 0))
     for k in present:
         area = max(int((m[:vh, :vw] == k).sum()) for m in ids)
-        fills[k] = _Fill(rng, math.sqrt(area / math.pi), kinds)
+        fills[k] = _Fill(rng, math.sqrt(area / math.pi), kinds, wide_fills)
     # "tiles" in `exclude` keeps every tiled background out, the lattices too.
     kinds_bg = tuple(k for k in bg_kinds if k not in exclude and not (k == "lattice" and "tiles" in exclude))
     bg = background(rng, vh, vw, kinds_bg, distractor_prob) if kinds_bg and rng.random() < bg_prob else None
@@ -118,7 +159,10 @@ def restyle_pair(
             gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
             col = f.render((gy - cy).ravel(), (gx - cx).ravel()).reshape(y1 - y0, x1 - x0, 3)
             if f.outline:
-                edge = sub * (box_blur(box_blur(sub)) < 0.99)
+                inner = sub
+                for _ in range(f.outline_px + 1):
+                    inner = box_blur(inner)
+                edge = sub * (inner < 0.99)
                 col = col * (1 - edge[..., None]) + f.outline_colour * edge[..., None]
             a = soft[..., None]
             x[y0:y1, x0:x1] = x[y0:y1, x0:x1] * (1 - a) + col * a

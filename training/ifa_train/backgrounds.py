@@ -12,6 +12,9 @@ generator makes others. So the repainting draws its own versions, made different
 - `photo`: a crop of one of scikit-image's sample photographs at a random scale, flipped or
   turned, greyscale ones tinted. Grass and gravel are never used: the held-out-style sets
   (`ifa synth --styles heldout`) keep them as the photographs training never saw.
+- `fractal`: smooth noise of several octaves (coarse to fine grain, as another generator's
+  "smooth noise" may be), mapped through a palette of 2-4 colours.
+- `marble`: stripes bent by smooth noise (wood grain, marble, ripples), two to three colours.
 
 `distractors` paints irregular blobs (7+ vertices), thin lines and curves, and scribbles over a
 background, as the world allows; they stay background (id 0).
@@ -32,7 +35,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
 # Kinds of `background`, in the index order of the draw (the first three as stages 1-20 drew them).
-KINDS = ("noise", "gradient", "tiles", "lattice", "photo")
+KINDS = ("noise", "gradient", "tiles", "lattice", "photo", "fractal", "marble")
 # scikit-image's sample photographs that repainting may use: those its `_fetchers.py` states to be
 # public domain, CC0 or free of known copyright restrictions (models/README.md, Licences); not
 # grass and gravel (held out).
@@ -78,6 +81,46 @@ def _noise(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     grid = rng.uniform(0, 255, (gh, gw, 3)).astype(np.float32)
     t = torch.from_numpy(grid).permute(2, 0, 1)[None]
     return F.interpolate(t, size=(h, w), mode="bicubic", align_corners=True)[0].permute(1, 2, 0).clamp(0, 255).numpy()
+
+
+def _octaves(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """[h, w] smooth noise of 2-6 octaves, each twice as fine as the last, in 0..1."""
+    base = int(rng.integers(2, 6))
+    persistence = rng.uniform(0.35, 0.75)
+    acc = np.zeros((h, w), np.float32)
+    amp = 1.0
+    for o in range(int(rng.integers(2, 7))):
+        gh = base * 2**o
+        if gh > h // 3:
+            break
+        gw = max(2, round(gh * w / h))
+        grid = torch.from_numpy(rng.uniform(-1, 1, (1, 1, gh + 1, gw + 1)).astype(np.float32))
+        acc += amp * F.interpolate(grid, size=(h, w), mode="bicubic", align_corners=True)[0, 0].numpy()
+        amp *= persistence
+    lo, hi = float(acc.min()), float(acc.max())
+    return (acc - lo) / max(hi - lo, 1e-6)
+
+
+def _palette(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+    """Maps t [h, w] in 0..1 through 2-4 random colours at sorted stops: [h, w, 3]."""
+    n = int(rng.integers(2, 5))
+    stops = np.concatenate([[0.0], np.sort(rng.uniform(0, 1, n - 2)), [1.0]])
+    cols = np.stack([random_colour(rng) for _ in range(n)])
+    return np.stack([np.interp(t, stops, cols[:, c]) for c in range(3)], -1).astype(np.float32)
+
+
+def _fractal(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    return _palette(rng, _octaves(rng, h, w))
+
+
+def _marble(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    a = rng.uniform(0, math.pi)
+    period = rng.uniform(10, 80)
+    warp = _octaves(rng, h, w) * rng.uniform(0.5, 4.0) * period
+    u = xx * math.cos(a) + yy * math.sin(a) + warp
+    t = 0.5 + 0.5 * np.sin(u * (2 * math.pi / period))
+    return _palette(rng, t ** rng.uniform(0.5, 2.0))
 
 
 def _two_colour(rng: np.random.Generator, h: int, w: int, checker: bool) -> np.ndarray:
@@ -240,6 +283,10 @@ def background(rng: np.random.Generator, h: int, w: int, kinds: tuple[str, ...],
     elif kind == "photo":
         crop = _photo_crop(rng, h, w)
         img = crop if crop is not None else _noise(rng, h, w)
+    elif kind == "fractal":
+        img = _fractal(rng, h, w)
+    elif kind == "marble":
+        img = _marble(rng, h, w)
     else:
         raise ValueError(f"unknown background kind {kind!r} (expected one of {KINDS})")
     if distractor_prob > 0 and rng.random() < distractor_prob:

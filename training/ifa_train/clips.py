@@ -186,6 +186,7 @@ class ClipSampler:
                 exclude=tuple(self.cfg.restyle_exclude),
                 bg_kinds=tuple(self.cfg.restyle_backgrounds),
                 distractor_prob=self.cfg.restyle_distractors,
+                wide_fills=self.cfg.restyle_wide_fills,
             )
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))

@@ -87,6 +87,8 @@ class DataConfig:
     restyle_bg_prob: float = 0.5
     restyle_backgrounds: list[str] = field(default_factory=lambda: ["noise", "gradient", "tiles"])
     restyle_distractors: float = 0.0
+    # Repainted fills drawn from the wider families of augment._Fill(wide=True) (stages 1-24: off).
+    restyle_wide_fills: bool = False
     # Frames pass through H.264 at a random quality per video when cached (cache.CODEC_CRFS).
     codec_mix: bool = True
     # Copy-paste of small instances (ClipSampler.paste_small): share of pairs that get 1..paste_max

@@ -4,9 +4,10 @@ gives an instance one fill in both frames of a pair; photometric jitter is share
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from ifa_train.augment import photometric, restyle_pair
+from ifa_train.augment import _Fill, photometric, restyle_pair
 
 
 def _scene(shift: int):
@@ -20,12 +21,13 @@ def _scene(shift: int):
     return img, ids
 
 
-def test_restyle_repaints_instances_consistently_and_keeps_padding():
+@pytest.mark.parametrize("wide", [False, True])
+def test_restyle_repaints_instances_consistently_and_keeps_padding(wide):
     rng = np.random.default_rng(3)
     changed = 0
     for _ in range(20):
         (a, ia), (b, ib) = _scene(0), _scene(6)
-        ra, rb = restyle_pair([a, b], [ia, ib], 2, (60, 96), rng)
+        ra, rb = restyle_pair([a, b], [ia, ib], 2, (60, 96), rng, wide_fills=wide)
         assert (ra[60:] == a[60:]).all() and (rb[60:] == b[60:]).all()
         # Inside an instance, away from its border, the fill is anchored at the instance's centre:
         # the same relative pixel has the same colour in both frames.
@@ -34,6 +36,23 @@ def test_restyle_repaints_instances_consistently_and_keeps_padding():
         assert np.abs(pa - pb).max() <= 2
         changed += int(np.abs(ra[15:25, 15:25].astype(int) - a[15:25, 15:25].astype(int)).max() > 10)
     assert changed >= 15
+
+
+@pytest.mark.parametrize("kind", _Fill.WIDE_KINDS)
+def test_every_wide_fill_kind_is_in_range_and_follows_its_anchor(kind):
+    """Each fill kind of the wide draw gives colours in range that depend only on the offset from
+    the instance's centre (so a moving instance keeps its texture), and the wide draw's outlines
+    are 1 to 4 px thick."""
+    thick = set()
+    for s in range(12):
+        f = _Fill(np.random.default_rng(s), 20.0, (kind,), wide=True)
+        dy, dx = np.mgrid[-20:21, -20:21].astype(np.float32)
+        col = f.render(dy.ravel(), dx.ravel())
+        assert col.shape == (41 * 41, 3) and np.isfinite(col).all()
+        assert col.min() >= -1e-3 and col.max() <= 255 * 1.56
+        np.testing.assert_array_equal(col, f.render(dy.ravel(), dx.ravel()))
+        thick.add(f.outline_px)
+    assert thick <= {1, 2, 3, 4} and len(thick) >= 2
 
 
 def test_photometric_is_shared_by_a_pair_and_stays_in_range():
