@@ -39,20 +39,22 @@ def test_restyle_repaints_instances_consistently_and_keeps_padding(wide):
 
 
 @pytest.mark.parametrize("kind", _Fill.WIDE_KINDS)
-def test_every_wide_fill_kind_is_in_range_and_follows_its_anchor(kind):
-    """Each fill kind of the wide draw gives colours in range that depend only on the offset from
-    the instance's centre (so a moving instance keeps its texture), and the wide draw's outlines
-    are 1 to 4 px thick."""
-    thick = set()
+def test_every_wide_fill_kind_is_in_range_and_textured(kind):
+    """Each fill kind of the wide draw gives finite colours in range (shading may brighten by up
+    to 55%; the repainting clips), every kind but a solid one varies across the instance, and
+    the wide draw's outlines are 1 to 4 px thick."""
+    thick, textured = set(), 0
+    dy, dx = np.mgrid[-20:21, -20:21].astype(np.float32)
     for s in range(12):
         f = _Fill(np.random.default_rng(s), 20.0, (kind,), wide=True)
-        dy, dx = np.mgrid[-20:21, -20:21].astype(np.float32)
         col = f.render(dy.ravel(), dx.ravel())
         assert col.shape == (41 * 41, 3) and np.isfinite(col).all()
         assert col.min() >= -1e-3 and col.max() <= 255 * 1.56
-        np.testing.assert_array_equal(col, f.render(dy.ravel(), dx.ravel()))
+        textured += int(float(col.std(axis=0).max()) > 1.0)
         thick.add(f.outline_px)
     assert thick <= {1, 2, 3, 4} and len(thick) >= 2
+    if kind != "solid":
+        assert textured >= 10, f"{kind}: only {textured} of 12 draws vary across the instance"
 
 
 def test_photometric_is_shared_by_a_pair_and_stays_in_range():
