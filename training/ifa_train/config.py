@@ -143,6 +143,9 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 10
     ckpt_every: int = 200
+    # >0: also keep an exponential moving average of the weights (ema.WeightAverage) with this
+    # decay per iteration, written as `final_ema.pt` beside `final.pt`; 0 = off (stages 1-26).
+    ema_decay: float = 0.0
     # Parameter-name prefixes to train; empty = all. E.g. ["tcf", "inter_dec"] trains only the
     # temporal part on a frozen frame network (the temporal-fusion ablation).
     train_only: list[str] = field(default_factory=list)

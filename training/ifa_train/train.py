@@ -21,6 +21,7 @@ from .augment import photometric
 from .cache import build_cache, cache_dir_for, default_jobs
 from .clips import ClipSampler, load_cached_videos
 from .config import TrainConfig, to_json, train_config_from_dict
+from .ema import WeightAverage
 from .losses import compute_losses
 from .model import IFANet, count_params
 
@@ -56,11 +57,24 @@ def _images(u8_t, u8_r, cfg: TrainConfig, gen: torch.Generator, device) -> tuple
     return x[:b], x[b:]
 
 
-def save_checkpoint(path: Path, net: IFANet, opt, it: int, elapsed: float, cfg: TrainConfig, sampler: ClipSampler, extra: dict) -> None:
+def save_checkpoint(
+    path: Path,
+    net: IFANet,
+    opt,
+    it: int,
+    elapsed: float,
+    cfg: TrainConfig,
+    sampler: ClipSampler,
+    extra: dict,
+    ema: WeightAverage | None = None,
+    as_ema: bool = False,
+) -> None:
+    """as_ema: the averaged weights go in as "model" (an export or --init input, no optimiser)."""
     tmp = path.with_suffix(".tmp")
     torch.save(
         {
-            "model": net.state_dict(),
+            "model": ema.state_dict() if as_ema and ema is not None else net.state_dict(),
+            "ema": ema.state_dict() if ema is not None and not as_ema else None,
             "optim": opt.state_dict() if opt is not None else None,
             "iter": it,
             "elapsed": elapsed,
@@ -105,6 +119,7 @@ def parse_args(argv):
     ap.add_argument("--train-only", nargs="+", help="parameter-name prefixes to train (the rest is frozen)")
     ap.add_argument("--threads", type=int)
     ap.add_argument("--seed", type=int)
+    ap.add_argument("--ema-decay", type=float, help="also average the weights over the run (e.g. 0.995; writes final_ema.pt)")
     ap.add_argument("--log-every", type=int)
     ap.add_argument("--ckpt-every", type=int)
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -126,6 +141,7 @@ _OVERRIDES = {
     "attention_weight": "loss.attention",
     "threads": "threads",
     "seed": "seed",
+    "ema_decay": "ema_decay",
     "log_every": "log_every",
     "ckpt_every": "ckpt_every",
 }
@@ -206,18 +222,25 @@ def main(argv: list[str] | None = None) -> int:
     ]
     opt = torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)  # frozen params get no grads
     it, elapsed = 0, 0.0
+    ema = None
     if a.init and not resume.exists():
         src = torch.load(a.init, map_location=device, weights_only=False)["model"]
         own = net.state_dict()
         keep = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape and not any(k.startswith(p) for p in a.init_skip)}
         net.load_state_dict(keep, strict=False)
         log(f"[train] initialised {len(keep)}/{len(own)} tensors from {a.init}")
+    if cfg.ema_decay > 0 and not resume.exists():
+        ema = WeightAverage(net, cfg.ema_decay)  # starts at the initial weights
     if resume.exists():
         ck = torch.load(resume, map_location=device, weights_only=False)
         net.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optim"])
         it, elapsed = ck["iter"], ck["elapsed"]
         sampler.rng.bit_generator.state = ck["sampler_rng"]
+        if cfg.ema_decay > 0:
+            ema = WeightAverage(net, cfg.ema_decay)
+            if ck.get("ema") is not None:
+                ema.load_state_dict(ck["ema"])
         log(f"[train] resumed from {resume} at iteration {it} ({elapsed / 60:.1f} min)")
     if cfg.train_only:
         for name, p in net.named_parameters():
@@ -264,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if ema is not None:
+            ema.update(net)
         t2 = time.time()
         t_data += t1 - t0
         t_step += t2 - t1
@@ -301,14 +326,16 @@ def main(argv: list[str] | None = None) -> int:
             logf.flush()
             acc, n_acc, t_data, t_step = {}, 0, 0.0, 0.0
         if it % cfg.ckpt_every == 0 and rank == 0:
-            save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, {})
+            save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, {}, ema)
     prints = dist.fingerprints(net)  # every rank takes part in the gather
     if rank == 0 and any(p != prints[0] for p in prints):
         raise SystemExit(f"[train] the {ws} processes ended with different weights: {prints}")
     if rank == 0:
         info = {"iterations": it, "wall_min": round(elapsed / 60, 2), "world_size": ws, "batch": cfg.batch_size, "rank_fingerprints": prints}
-        save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, info)
+        save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, info, ema)
         save_checkpoint(out / "final.pt", net, None, it, elapsed, cfg, sampler, info)
+        if ema is not None:
+            save_checkpoint(out / "final_ema.pt", net, None, it, elapsed, cfg, sampler, {**info, "ema_decay": cfg.ema_decay}, ema, as_ema=True)
         log(f"[train] done: {it} iterations in {elapsed / 60:.1f} min -> {out / 'final.pt'}")
         logf.close()
     dist.cleanup()
