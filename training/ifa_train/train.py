@@ -59,7 +59,7 @@ def _images(u8_t, u8_r, cfg: TrainConfig, gen: torch.Generator, device) -> tuple
 
 def save_checkpoint(
     path: Path,
-    net: IFANet,
+    weights: dict,
     opt,
     it: int,
     elapsed: float,
@@ -67,14 +67,14 @@ def save_checkpoint(
     sampler: ClipSampler,
     extra: dict,
     ema: WeightAverage | None = None,
-    as_ema: bool = False,
 ) -> None:
-    """as_ema: the averaged weights go in as "model" (an export or --init input, no optimiser)."""
+    """weights: the state dict stored as "model" (what export and --init read); ema: the running
+    average, stored beside it for a resume."""
     tmp = path.with_suffix(".tmp")
     torch.save(
         {
-            "model": ema.state_dict() if as_ema and ema is not None else net.state_dict(),
-            "ema": ema.state_dict() if ema is not None and not as_ema else None,
+            "model": weights,
+            "ema": ema.state_dict() if ema is not None else None,
             "optim": opt.state_dict() if opt is not None else None,
             "iter": it,
             "elapsed": elapsed,
@@ -222,26 +222,24 @@ def main(argv: list[str] | None = None) -> int:
     ]
     opt = torch.optim.Adam(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)  # frozen params get no grads
     it, elapsed = 0, 0.0
-    ema = None
     if a.init and not resume.exists():
         src = torch.load(a.init, map_location=device, weights_only=False)["model"]
         own = net.state_dict()
         keep = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape and not any(k.startswith(p) for p in a.init_skip)}
         net.load_state_dict(keep, strict=False)
         log(f"[train] initialised {len(keep)}/{len(own)} tensors from {a.init}")
-    if cfg.ema_decay > 0 and not resume.exists():
-        ema = WeightAverage(net, cfg.ema_decay)  # starts at the initial weights
     if resume.exists():
         ck = torch.load(resume, map_location=device, weights_only=False)
         net.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optim"])
         it, elapsed = ck["iter"], ck["elapsed"]
         sampler.rng.bit_generator.state = ck["sampler_rng"]
-        if cfg.ema_decay > 0:
-            ema = WeightAverage(net, cfg.ema_decay)
-            if ck.get("ema") is not None:
-                ema.load_state_dict(ck["ema"])
         log(f"[train] resumed from {resume} at iteration {it} ({elapsed / 60:.1f} min)")
+    # A fresh run's average starts at its initial weights; a resumed one continues its own
+    # (the config, ema_decay included, comes from last.pt then).
+    ema = WeightAverage(net, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    if ema is not None and resume.exists():
+        ema.load_state_dict(ck["ema"])
     if cfg.train_only:
         for name, p in net.named_parameters():
             p.requires_grad_(any(name.startswith(x) for x in cfg.train_only))
@@ -326,16 +324,16 @@ def main(argv: list[str] | None = None) -> int:
             logf.flush()
             acc, n_acc, t_data, t_step = {}, 0, 0.0, 0.0
         if it % cfg.ckpt_every == 0 and rank == 0:
-            save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, {}, ema)
+            save_checkpoint(resume, net.state_dict(), opt, it, elapsed, cfg, sampler, {}, ema)
     prints = dist.fingerprints(net)  # every rank takes part in the gather
     if rank == 0 and any(p != prints[0] for p in prints):
         raise SystemExit(f"[train] the {ws} processes ended with different weights: {prints}")
     if rank == 0:
         info = {"iterations": it, "wall_min": round(elapsed / 60, 2), "world_size": ws, "batch": cfg.batch_size, "rank_fingerprints": prints}
-        save_checkpoint(resume, net, opt, it, elapsed, cfg, sampler, info, ema)
-        save_checkpoint(out / "final.pt", net, None, it, elapsed, cfg, sampler, info)
+        save_checkpoint(resume, net.state_dict(), opt, it, elapsed, cfg, sampler, info, ema)
+        save_checkpoint(out / "final.pt", net.state_dict(), None, it, elapsed, cfg, sampler, info)
         if ema is not None:
-            save_checkpoint(out / "final_ema.pt", net, None, it, elapsed, cfg, sampler, {**info, "ema_decay": cfg.ema_decay}, ema, as_ema=True)
+            save_checkpoint(out / "final_ema.pt", ema.state_dict(), None, it, elapsed, cfg, sampler, {**info, "ema_decay": cfg.ema_decay})
         log(f"[train] done: {it} iterations in {elapsed / 60:.1f} min -> {out / 'final.pt'}")
         logf.close()
     dist.cleanup()
