@@ -109,6 +109,9 @@ fn breakdown_on_synth_ground_truth() {
     assert_eq!(tr["predicted_tracks_unmatched"], 0);
     assert_eq!(tr["tracks_per_gt"].as_f64(), Some(results.len() as f64 / n as f64));
     assert_eq!(tr["id_switches"], results.len() - n);
+    // Each switch goes to the second half, whose first mask is there, after a matched frame.
+    assert_eq!(tr["switches"]["to_new_track"], results.len() - n);
+    assert_eq!(tr["switches"]["after_unmatched_frames"], 0);
     // The CLI writes what the library computes.
     let lib = Breakdown::compute(&gt, &load_results(&res_path).expect("results")).expect("breakdown");
     assert_eq!(b, &serde_json::to_value(&lib).expect("json"));

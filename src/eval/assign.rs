@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::breakdown::{Lost, MATCH_IOU, OracleClass};
+use super::breakdown::{Lost, MATCH_IOU, OracleClass, SwitchKinds};
 use super::load::{GroundTruth, ResultTrack};
 use super::params::numpy_mean;
 use crate::rle::Rle;
@@ -31,6 +31,7 @@ pub(super) struct Pass<'a> {
     pub(super) pairs: HashSet<(usize, usize)>,
     pub(super) result_matched: Vec<bool>,
     pub(super) id_switches: usize,
+    pub(super) switch_kinds: SwitchKinds,
 }
 
 /// Bounding boxes `[x0, y0, x1, y1)` overlap.
@@ -59,6 +60,11 @@ pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> P
     }
     let mut pass = Pass { result_matched: vec![false; results.len()], ..Pass::default() };
     let mut last_match: Vec<Option<usize>> = vec![None; gt.tracks.len()];
+    // Per ground-truth track: the last frame it was present, and the last it was matched.
+    let mut last_present: Vec<Option<usize>> = vec![None; gt.tracks.len()];
+    let mut last_matched_frame: Vec<Option<usize>> = vec![None; gt.tracks.len()];
+    // Per result: the ground-truth tracks it was the followed track of.
+    let mut followed: HashMap<usize, Vec<usize>> = HashMap::new();
     for (&video, g_idx) in &gts_of {
         let r_idx = res_of.get(&video).map(Vec::as_slice).unwrap_or_default();
         // The official files' `length`; the loaders do not keep it and every track has it.
@@ -126,15 +132,55 @@ pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> P
                         .map(|b| b.0)
                 });
                 if let Some(p) = pick {
-                    if last_match[g].is_some_and(|l| l != p) {
+                    if let Some(l) = last_match[g].filter(|&l| l != p) {
                         pass.id_switches += 1;
+                        let sw = Switch {
+                            to_new: results[p].segmentations.iter().position(Option::is_some) == Some(f),
+                            other: followed.get(&p).is_some_and(|v| v.iter().any(|&h| h != g)),
+                            old_shown: results[l].segmentations.get(f).is_some_and(Option::is_some),
+                            after_gap: last_present[g] != last_matched_frame[g],
+                        };
+                        sw.count(&mut pass.switch_kinds);
                     }
                     last_match[g] = Some(p);
+                    last_matched_frame[g] = Some(f);
+                    let v = followed.entry(p).or_default();
+                    if !v.contains(&g) {
+                        v.push(g);
+                    }
                 }
+            }
+            for &(g, _, _) in &gs {
+                last_present[g] = Some(f);
             }
         }
     }
     pass
+}
+
+/// One identity switch as [`SwitchKinds`] sorts it.
+struct Switch {
+    /// The new track's first mask is in this frame.
+    to_new: bool,
+    /// The new track had followed another ground-truth instance.
+    other: bool,
+    old_shown: bool,
+    /// The instance went unmatched in the frames just before, while present.
+    after_gap: bool,
+}
+
+impl Switch {
+    fn count(&self, k: &mut SwitchKinds) {
+        if self.to_new {
+            k.to_new_track += 1;
+        } else if self.other {
+            k.to_track_of_other_instance += 1;
+        } else {
+            k.to_older_track += 1;
+        }
+        k.old_track_still_shown += usize::from(self.old_shown);
+        k.after_unmatched_frames += usize::from(self.after_gap);
+    }
 }
 
 /// Why a ground-truth mask that no predicted mask matches at IoU 0.5 was lost, from the

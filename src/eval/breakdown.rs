@@ -146,6 +146,27 @@ pub struct Tracking {
     /// are skipped; a track that still matches keeps the identity, as in CLEAR MOT).
     pub id_switches: usize,
     pub id_switches_per_gt: Option<f64>,
+    /// What the identity switches were, to tell fragmentation from swaps.
+    pub switches: SwitchKinds,
+}
+
+/// Identity switches sorted by where the identity went and how it left. "Followed" means the
+/// track was the one matched to that instance (the identity along it) in an earlier frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SwitchKinds {
+    /// To a track whose first mask is in this frame (the old track broke: fragmentation).
+    pub to_new_track: usize,
+    /// To a track that had followed another ground-truth instance (a swap or a steal).
+    pub to_track_of_other_instance: usize,
+    /// To an older track that had followed no instance (often one born on this instance while
+    /// its masks were too poor to match).
+    pub to_older_track: usize,
+    /// The track followed before still has a mask in the frame of the switch (it went on
+    /// elsewhere or with a poor mask), against it being gone there.
+    pub old_track_still_shown: usize,
+    /// The instance was present but matched by no mask in the frame before the switch (a miss
+    /// or a merge preceded it).
+    pub after_unmatched_frames: usize,
 }
 
 /// Everything `ifa eval --breakdown` reports.
@@ -297,6 +318,7 @@ impl Breakdown {
             tracks_per_matched_gt: ratio(pass.pairs.len(), matched_gts.len()),
             id_switches: pass.id_switches,
             id_switches_per_gt: ratio(pass.id_switches, gt_tracks),
+            switches: pass.switch_kinds,
         };
         Ok(Self { frames, oracle_tracks, oracle_tracks_and_class, tracking })
     }
@@ -428,11 +450,37 @@ mod tests {
         let t = &b.tracking;
         assert_eq!(t.tracks_per_gt, Some(2.0));
         assert_eq!((t.id_switches, t.id_switches_per_gt), (4, Some(1.0)));
+        assert_eq!(t.switches, SwitchKinds { to_new_track: 4, ..SwitchKinds::default() });
         // The score is the mean over contributing frames: 0.9, 0.9, 0.5, 0.5 and, for the square
         // missing in frame 2, 0.9, 0.9, 0.5.
         let edited = oracle_results(&gt, &results, OracleClass::Vote).expect("oracle");
         assert_eq!(edited[0].score, 0.7);
         assert_eq!(edited[1].score, numpy_mean(&[0.9, 0.9, 0.5]).expect("mean"));
+    }
+
+    #[test]
+    fn switches_are_sorted_into_swaps_older_tracks_and_gaps() {
+        let (a, b, c) = (|| Some(rect(0, 0, 10, 10)), || Some(rect(20, 0, 30, 10)), || Some(rect(40, 20, 50, 30)));
+        let gt = ground_truth(&[(1, vec![a(); 4]), (1, vec![b(); 4]), (1, vec![c(); 4])]);
+        let results = vec![
+            // Two tracks that swap their instances in frame 2.
+            track(1, 0.9, vec![a(), a(), b(), b()]),
+            track(1, 0.8, vec![b(), b(), a(), a()]),
+            // C: one track for frame 0; in frame 1 only a sliver on it (IoU 0.04), from a track
+            // that takes C from frame 2 on.
+            track(1, 0.7, vec![c(), None, None, None]),
+            track(1, 0.6, vec![None, Some(rect(40, 20, 42, 22)), c(), c()]),
+        ];
+        let t = Breakdown::compute(&gt, &results).expect("breakdown").tracking;
+        assert_eq!(t.id_switches, 3);
+        let want = SwitchKinds {
+            to_new_track: 0,
+            to_track_of_other_instance: 2,
+            to_older_track: 1,
+            old_track_still_shown: 2,
+            after_unmatched_frames: 1,
+        };
+        assert_eq!(t.switches, want);
     }
 
     #[test]

@@ -69,6 +69,17 @@ impl Breakdown {
         for (label, v, sub, w) in rows {
             let _ = writeln!(s, "  {label:<30}{v}   {sub:<15}{w}");
         }
+        let k = &t.switches;
+        let _ = writeln!(
+            s,
+            "  switches went to: a new track {}, a track of another instance {}, an older track {};\n  \
+             the old track still shown there {}; after frames the instance went unmatched {}",
+            k.to_new_track,
+            k.to_track_of_other_instance,
+            k.to_older_track,
+            k.old_track_still_shown,
+            k.after_unmatched_frames
+        );
         s
     }
 }
