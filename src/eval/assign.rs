@@ -59,12 +59,7 @@ pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> P
         res_of.entry(r.video_id).or_default().push(i);
     }
     let mut pass = Pass { result_matched: vec![false; results.len()], ..Pass::default() };
-    let mut last_match: Vec<Option<usize>> = vec![None; gt.tracks.len()];
-    // Per ground-truth track: the last frame it was present, and the last it was matched.
-    let mut last_present: Vec<Option<usize>> = vec![None; gt.tracks.len()];
-    let mut last_matched_frame: Vec<Option<usize>> = vec![None; gt.tracks.len()];
-    // Per result: the ground-truth tracks it was the followed track of.
-    let mut followed: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut ids = Identities::new(gt.tracks.len());
     for (&video, g_idx) in &gts_of {
         let r_idx = res_of.get(&video).map(Vec::as_slice).unwrap_or_default();
         // The official files' `length`; the loaders do not keep it and every track has it.
@@ -121,7 +116,7 @@ pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> P
             }
             for (j, c) in claims.iter().enumerate() {
                 let g = gs[j].0;
-                let keep = last_match[g].filter(|l| c.iter().any(|&(r, _)| r == *l));
+                let keep = ids.last_match[g].filter(|l| c.iter().any(|&(r, _)| r == *l));
                 // Otherwise the highest IoU, the first in file order on a tie.
                 let pick = keep.or_else(|| {
                     c.iter()
@@ -132,30 +127,57 @@ pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> P
                         .map(|b| b.0)
                 });
                 if let Some(p) = pick {
-                    if let Some(l) = last_match[g].filter(|&l| l != p) {
-                        pass.id_switches += 1;
-                        let sw = Switch {
-                            to_new: results[p].segmentations.iter().position(Option::is_some) == Some(f),
-                            other: followed.get(&p).is_some_and(|v| v.iter().any(|&h| h != g)),
-                            old_shown: results[l].segmentations.get(f).is_some_and(Option::is_some),
-                            after_gap: last_present[g] != last_matched_frame[g],
-                        };
-                        sw.count(&mut pass.switch_kinds);
-                    }
-                    last_match[g] = Some(p);
-                    last_matched_frame[g] = Some(f);
-                    let v = followed.entry(p).or_default();
-                    if !v.contains(&g) {
-                        v.push(g);
-                    }
+                    ids.pick(g, p, f, results, &mut pass);
                 }
             }
             for &(g, _, _) in &gs {
-                last_present[g] = Some(f);
+                ids.last_present[g] = Some(f);
             }
         }
     }
     pass
+}
+
+/// Along each ground-truth track (by index): the identity it carries and what a switch needs.
+struct Identities {
+    /// The matched (followed) predicted track.
+    last_match: Vec<Option<usize>>,
+    /// The last frame it was present, and the last it was matched.
+    last_present: Vec<Option<usize>>,
+    last_matched_frame: Vec<Option<usize>>,
+    /// Per result: the ground-truth tracks it was the followed track of.
+    followed: HashMap<usize, Vec<usize>>,
+}
+
+impl Identities {
+    fn new(n: usize) -> Self {
+        Self {
+            last_match: vec![None; n],
+            last_present: vec![None; n],
+            last_matched_frame: vec![None; n],
+            followed: HashMap::new(),
+        }
+    }
+
+    /// Result `p` is the matched track of ground-truth track `g` in frame `f`: counts a switch.
+    fn pick(&mut self, g: usize, p: usize, f: usize, results: &[ResultTrack], pass: &mut Pass<'_>) {
+        if let Some(l) = self.last_match[g].filter(|&l| l != p) {
+            pass.id_switches += 1;
+            let sw = Switch {
+                to_new: results[p].segmentations.iter().position(Option::is_some) == Some(f),
+                other: self.followed.get(&p).is_some_and(|v| v.iter().any(|&h| h != g)),
+                old_shown: results[l].segmentations.get(f).is_some_and(Option::is_some),
+                after_gap: self.last_present[g] != self.last_matched_frame[g],
+            };
+            sw.count(&mut pass.switch_kinds);
+        }
+        self.last_match[g] = Some(p);
+        self.last_matched_frame[g] = Some(f);
+        let v = self.followed.entry(p).or_default();
+        if !v.contains(&g) {
+            v.push(g);
+        }
+    }
 }
 
 /// One identity switch as [`SwitchKinds`] sorts it.
