@@ -1,6 +1,7 @@
 //! The per-frame assignment behind `ifa eval --breakdown` (rules in `docs/evaluation.md`
 //! section 10): every predicted mask of a frame against that frame's ground-truth instances,
-//! best IoU first, and the perfect-tracking ("oracle") results built from that assignment.
+//! best IoU first; the identity switches along each ground-truth track, sorted by kind; and the
+//! perfect-tracking ("oracle") results built from that assignment.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -131,14 +132,15 @@ pub(super) fn run_pass<'a>(gt: &'a GroundTruth, results: &'a [ResultTrack]) -> P
                 }
             }
             for &(g, _, _) in &gs {
-                ids.last_present[g] = Some(f);
+                ids.present(g, f);
             }
         }
     }
     pass
 }
 
-/// Along each ground-truth track (by index): the identity it carries and what a switch needs.
+/// Along each ground-truth track (by index): the predicted track that carries its identity, and
+/// what sorting a switch needs.
 struct Identities {
     /// The matched (followed) predicted track.
     last_match: Vec<Option<usize>>,
@@ -159,17 +161,27 @@ impl Identities {
         }
     }
 
-    /// Result `p` is the matched track of ground-truth track `g` in frame `f`: counts a switch.
+    /// Ground-truth track `g` is present in frame `f` (after that frame's picks).
+    fn present(&mut self, g: usize, f: usize) {
+        self.last_present[g] = Some(f);
+    }
+
+    /// Result `p` is the matched track of ground-truth track `g` in frame `f`: a change of track
+    /// counts as a switch, sorted into [`SwitchKinds`].
     fn pick(&mut self, g: usize, p: usize, f: usize, results: &[ResultTrack], pass: &mut Pass<'_>) {
         if let Some(l) = self.last_match[g].filter(|&l| l != p) {
             pass.id_switches += 1;
-            let sw = Switch {
-                to_new: results[p].segmentations.iter().position(Option::is_some) == Some(f),
-                other: self.followed.get(&p).is_some_and(|v| v.iter().any(|&h| h != g)),
-                old_shown: results[l].segmentations.get(f).is_some_and(Option::is_some),
-                after_gap: self.last_present[g] != self.last_matched_frame[g],
-            };
-            sw.count(&mut pass.switch_kinds);
+            let k = &mut pass.switch_kinds;
+            if results[p].segmentations.iter().position(Option::is_some) == Some(f) {
+                k.to_new_track += 1;
+            } else if self.followed.get(&p).is_some_and(|v| v.iter().any(|&h| h != g)) {
+                k.to_track_of_other_instance += 1;
+            } else {
+                k.to_older_track += 1;
+            }
+            k.old_track_still_shown += usize::from(results[l].segmentations.get(f).is_some_and(Option::is_some));
+            // Present in its last frame before this one but not matched there.
+            k.after_unmatched_frames += usize::from(self.last_present[g] != self.last_matched_frame[g]);
         }
         self.last_match[g] = Some(p);
         self.last_matched_frame[g] = Some(f);
@@ -177,31 +189,6 @@ impl Identities {
         if !v.contains(&g) {
             v.push(g);
         }
-    }
-}
-
-/// One identity switch as [`SwitchKinds`] sorts it.
-struct Switch {
-    /// The new track's first mask is in this frame.
-    to_new: bool,
-    /// The new track had followed another ground-truth instance.
-    other: bool,
-    old_shown: bool,
-    /// The instance went unmatched in the frames just before, while present.
-    after_gap: bool,
-}
-
-impl Switch {
-    fn count(&self, k: &mut SwitchKinds) {
-        if self.to_new {
-            k.to_new_track += 1;
-        } else if self.other {
-            k.to_track_of_other_instance += 1;
-        } else {
-            k.to_older_track += 1;
-        }
-        k.old_track_still_shown += usize::from(self.old_shown);
-        k.after_unmatched_frames += usize::from(self.after_gap);
     }
 }
 

@@ -16,7 +16,8 @@
 //!   edited tracks (which decides score ties).
 //! * **Tracking**: with the same per-frame assignment, how many predicted tracks cover each
 //!   ground-truth track, how many predicted tracks never match, and identity switches along
-//!   ground-truth tracks.
+//!   ground-truth tracks, each sorted by where the identity went and by what preceded it
+//!   ([`SwitchKinds`]).
 //!
 //! Entries of one video with the same masks in every frame are one track seen under several
 //! classes (`ifa.post` `class_hypotheses`, or a query-based model's top classes per instance):
@@ -161,11 +162,11 @@ pub struct SwitchKinds {
     /// To an older track that had followed no instance (often one born on this instance while
     /// its masks were too poor to match).
     pub to_older_track: usize,
-    /// The track followed before still has a mask in the frame of the switch (it went on
-    /// elsewhere or with a poor mask), against it being gone there.
+    /// Switches where the track followed before still has a mask in the frame of the switch (it
+    /// went on elsewhere, or on this instance with a poor mask).
     pub old_track_still_shown: usize,
-    /// The instance was present but matched by no mask in the frame before the switch (a miss
-    /// or a merge preceded it).
+    /// Switches where the instance was present but matched by no mask in its last frame before
+    /// the switch (a miss, a merge or a poor mask preceded it).
     pub after_unmatched_frames: usize,
 }
 
