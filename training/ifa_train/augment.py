@@ -9,6 +9,8 @@ renderers use other fills, colours and backgrounds within its ranges. Two kinds 
   (a fill is fixed for an instance's life), anchored at its centre so that it moves with it.
 - `photometric` (torch, per batch): colour cast, hue rotation, saturation, contrast,
   brightness, blur and sensor noise, the same for a target frame and its reference.
+- `zoom_pair` (numpy, per training pair): one camera zoom for both frames, in or out, at a random
+  place, so that the same scene shows its instances at other sizes and positions.
 """
 
 from __future__ import annotations
@@ -276,3 +278,53 @@ def paste_instance(
         region = img[ya:yb, xa:xb].astype(np.float32)
         img[ya:yb, xa:xb] = np.clip(region * (1 - a[..., None]) + c * a[..., None] + 0.5, 0, 255).astype(np.uint8)
         m[ya:yb, xa:xb][a >= 0.5] = new_id
+
+
+def resize_picture(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An [h, w, 3] uint8 picture resized bilinearly (the runtime's preprocessing) to `size`."""
+    src = torch.from_numpy(np.asarray(img, np.float32)).permute(2, 0, 1)[None]
+    res = F.interpolate(src, size=size, mode="bilinear", align_corners=False)
+    return res[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def resize_ids(ids: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An id map resized to `size`: each pixel takes the instance with most weight, background
+    unless one has over half the pixel (the rule of `letterbox.letterbox_masks`)."""
+    k = torch.from_numpy(np.asarray(ids, np.int64))
+    oh = F.one_hot(k, int(k.max()) + 1).permute(2, 0, 1)[None].float()
+    oh[0, 0] = 0.5
+    soft = F.interpolate(oh, size=size, mode="bilinear", align_corners=False)
+    return soft[0].argmax(0).to(torch.uint8).numpy()
+
+
+def zoom_pair(
+    imgs: list[np.ndarray],
+    ids: list[np.ndarray],
+    valid: tuple[int, int],
+    zoom: float,
+    rng: np.random.Generator,
+    pad: np.ndarray,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The same camera zoom applied to every frame of a pair inside its `valid` region (the rest,
+    letterbox padding, is left as it is). `zoom` > 1 magnifies a random window of 1/zoom of the
+    region onto all of it; `zoom` < 1 shrinks the whole region to `zoom` of its size at a random
+    place, the uncovered rest taking the padding colour `pad` and background ids (a repainted
+    background covers it later, as any background). Our choice, against the train/validation gap
+    of small instances: the same scenes show their instances at other sizes and places."""
+    vh, vw = valid
+    out_i, out_k = [a.copy() for a in imgs], [a.copy() for a in ids]
+    if zoom >= 1.0:
+        wh, ww = max(8, int(round(vh / zoom))), max(8, int(round(vw / zoom)))
+        y0, x0 = int(rng.integers(0, vh - wh + 1)), int(rng.integers(0, vw - ww + 1))
+        for img, idm, oi, ok in zip(imgs, ids, out_i, out_k):
+            oi[:vh, :vw] = resize_picture(img[y0 : y0 + wh, x0 : x0 + ww], (vh, vw))
+            ok[:vh, :vw] = resize_ids(idm[y0 : y0 + wh, x0 : x0 + ww], (vh, vw))
+        return out_i, out_k
+    th, tw = max(8, int(round(vh * zoom))), max(8, int(round(vw * zoom)))
+    y0, x0 = int(rng.integers(0, vh - th + 1)), int(rng.integers(0, vw - tw + 1))
+    for img, idm, oi, ok in zip(imgs, ids, out_i, out_k):
+        oi[:vh, :vw] = pad
+        ok[:vh, :vw] = 0
+        oi[y0 : y0 + th, x0 : x0 + tw] = resize_picture(img[:vh, :vw], (th, tw))
+        ok[y0 : y0 + th, x0 : x0 + tw] = resize_ids(idm[:vh, :vw], (th, tw))
+    return out_i, out_k

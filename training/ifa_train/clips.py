@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .augment import donor_instances, paste_instance, restyle_pair
+from .augment import donor_instances, paste_instance, resize_ids, resize_picture, restyle_pair, zoom_pair
 from .config import DataConfig
 from .letterbox import letterbox_scale
 from .targets import attention_targets, frame_targets
@@ -44,19 +43,12 @@ class CachedVideo:
         vh, vw = self.meta["valid"]
         out_i, out_k = [], []
         for img, idm in zip(imgs, ids):
-            src = torch.from_numpy(np.asarray(img[:vh, :vw], np.float32)).permute(2, 0, 1)[None]
-            res = F.interpolate(src, size=(ch, cw), mode="bilinear", align_corners=False)
             o = np.empty((in_h, in_w, 3), np.uint8)
             o[:] = pad
-            o[:ch, :cw] = res[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+            o[:ch, :cw] = resize_picture(img[:vh, :vw], (ch, cw))
             out_i.append(o)
-            k = torch.from_numpy(np.asarray(idm[:vh, :vw], np.int64))
-            n = int(k.max()) + 1
-            oh = F.one_hot(k, n).permute(2, 0, 1)[None].float()
-            oh[0, 0] = 0.5  # background wins unless an instance covers more than half the pixel
-            soft = F.interpolate(oh, size=(ch, cw), mode="bilinear", align_corners=False)
             m = np.zeros((in_h, in_w), np.uint8)
-            m[:ch, :cw] = soft[0].argmax(0).to(torch.uint8).numpy()
+            m[:ch, :cw] = resize_ids(idm[:vh, :vw], (ch, cw))
             out_k.append(m)
         return out_i, out_k
 
@@ -166,12 +158,16 @@ class ClipSampler:
         return self.pair(*self.pick())
 
     def pair(self, v: CachedVideo, t: int, r: int, with_ids: bool = False) -> dict[str, np.ndarray]:
-        """Images and targets of target frame t with reference frame r of video v (flipped at random);
+        """Images and targets of target frame t with reference frame r of video v (zoomed and flipped at random);
         with `with_ids`, also the pair's id maps as its targets were made from them (`ids_t`, `ids_r`)."""
         img_t, img_r = np.asarray(v.frames[t]), np.asarray(v.frames[r])
         ids_t, ids_r = np.asarray(v.ids[t]), np.asarray(v.ids[r])
         (img_t, img_r), (ids_t, ids_r) = v.resized_pair([img_t, img_r], [ids_t, ids_r], self.pad)
         classes = v.classes
+        if self.cfg.zoom_prob > 0 and self.rng.random() < self.cfg.zoom_prob:
+            lo, hi = np.log(self.cfg.zoom_range[0]), np.log(self.cfg.zoom_range[1])
+            zoom = float(np.exp(self.rng.uniform(lo, hi)))
+            (img_t, img_r), (ids_t, ids_r) = zoom_pair([img_t, img_r], [ids_t, ids_r], v.valid, zoom, self.rng, self.pad)
         if self.cfg.paste_prob > 0 and self.rng.random() < self.cfg.paste_prob:
             (img_t, img_r), (ids_t, ids_r), classes = self.paste_small([img_t, img_r], [ids_t, ids_r], v, t - r)
         if self.cfg.restyle_prob > 0 and self.rng.random() < self.cfg.restyle_prob:

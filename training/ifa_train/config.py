@@ -97,6 +97,10 @@ class DataConfig:
     paste_prob: float = 0.0
     paste_max: int = 2
     paste_radius: tuple[float, float] = (0.03, 0.08)
+    # Camera zoom shared by a pair (augment.zoom_pair): that share of the pairs is zoomed by a
+    # factor drawn log-uniformly from zoom_range (< 1 out, > 1 in). 0 = off (stages 1-28).
+    zoom_prob: float = 0.0
+    zoom_range: tuple[float, float] = (0.7, 1.45)
     # Strength of the photometric jitter (augment.photometric); 0 = only the old brightness/contrast.
     photometric: float = 1.0
 
@@ -175,8 +179,9 @@ def train_config_from_dict(d: dict) -> TrainConfig:
             v = {"restyle_prob": 0.0, "photometric": 0.0, "codec_mix": False, **v}
             cache = v.get("cache_size")
             sizes = {"input_size": tuple(v.get("input_size", (192, 320))), "cache_size": tuple(cache) if cache else None}
-            if "paste_radius" in v:
-                sizes["paste_radius"] = tuple(v["paste_radius"])
+            for key in ("paste_radius", "zoom_range"):
+                if key in v:
+                    sizes[key] = tuple(v[key])
             v = DataConfig(**{**v, **sizes, "attn_strides": tuple(v.get("attn_strides", (16, 32)))})
         elif f.name == "loss":
             v = LossConfig(**v)

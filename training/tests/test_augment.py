@@ -97,3 +97,30 @@ def test_a_pasted_instance_is_a_new_track_in_both_frames_at_its_size_and_motion(
     inside = imgs[1][ids[1] == 2].astype(np.float32).mean(0)
     assert np.allclose(inside, (200, 30, 40), atol=25), inside
     assert (ids[0] == 1).sum() == 20 * 20 - (ids[0][40:60, 20:40] == 2).sum() > 0
+
+
+@pytest.mark.parametrize("zoom", [0.7, 1.45])
+def test_a_zoom_scales_both_frames_alike_and_keeps_padding(zoom) -> None:
+    """augment.zoom_pair: one camera zoom for a pair, inside the valid region only; instances
+    scale in area by zoom², keep their colour with their ids, and move alike in both frames."""
+    from ifa_train.augment import zoom_pair
+
+    a, ka = _scene(0)
+    b, kb = _scene(6)
+    pad = np.array([124, 124, 124], np.uint8)
+    rng = np.random.default_rng(3)
+    (za, zb), (zka, zkb) = zoom_pair([a, b], [ka, kb], (60, 96), zoom, rng, pad)
+    assert np.array_equal(za[60:], a[60:]) and np.array_equal(zka[60:], ka[60:])
+    for before, after in ((ka, zka), (kb, zkb)):
+        n0, n1 = (before == 2).sum(), (after == 2).sum()
+        if zoom < 1:  # the whole region shrinks: nothing leaves it
+            assert abs(n1 / n0 - zoom * zoom) < 0.12, (n0, n1)
+        else:  # magnified: an instance is larger, or partly out of the window
+            assert n1 <= n0 * zoom * zoom * 1.12
+    # the same transform for both: instance 2 (static) lands in the same place in both frames
+    assert np.array_equal(zka == 2, zkb == 2)
+    if (zka == 2).any():
+        assert np.allclose(za[zka == 2].astype(np.float32).mean(0), (30, 200, 30), atol=20)
+    if zoom < 1:
+        uncovered = (zka[:60] == 0) & (np.abs(za[:60].astype(int) - 124).sum(-1) == 0)
+        assert uncovered.sum() >= 60 * 96 * (1 - zoom * zoom) * 0.9
