@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     ch, cw = cfg.data.cache_size or (h, w)
     caches = [build_cache(d, ch, cw, cfg.data.mean, print, jobs=default_jobs()) for d in a.data]
     videos = load_cached_videos([Path(c) for c in caches], (h, w))
-    data = DataConfig(**{**cfg.data.__dict__, "flip_prob": 0.0, "ref_targets": False, "attn_strides": (), "restyle_prob": 0.0, "paste_prob": 0.0, "zoom_prob": 0.0})
+    data = DataConfig(
+        **{**cfg.data.__dict__, "flip_prob": 0.0, "ref_targets": False, "attn_strides": (), "restyle_prob": 0.0, "paste_prob": 0.0, "zoom_prob": 0.0}
+    )
     sampler = ClipSampler(videos, data, seed=a.seed)
     fg = hit = cls_ok = 0
     off_err = off_n = 0.0
