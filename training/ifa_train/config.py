@@ -98,7 +98,8 @@ class DataConfig:
     paste_max: int = 2
     paste_radius: tuple[float, float] = (0.03, 0.08)
     # Camera zoom shared by a pair (augment.zoom_pair): that share of the pairs is zoomed by a
-    # factor drawn log-uniformly from zoom_range (< 1 out, > 1 in). 0 = off (stages 1-28).
+    # factor drawn log-uniformly from zoom_range (< 1 out, > 1 in). 0 = off (every stage but 29,
+    # whose masks it did not change; docs/results.md).
     zoom_prob: float = 0.0
     zoom_range: tuple[float, float] = (0.7, 1.45)
     # Strength of the photometric jitter (augment.photometric); 0 = only the old brightness/contrast.

@@ -16,6 +16,26 @@ def letterbox_scale(h: int, w: int, in_h: int, in_w: int) -> tuple[float, int, i
     return s, nh, nw
 
 
+def resize_picture(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An [h, w, 3] uint8 picture resized to `size` with plain 2-tap bilinear, half-pixel centres
+    and no antialiasing (the runtime's preprocessing); the letterbox and the training-time
+    resizes of cached frames (`clips.CachedVideo`, `augment.zoom_pair`) all go through it."""
+    src = torch.from_numpy(np.asarray(img, np.float32)).permute(2, 0, 1)[None]
+    res = F.interpolate(src, size=size, mode="bilinear", align_corners=False)
+    return res[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def resize_ids(ids: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """An id map resized to `size`: each pixel takes the instance with most weight, background
+    unless one has over half the pixel (the rule of `letterbox_masks`, with the taps of
+    `resize_picture` so that an id map stays aligned with its picture)."""
+    k = torch.from_numpy(np.asarray(ids, np.int64))
+    oh = F.one_hot(k, int(k.max()) + 1).permute(2, 0, 1)[None].float()
+    oh[0, 0] = 0.5  # background wins unless an instance covers more than half the pixel
+    soft = F.interpolate(oh, size=size, mode="bilinear", align_corners=False)
+    return soft[0].argmax(0).to(torch.uint8).numpy()
+
+
 def letterbox_image(img: Image.Image, in_h: int, in_w: int, mean: list[float]) -> np.ndarray:
     """RGB uint8 [in_h, in_w, 3]; pad = mean colour (0 after normalisation, up to rounding).
 
@@ -25,9 +45,7 @@ def letterbox_image(img: Image.Image, in_h: int, in_w: int, mean: list[float]) -
     s, nh, nw = letterbox_scale(img.height, img.width, in_h, in_w)
     out = np.empty((in_h, in_w, 3), np.uint8)
     out[:] = np.round(np.asarray(mean) * 255.0).astype(np.uint8)
-    src = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.float32)).permute(2, 0, 1)[None]
-    res = F.interpolate(src, size=(nh, nw), mode="bilinear", align_corners=False, antialias=False)
-    out[:nh, :nw] = res[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+    out[:nh, :nw] = resize_picture(np.asarray(img.convert("RGB")), (nh, nw))
     return out
 
 
