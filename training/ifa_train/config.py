@@ -38,6 +38,14 @@ class ModelConfig:
     # Our choice: inter_offset = offset + per-reference flow, so the inter decoder learns the
     # (smooth, per-instance) displacement Or - Ot instead of a second copy of Ot.
     inter_residual: bool = True
+    # Input pixels of padding (0 after normalisation: the mean colour, as the letterbox pads)
+    # that the network adds at the bottom and right before the backbone, its features cropped
+    # back to the input's size after it. Symmetric padding at the stride-2 layers puts each deep
+    # feature half its stride above and left of its cell, so without this the stride-32 features
+    # stop about 16 px short of the bottom and right borders, where small instances cut by the
+    # border are missed most (docs/results.md). 0 (checkpoints without the key) = none; a
+    # multiple of 32 keeps the feature grid aligned.
+    pad_bottom_right: int = 0
 
     @property
     def num_classes(self) -> int:

@@ -55,12 +55,24 @@ class IFANet(nn.Module):
         nn.init.zeros_(self.inter_dec.head[-1].weight)
         nn.init.zeros_(self.inter_dec.head[-1].bias)
 
+    def _backbone(self, image: torch.Tensor, with_s2: bool = False) -> list[torch.Tensor]:
+        """The backbone's features, with `pad_bottom_right` (config) added before it and cropped
+        after it, so every feature keeps the unpadded input's grid."""
+        p = self.cfg.pad_bottom_right
+        if p <= 0:
+            return self.backbone(image, with_s2=True) if with_s2 else self.backbone(image)
+        h, w = image.shape[-2:]
+        padded = nn.functional.pad(image, (0, p, 0, p))
+        feats = self.backbone(padded, with_s2=True) if with_s2 else self.backbone(padded)
+        strides = ([2] if with_s2 else []) + [4, 8, 16, 32]
+        return [f[..., : -(-h // s), : -(-w // s)] for f, s in zip(feats, strides)]
+
     def _features(self, image: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor | None]:
         """Strides 4-32, and the stride-2 feature when the head refines at stride 2."""
         if self.s2:
-            f2, *feats = self.backbone(image, with_s2=True)
+            f2, *feats = self._backbone(image, with_s2=True)
             return feats, f2
-        return self.backbone(image), None
+        return self._backbone(image), None
 
     def _frame_heads(self, feats: list[torch.Tensor], f2: torch.Tensor | None = None):
         """Semantic logits at the mask stride; center and offset at stride 4."""
@@ -119,7 +131,7 @@ class IFANet(nn.Module):
         else:
             (f4, f8, f16, f32), f2 = self._features(img_t)
             with torch.no_grad():
-                _, _, r16, r32 = self.backbone(img_r)
+                _, _, r16, r32 = self._backbone(img_r)
             semantic, center, offset = self._frame_heads([f4, f8, f16, f32], f2)
             out = {}
         inter, attn16, attn32 = self._inter_attn(f8, f16, f32, r16, r32, offset)

@@ -67,3 +67,26 @@ def test_lite0_features_at_the_four_strides():
     feats = net.backbone(torch.zeros(1, 3, 64, 96))
     assert [tuple(f.shape[1:]) for f in feats] == [(24, 16, 24), (40, 8, 12), (112, 4, 6), (320, 2, 3)]
     assert (net.c16, net.c32) == (112, 320)
+
+
+def test_padding_at_the_bottom_and_right_keeps_the_grid_and_the_top_left():
+    torch.manual_seed(0)
+    plain = IFANet(ModelConfig(backbone="effnet_lite0")).eval()
+    padded = IFANet(ModelConfig(backbone="effnet_lite0", pad_bottom_right=32)).eval()
+    padded.load_state_dict(plain.state_dict())
+    x = torch.randn(1, 3, 128, 192)
+    with torch.no_grad():
+        a, b = plain._backbone(x), padded._backbone(x)
+        ref = (torch.zeros(1, 112, 8, 12), torch.zeros(1, 320, 4, 6))
+        outs = padded(x, *ref), plain(x, *ref)
+    assert [f.shape for f in a] == [f.shape for f in b]
+
+    # The backbone has no global operation: features whose field of view stays clear of the
+    # bottom and right borders are the same; those next to the borders now see past them.
+    def rel(u, v):  # largest difference relative to the feature's scale (random weights: tiny deep features)
+        return float((u - v).abs().max() / u.abs().max())
+
+    assert rel(a[0][..., :8, :12], b[0][..., :8, :12]) < 1e-5
+    assert rel(a[0][..., -2:, :], b[0][..., -2:, :]) > 1e-2
+    assert rel(a[3], b[3]) > 1e-2
+    assert [o.shape for o in outs[0]] == [o.shape for o in outs[1]]
