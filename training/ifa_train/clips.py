@@ -125,6 +125,13 @@ def hard_pairs(v: CachedVideo, max_gap: int) -> list[tuple[int, int]]:
     return out
 
 
+def flip_rows(a: np.ndarray, rows: int) -> np.ndarray:
+    """`a` with its first `rows` rows (the letterboxed content) upside down and the rest (padding) kept."""
+    out = np.array(a, copy=True)
+    out[:rows] = a[:rows][::-1]
+    return out
+
+
 class ClipSampler:
     """Draws pairs the way inference sees them: references at small random gaps or the first frame;
     with `hard_case_prob`, that share of the pairs comes from the ones that break tracks."""
@@ -186,6 +193,8 @@ class ClipSampler:
             )
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
+        if self.cfg.vflip_prob > 0 and self.rng.random() < self.cfg.vflip_prob:
+            img_t, img_r, ids_t, ids_r = (flip_rows(a, v.valid[0]) for a in (img_t, img_r, ids_t, ids_r))
         sigma = self.cfg.center_sigma_full * v.scale
         small = (self.cfg.small_area, self.cfg.small_max_weight, self.cfg.center_small_gain, self.cfg.small_ring)
         tg = frame_targets(ids_t, ids_r, classes, sigma, *small)

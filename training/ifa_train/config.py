@@ -68,6 +68,10 @@ class DataConfig:
     # the reference, moved fast, or beside a same-class instance); 0 = plain sampling.
     hard_case_prob: float = 0.0
     flip_prob: float = 0.5
+    # Upside-down pairs (flipped within the content's rows, so the letterbox's padding stays at
+    # the bottom). The world has no up or down; without them the network saw instances cut by the
+    # bottom border far worse than those cut by the top one (docs/results.md).
+    vflip_prob: float = 0.0
     center_sigma_full: float = 8.0  # Gaussian sigma in pixels at 640x360 (scaled to the input)
     # Semantic-loss weight of an instance of A input pixels: clamp(sqrt(small_area / A), 1, small_max_weight).
     # Measured on unseen videos before it: instances under 400 px had 8% foreground recall, over 1600 px 59%.

@@ -132,3 +132,34 @@ def test_the_sampler_pastes_small_instances_as_tracks_of_both_frames(tmp_path) -
         assert new_t.sum() < 2 * np.pi * r * r * 1.5 and new_r.any()
         assert (b["img_t"] != a["img_t"]).any()
     assert grew >= 3
+
+
+def test_upside_down_pairs_flip_the_content_and_keep_the_padding_below(tmp_path) -> None:
+    """With `vflip_prob` 1 a pair is the plain one with its content rows upside down: images,
+    targets made from the flipped id maps, and the letterbox's padding still at the bottom."""
+    import fixture_synth
+
+    from ifa_train.cache import build_cache
+    from ifa_train.clips import load_cached_videos
+    from ifa_train.config import IMAGENET_MEAN
+
+    # 320x120 into 192x320: the content keeps 120 rows, so 72 rows of padding lie below.
+    root = fixture_synth.generate(tmp_path / "ds", videos=1, frames=3, width=320, height=120, seed=7)
+    (cache,) = [build_cache(root, 192, 320, list(IMAGENET_MEAN))]
+    (video,) = load_cached_videos([cache])
+    rows = video.valid[0]
+    assert rows < 192
+    plain = DataConfig(input_size=(192, 320), restyle_prob=0.0, flip_prob=0.0, photometric=0.0, attn_strides=())
+    upside = DataConfig(**{**plain.__dict__, "vflip_prob": 1.0})
+    a = ClipSampler([video], plain, seed=3).pair(video, 2, 1, with_ids=True)
+    b = ClipSampler([video], upside, seed=3).pair(video, 2, 1, with_ids=True)
+    for k in ("img_t", "img_r", "ids_t", "ids_r"):
+        assert (b[k][:rows] == a[k][:rows][::-1]).all()
+        assert (b[k][rows:] == a[k][rows:]).all()
+    assert (b["ids_t"] > 0).any() and not (b["ids_t"] == a["ids_t"]).all()
+    assert (b["semantic"][:rows] == a["semantic"][:rows][::-1]).all()
+    # The flow targets follow the flipped id maps: vertical offsets change sign, horizontal ones stay.
+    fa, fb = a["offset_mask"][0] > 0, b["offset_mask"][0] > 0
+    assert fa.sum() == fb.sum() > 0
+    assert np.isclose(b["flow"][0][fb].sum(), -a["flow"][0][fa].sum(), atol=1e-2)
+    assert np.isclose(b["flow"][1][fb].sum(), a["flow"][1][fa].sum(), atol=1e-2)
