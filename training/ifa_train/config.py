@@ -40,11 +40,10 @@ class ModelConfig:
     inter_residual: bool = True
     # Input pixels of padding (0 after normalisation: the mean colour, as the letterbox pads)
     # that the network adds at the bottom and right before the backbone, its features cropped
-    # back to the input's size after it. Symmetric padding at the stride-2 layers puts each deep
-    # feature half its stride above and left of its cell, so without this the stride-32 features
-    # stop about 16 px short of the bottom and right borders, where small instances cut by the
-    # border are missed most (docs/results.md). 0 (checkpoints without the key) = none; a
-    # multiple of 32 keeps the feature grid aligned.
+    # back to the input's size after it, so the deep features see past those borders. Tried
+    # against the misses of small instances cut by the bottom border; stage 33 measured that it
+    # does not reduce them (docs/results.md). 0 (checkpoints without the key) = none; a multiple
+    # of 32 keeps the feature grid aligned.
     pad_bottom_right: int = 0
 
     @property
@@ -69,8 +68,8 @@ class DataConfig:
     hard_case_prob: float = 0.0
     flip_prob: float = 0.5
     # Upside-down pairs (flipped within the content's rows, so the letterbox's padding stays at
-    # the bottom). The world has no up or down; without them the network saw instances cut by the
-    # bottom border far worse than those cut by the top one (docs/results.md).
+    # the bottom). The world has no up or down. Stage 33 measured that they do not close the gap
+    # between small instances cut by the bottom border and by the top one (docs/results.md).
     vflip_prob: float = 0.0
     center_sigma_full: float = 8.0  # Gaussian sigma in pixels at 640x360 (scaled to the input)
     # Semantic-loss weight of an instance of A input pixels: clamp(sqrt(small_area / A), 1, small_max_weight).

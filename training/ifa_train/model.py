@@ -59,11 +59,12 @@ class IFANet(nn.Module):
         """The backbone's features, with `pad_bottom_right` (config) added before it and cropped
         after it, so every feature keeps the unpadded input's grid."""
         p = self.cfg.pad_bottom_right
+        x = nn.functional.pad(image, (0, p, 0, p)) if p > 0 else image
+        # Only Lite0 has the stride-2 tap, so the other backbones are called without the keyword.
+        feats = self.backbone(x, with_s2=True) if with_s2 else self.backbone(x)
         if p <= 0:
-            return self.backbone(image, with_s2=True) if with_s2 else self.backbone(image)
+            return feats
         h, w = image.shape[-2:]
-        padded = nn.functional.pad(image, (0, p, 0, p))
-        feats = self.backbone(padded, with_s2=True) if with_s2 else self.backbone(padded)
         strides = ([2] if with_s2 else []) + [4, 8, 16, 32]
         return [f[..., : -(-h // s), : -(-w // s)] for f, s in zip(feats, strides)]
 
