@@ -132,6 +132,20 @@ def flip_rows(a: np.ndarray, rows: int) -> np.ndarray:
     return out
 
 
+def crop_window(
+    arrays: list[np.ndarray], valid: tuple[int, int], size: tuple[int, int], rng: np.random.Generator
+) -> tuple[list[np.ndarray], tuple[int, int]]:
+    """The same random `size` window of every array (a pair's pictures and id maps), placed inside
+    the letterboxed picture `valid` (h, w) where that is larger than the window and at the top or
+    left edge where it is not; with the picture's region inside the window."""
+    (ch, cw), (vh, vw) = size, valid
+    h, w = arrays[0].shape[:2]
+    y0 = int(rng.integers(0, max(0, min(h, vh) - ch) + 1))
+    x0 = int(rng.integers(0, max(0, min(w, vw) - cw) + 1))
+    out = [np.ascontiguousarray(a[y0 : y0 + ch, x0 : x0 + cw]) for a in arrays]
+    return out, (min(vh - y0, ch), min(vw - x0, cw))
+
+
 class ClipSampler:
     """Draws pairs the way inference sees them: references at small random gaps or the first frame;
     with `hard_case_prob`, that share of the pairs comes from the ones that break tracks."""
@@ -175,10 +189,14 @@ class ClipSampler:
             lo, hi = np.log(self.cfg.zoom_range[0]), np.log(self.cfg.zoom_range[1])
             zoom = float(np.exp(self.rng.uniform(lo, hi)))
             (img_t, img_r), (ids_t, ids_r) = zoom_pair([img_t, img_r], [ids_t, ids_r], v.valid, zoom, self.rng, self.pad)
+        valid = v.valid
+        if self.cfg.crop_size is not None:
+            # Cut before the repainting and the targets: both then work on the window's pixels only.
+            (img_t, img_r, ids_t, ids_r), valid = crop_window([img_t, img_r, ids_t, ids_r], valid, self.cfg.crop_size, self.rng)
         if self.cfg.paste_prob > 0 and self.rng.random() < self.cfg.paste_prob:
-            (img_t, img_r), (ids_t, ids_r), classes = self.paste_small([img_t, img_r], [ids_t, ids_r], v, t - r)
+            (img_t, img_r), (ids_t, ids_r), classes = self.paste_small([img_t, img_r], [ids_t, ids_r], v, t - r, valid)
         if self.cfg.restyle_prob > 0 and self.rng.random() < self.cfg.restyle_prob:
-            vh, vw = v.valid
+            vh, vw = valid
             img_t, img_r = restyle_pair(
                 [img_t, img_r],
                 [ids_t, ids_r],
@@ -194,7 +212,7 @@ class ClipSampler:
         if self.rng.random() < self.cfg.flip_prob:
             img_t, img_r, ids_t, ids_r = (np.ascontiguousarray(a[:, ::-1]) for a in (img_t, img_r, ids_t, ids_r))
         if self.cfg.vflip_prob > 0 and self.rng.random() < self.cfg.vflip_prob:
-            img_t, img_r, ids_t, ids_r = (flip_rows(a, v.valid[0]) for a in (img_t, img_r, ids_t, ids_r))
+            img_t, img_r, ids_t, ids_r = (flip_rows(a, valid[0]) for a in (img_t, img_r, ids_t, ids_r))
         sigma = self.cfg.center_sigma_full * v.scale
         small = (self.cfg.small_area, self.cfg.small_max_weight, self.cfg.center_small_gain, self.cfg.small_ring)
         tg = frame_targets(ids_t, ids_r, classes, sigma, *small)
@@ -212,7 +230,9 @@ class ClipSampler:
             tg["ids_t"], tg["ids_r"] = ids_t, ids_r
         return tg
 
-    def paste_small(self, imgs: list[np.ndarray], ids: list[np.ndarray], v: CachedVideo, gap: int) -> tuple[list, list, np.ndarray]:
+    def paste_small(
+        self, imgs: list[np.ndarray], ids: list[np.ndarray], v: CachedVideo, gap: int, valid: tuple[int, int] | None = None
+    ) -> tuple[list, list, np.ndarray]:
         """Copy-paste of small instances: 1..`paste_max` whole instances from random frames of the
         training set, scaled to an outer radius in `paste_radius` (fractions of the short side, the
         world's small end), pasted on top of the target frame and the reference as new tracks of
@@ -221,7 +241,9 @@ class ClipSampler:
         this shows it more of them, on every kind of background."""
         imgs, ids = [a.copy() for a in imgs], [a.copy() for a in ids]
         classes = list(v.classes)
-        (vh, vw), short = v.valid, min(v.valid)
+        # `valid`: the picture's region of these images (a training window's), v.valid by default.
+        valid = valid or v.valid
+        (vh, vw), short = valid, min(v.valid)
         for _ in range(int(self.rng.integers(1, self.cfg.paste_max + 1))):
             dv = self.videos[int(self.rng.integers(len(self.videos)))]
             f = int(self.rng.integers(dv.length))
@@ -231,7 +253,7 @@ class ClipSampler:
             k, crop, mask = donors[int(self.rng.integers(len(donors)))]
             radius = float(self.rng.uniform(*self.cfg.paste_radius)) * short
             cy, cx = self.rng.uniform(radius, vh - radius), self.rng.uniform(radius, vw - radius)
-            step = self.rng.uniform(0.0, PASTE_SPEED * max(vh, vw) * max(gap, 0))
+            step = self.rng.uniform(0.0, PASTE_SPEED * max(v.valid) * max(gap, 0))
             ang = self.rng.uniform(0.0, 2 * np.pi)
             ty = float(np.clip(cy + step * np.sin(ang), radius, vh - radius))
             tx = float(np.clip(cx + step * np.cos(ang), radius, vw - radius))

@@ -113,12 +113,24 @@ class DataConfig:
     # whose masks it did not change; docs/results.md).
     zoom_prob: float = 0.0
     zoom_range: tuple[float, float] = (0.7, 1.45)
+    # Training windows: (H, W), multiples of 32, cut at random from each pair's input (the same
+    # window for the target and its reference, so the camera does not move between them), inside
+    # the letterboxed picture where it is larger than the window. None = the whole input (stages
+    # 1-33). The network is fully convolutional and the contract's input stays `input_size`; a
+    # window costs a fraction of the pixels per pair, so more pairs are seen per minute, and
+    # instances are cut at all four of its borders, as the frame's borders cut them.
+    crop_size: tuple[int, int] | None = None
     # Strength of the photometric jitter (augment.photometric); 0 = only the old brightness/contrast.
     photometric: float = 1.0
 
     def __post_init__(self) -> None:
         from .backgrounds import KINDS
 
+        if self.crop_size is not None:
+            ch, cw = self.crop_size
+            ih, iw = self.input_size
+            if ch % 32 or cw % 32 or ch > ih or cw > iw or ch <= 0 or cw <= 0:
+                raise ValueError(f"data.crop_size {tuple(self.crop_size)}: positive multiples of 32, at most input_size {tuple(self.input_size)}")
         bad = [k for k in self.restyle_backgrounds if k not in KINDS]
         if bad:
             raise ValueError(f"data.restyle_backgrounds: unknown kinds {bad} (expected some of {list(KINDS)})")
@@ -189,8 +201,12 @@ def train_config_from_dict(d: dict) -> TrainConfig:
         elif f.name == "data":
             # Runs from before the world-coverage augmentations keep training without them.
             v = {"restyle_prob": 0.0, "photometric": 0.0, "codec_mix": False, **v}
-            cache = v.get("cache_size")
-            sizes = {"input_size": tuple(v.get("input_size", (192, 320))), "cache_size": tuple(cache) if cache else None}
+            cache, crop = v.get("cache_size"), v.get("crop_size")
+            sizes = {
+                "input_size": tuple(v.get("input_size", (192, 320))),
+                "cache_size": tuple(cache) if cache else None,
+                "crop_size": tuple(crop) if crop else None,
+            }
             for key in ("paste_radius", "zoom_range"):
                 if key in v:
                     sizes[key] = tuple(v[key])

@@ -163,3 +163,55 @@ def test_upside_down_pairs_flip_the_content_and_keep_the_padding_below(tmp_path)
     assert fa.sum() == fb.sum() > 0
     assert np.isclose(b["flow"][0][fb].sum(), -a["flow"][0][fa].sum(), atol=1e-2)
     assert np.isclose(b["flow"][1][fb].sum(), a["flow"][1][fa].sum(), atol=1e-2)
+
+
+def test_training_windows_cut_the_same_place_of_both_frames_inside_the_picture(tmp_path) -> None:
+    """With `crop_size` every pair is a window of the whole pair: the same window of the target
+    and the reference, inside the letterboxed picture, at places that vary; the classes of the
+    semantic target are the whole pair's there, and the targets are the window's own size."""
+    import fixture_synth
+
+    from ifa_train.cache import build_cache
+    from ifa_train.clips import crop_window, load_cached_videos
+    from ifa_train.config import IMAGENET_MEAN
+
+    # 320x120 into 192x320: 120 rows of picture above 72 rows of padding.
+    root = fixture_synth.generate(tmp_path / "ds", videos=1, frames=3, width=320, height=120, seed=7)
+    (cache,) = [build_cache(root, 192, 320, list(IMAGENET_MEAN))]
+    (video,) = load_cached_videos([cache])
+    rows = video.valid[0]
+    plain = DataConfig(input_size=(192, 320), restyle_prob=0.0, flip_prob=0.0, photometric=0.0, attn_strides=(16,))
+    windowed = DataConfig(**{**plain.__dict__, "crop_size": (96, 160)})
+    a = ClipSampler([video], plain, seed=3).pair(video, 2, 1, with_ids=True)
+    places = set()
+    for seed in range(8):
+        b = ClipSampler([video], windowed, seed=seed).pair(video, 2, 1, with_ids=True)
+        assert b["img_t"].shape[:2] == (96, 160) and b["semantic"].shape[-2:] == (96, 160)
+        assert b["attn16_valid"].shape[-1] == 6 * 10
+        hits = [
+            (y, x)
+            for y in range(0, 192 - 96 + 1)
+            for x in range(0, 320 - 160 + 1)
+            if (a["img_t"][y : y + 96, x : x + 160] == b["img_t"]).all()
+        ]
+        assert len(hits) >= 1
+        y, x = hits[0]
+        assert y + 96 <= rows  # never in the padding
+        places.add((y, x))
+        for k in ("img_r", "ids_t", "ids_r"):
+            assert (b[k] == a[k][y : y + 96, x : x + 160]).all()
+        assert (b["semantic"] == a["semantic"][y : y + 96, x : x + 160]).all()
+    assert len(places) >= 6
+    # A picture smaller than the window keeps the window at its top-left edge.
+    img = np.zeros((192, 320), np.uint8)
+    (out,), valid = crop_window([img], (80, 300), (96, 160), np.random.default_rng(0))
+    assert out.shape == (96, 160) and valid[0] == 80 and valid[1] == 160
+
+
+def test_a_training_window_must_fit_the_input_and_the_strides() -> None:
+    import pytest
+
+    for bad in ((100, 160), (224, 160), (96, 352)):
+        with pytest.raises(ValueError, match="crop_size"):
+            DataConfig(input_size=(192, 320), crop_size=bad)
+    assert DataConfig(input_size=(192, 320), crop_size=(96, 160)).crop_size == (96, 160)
