@@ -188,12 +188,7 @@ def test_training_windows_cut_the_same_place_of_both_frames_inside_the_picture(t
         b = ClipSampler([video], windowed, seed=seed).pair(video, 2, 1, with_ids=True)
         assert b["img_t"].shape[:2] == (96, 160) and b["semantic"].shape[-2:] == (96, 160)
         assert b["attn16_valid"].shape[-1] == 6 * 10
-        hits = [
-            (y, x)
-            for y in range(0, 192 - 96 + 1)
-            for x in range(0, 320 - 160 + 1)
-            if (a["img_t"][y : y + 96, x : x + 160] == b["img_t"]).all()
-        ]
+        hits = [(y, x) for y in range(0, 192 - 96 + 1) for x in range(0, 320 - 160 + 1) if (a["img_t"][y : y + 96, x : x + 160] == b["img_t"]).all()]
         assert len(hits) >= 1
         y, x = hits[0]
         assert y + 96 <= rows  # never in the padding
