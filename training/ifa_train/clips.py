@@ -231,7 +231,7 @@ class ClipSampler:
         return tg
 
     def paste_small(
-        self, imgs: list[np.ndarray], ids: list[np.ndarray], v: CachedVideo, gap: int, valid: tuple[int, int] | None = None
+        self, imgs: list[np.ndarray], ids: list[np.ndarray], v: CachedVideo, gap: int, valid: tuple[int, int]
     ) -> tuple[list, list, np.ndarray]:
         """Copy-paste of small instances: 1..`paste_max` whole instances from random frames of the
         training set, scaled to an outer radius in `paste_radius` (fractions of the short side, the
@@ -241,8 +241,8 @@ class ClipSampler:
         this shows it more of them, on every kind of background."""
         imgs, ids = [a.copy() for a in imgs], [a.copy() for a in ids]
         classes = list(v.classes)
-        # `valid`: the picture's region of these images (a training window's), v.valid by default.
-        valid = valid or v.valid
+        # `valid` is the picture's region of these images (a training window's, if cut); sizes and
+        # speeds stay relative to the whole frame's.
         (vh, vw), short = valid, min(v.valid)
         for _ in range(int(self.rng.integers(1, self.cfg.paste_max + 1))):
             dv = self.videos[int(self.rng.integers(len(self.videos)))]

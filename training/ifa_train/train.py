@@ -252,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         (out / "config.json").write_text(to_json(cfg))
         log(
             f"[train] {count_params(net)} parameters, {len(videos)} videos, {sum(v.length for v in videos)} frames, "
-            f"batch {cfg.batch_size} x {ws} process(es), input {in_h}x{in_w}, device {device}"
+            f"batch {cfg.batch_size} x {ws} process(es), input {in_h}x{in_w}"
+            + (f" in {cfg.data.crop_size[0]}x{cfg.data.crop_size[1]} windows" if cfg.data.crop_size else "")
+            + f", device {device}"
         )
     gen = torch.Generator().manual_seed(cfg.seed + 7 + rank)
     logf = open(out / "log.jsonl", "a") if rank == 0 else None
