@@ -90,6 +90,7 @@ impl FrameProcessor for SquareProcessor {
             input_h: IN_H,
             edge_sigma: self.edge_sigma,
             refine: self.refine,
+            averaging: None,
         }
     }
 

@@ -84,7 +84,10 @@ fn open_pipeline(args: &RunArgs, model_path: &Path) -> anyhow::Result<Pipeline> 
     }
     let opts = PipelineOptions { association: args.association, refs: args.refs };
     let pipe = Pipeline::with_options(model, &opts)?;
-    eprintln!("model {} on {}", model_path.display(), pipe.provider());
+    match pipe.contract().tta_label() {
+        Some(t) => eprintln!("model {} on {} ({t})", model_path.display(), pipe.provider()),
+        None => eprintln!("model {} on {}", model_path.display(), pipe.provider()),
+    }
     let (r, m) = (pipe.contract().refs, pipe.model_refs());
     eprintln!(
         "association {}; references: up to {} (first frame {}, step {}; the model's: {})",

@@ -52,9 +52,20 @@ pub struct ModelContract {
     pub temporal_fusion: Option<bool>,
     /// `ifa.train`, verbatim (informative).
     pub train_info: Option<String>,
+    /// `ifa.tta`, verbatim (informative): the test-time averaging the graph does inside itself,
+    /// "flip" for a frame averaged with its mirror image. The runtime needs nothing for it.
+    pub tta: Option<String>,
 }
 
 impl ModelContract {
+    /// How the graph averages each frame's reading, in words, for the model's one-line summary.
+    pub fn tta_label(&self) -> Option<String> {
+        self.tta.as_deref().map(|t| match t {
+            "flip" => "each frame averaged with its mirror image".to_owned(),
+            other => format!("test-time averaging `{other}`"),
+        })
+    }
+
     /// The letterbox and normalisation of this model for `width`x`height` frames.
     pub fn preprocessor(&self, width: u32, height: u32) -> Preprocessor {
         Preprocessor::new(width, height, self.input_w, self.input_h, self.mean, self.std)
@@ -183,6 +194,7 @@ impl ModelContract {
             c32: c32 as usize,
             temporal_fusion,
             train_info: metadata.get("ifa.train").cloned(),
+            tta: metadata.get("ifa.tta").filter(|v| v.as_str() != "none").cloned(),
         })
     }
 }
@@ -329,6 +341,25 @@ pub(crate) mod tests {
         assert_eq!(c.refs, RefsPolicy { count: 3, first_frame: true, step: 1 });
         assert_eq!(c.head_size(), (16, 24));
         assert_eq!(c.head_stride, 4);
+        assert_eq!(c.tta_label(), None);
+    }
+
+    #[test]
+    fn a_flip_averaged_graph_is_named_and_needs_nothing_else() {
+        // Its memory has twice the channels; the shapes come from the graph, so it loads as any.
+        let (mut i, mut o) = io();
+        i[1] = t("ref_feat16", &[-1, 16, 4, 6]);
+        i[2] = t("ref_feat32", &[-1, 32, 2, 3]);
+        o[4] = t("feat16", &[1, 16, 4, 6]);
+        o[5] = t("feat32", &[1, 32, 2, 3]);
+        let mut m = metadata();
+        m.insert("ifa.tta".into(), "flip".into());
+        let c = ModelContract::from_parts(Path::new("m.onnx"), &m, &i, &o).expect("valid");
+        assert_eq!((c.c16, c.c32), (16, 32));
+        assert_eq!(c.tta_label().as_deref(), Some("each frame averaged with its mirror image"));
+        m.insert("ifa.tta".into(), "none".into());
+        let c = ModelContract::from_parts(Path::new("m.onnx"), &m, &i, &o).expect("valid");
+        assert_eq!(c.tta_label(), None);
     }
 
     #[test]

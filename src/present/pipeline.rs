@@ -52,6 +52,8 @@ pub struct ProcessorInfo {
     pub edge_sigma: f32,
     /// `ifa.post` `refine_radius` and `refine_eps`: the guided filter on the rendered masks.
     pub refine: (f32, f32),
+    /// The graph's own test-time averaging, in words (`ifa.tta`), when it does any.
+    pub averaging: Option<String>,
 }
 
 /// Turns frames, in order from 0, into per-frame records.
@@ -98,6 +100,7 @@ impl ModelProcessor {
             input_h: c.input_h,
             edge_sigma: pipe.assembler().params.edge_sigma,
             refine: (pipe.assembler().params.refine_radius, pipe.assembler().params.refine_eps),
+            averaging: c.tta_label(),
         };
         Ok(Self { pipe, info })
     }

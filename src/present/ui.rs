@@ -128,7 +128,10 @@ fn status_bar(app: &ViewerApp, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         match app.model.status() {
             ModelStatus::Ready(i) => {
-                ui.label(format!("Model: {} on {}", i.name, i.provider));
+                match &i.averaging {
+                    Some(a) => ui.label(format!("Model: {} on {} ({a})", i.name, i.provider)),
+                    None => ui.label(format!("Model: {} on {}", i.name, i.provider)),
+                };
                 for w in &i.warnings {
                     ui.colored_label(Color32::from_rgb(255, 170, 0), format!("warning: {w}"));
                 }

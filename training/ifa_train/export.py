@@ -18,6 +18,7 @@ from .fold import fold_batchnorm
 from .model import IFANet
 from .postprocess import DEFAULT_POST
 from .train import load_model
+from .tta import FlipAveraged
 
 CONTRACT_VERSION = "1"
 INPUT_NAMES = ["image", "ref_feat16", "ref_feat32"]
@@ -26,7 +27,7 @@ DEFAULT_REFS = {"count": 4, "first_frame": True, "step": 1}
 MAX_REFS = 16  # upper bound of the dynamic L axis in the graph; ifa.refs.count must not exceed it
 
 
-def example_inputs(net: IFANet, in_h: int, in_w: int, n_ref: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
+def example_inputs(net: IFANet | FlipAveraged, in_h: int, in_w: int, n_ref: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
     g = torch.Generator().manual_seed(seed)
     return (
         torch.randn(1, 3, in_h, in_w, generator=g),
@@ -35,7 +36,7 @@ def example_inputs(net: IFANet, in_h: int, in_w: int, n_ref: int, seed: int = 0)
     )
 
 
-def _export_graph(net: IFANet, path: Path, in_h: int, in_w: int, exporter: str) -> None:
+def _export_graph(net: IFANet | FlipAveraged, path: Path, in_h: int, in_w: int, exporter: str) -> None:
     args = example_inputs(net, in_h, in_w, 2)
     if exporter == "dynamo":
         L = torch.export.Dim("L", min=1, max=MAX_REFS)
@@ -65,8 +66,11 @@ def _export_graph(net: IFANet, path: Path, in_h: int, in_w: int, exporter: str) 
             )
 
 
-def metadata(cfg, train_info: dict, refs: dict, post: dict) -> dict[str, str]:
-    return {
+TTA_MODES = ("none", "flip")
+
+
+def metadata(cfg, train_info: dict, refs: dict, post: dict, tta: str = "none") -> dict[str, str]:
+    meta = {
         "ifa.contract": CONTRACT_VERSION,
         "ifa.classes": json.dumps(cfg.model.classes),
         "ifa.input_size": json.dumps(list(cfg.data.input_size)),
@@ -78,15 +82,32 @@ def metadata(cfg, train_info: dict, refs: dict, post: dict) -> dict[str, str]:
         "ifa.train": json.dumps(train_info),
         "ifa.head_stride": json.dumps(cfg.model.mask_stride),
     }
+    if tta != "none":
+        meta["ifa.tta"] = tta  # informative: the graph already averages; the runtime needs nothing
+    return meta
+
+
+def exported_net(ckpt: str | Path, tta: str = "none") -> tuple[torch.nn.Module, object, dict]:
+    """The checkpoint's network as the graph holds it: batch norms folded, wrapped for `tta`."""
+    if tta not in TTA_MODES:
+        raise ValueError(f"tta {tta!r}: one of {', '.join(TTA_MODES)}")
+    net, cfg, ck = load_model(ckpt)
+    fold_batchnorm(net.eval())
+    return (FlipAveraged(net).eval() if tta != "none" else net), cfg, ck
 
 
 def export(
-    ckpt: str | Path, out: str | Path, exporter: str = "dynamo", refs: dict | None = None, post: dict | None = None, train_info: dict | None = None
+    ckpt: str | Path,
+    out: str | Path,
+    exporter: str = "dynamo",
+    refs: dict | None = None,
+    post: dict | None = None,
+    train_info: dict | None = None,
+    tta: str = "none",
 ) -> Path:
     import onnx
 
-    net, cfg, ck = load_model(ckpt)
-    fold_batchnorm(net.eval())
+    net, cfg, ck = exported_net(ckpt, tta)
     refs = refs or DEFAULT_REFS
     if not 1 <= refs["count"] <= MAX_REFS:
         raise ValueError(f"ifa.refs.count must be in 1..{MAX_REFS}")
@@ -99,7 +120,7 @@ def export(
     info = dict(ck.get("extra") or {})
     info.update(train_info or {})
     info.setdefault("iterations", ck.get("iter"))
-    for k, v in metadata(cfg, info, refs, post or DEFAULT_POST).items():
+    for k, v in metadata(cfg, info, refs, post or DEFAULT_POST, tta).items():
         entry = model.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.checker.check_model(model)
@@ -109,7 +130,7 @@ def export(
     return out
 
 
-def realistic_inputs(net: IFANet, in_h: int, in_w: int, n_ref: int, seed: int) -> tuple[torch.Tensor, ...]:
+def realistic_inputs(net: IFANet | FlipAveraged, in_h: int, in_w: int, n_ref: int, seed: int) -> tuple[torch.Tensor, ...]:
     """Random inputs in the model's operating range: an image of uniform random RGB values
     (normalised like a frame) and, as memory, the model's own features of other random images."""
     g = torch.Generator().manual_seed(seed)
@@ -125,7 +146,9 @@ def realistic_inputs(net: IFANet, in_h: int, in_w: int, n_ref: int, seed: int) -
     return imgs[:1].contiguous(), torch.cat(f16), torch.cat(f32)
 
 
-def check_against_torch(ckpt: str | Path, onnx_path: str | Path, n_refs=(1, 3, 4), threads: int = 2) -> dict[str, dict[str, float]]:
+def check_against_torch(
+    ckpt: str | Path, onnx_path: str | Path, n_refs=(1, 3, 4), threads: int = 2, tta: str = "none"
+) -> dict[str, dict[str, float]]:
     """Per output: max abs difference between ORT and PyTorch over several L, the output's max
     magnitude, and their ratio `rel` = abs / max(1, magnitude).
 
@@ -135,8 +158,7 @@ def check_against_torch(ckpt: str | Path, onnx_path: str | Path, n_refs=(1, 3, 4
     """
     import onnxruntime as ort
 
-    net, cfg, _ = load_model(ckpt)
-    fold_batchnorm(net.eval())  # the graph holds folded convolutions; compare like with like
+    net, cfg, _ = exported_net(ckpt, tta)  # the graph holds folded convolutions; compare like with like
     in_h, in_w = cfg.data.input_size
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
@@ -166,11 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refs", help="JSON for ifa.refs", default=json.dumps(DEFAULT_REFS))
     ap.add_argument("--post", help="JSON for ifa.post", default=json.dumps(DEFAULT_POST))
     ap.add_argument("--train-info", help="extra JSON merged into ifa.train", default="{}")
+    ap.add_argument("--tta", default="none", choices=TTA_MODES, help="flip: average each frame's maps with its mirror image's (twice the compute)")
     ap.add_argument("--tolerance", type=float, default=1e-4)
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
-    path = export(a.ckpt, a.out, a.exporter, json.loads(a.refs), json.loads(a.post), json.loads(a.train_info))
-    diffs = check_against_torch(a.ckpt, path)
+    path = export(a.ckpt, a.out, a.exporter, json.loads(a.refs), json.loads(a.post), json.loads(a.train_info), a.tta)
+    diffs = check_against_torch(a.ckpt, path, tta=a.tta)
     worst = max(d["rel"] for d in diffs.values())
     print(
         f"[export] {path} ({path.stat().st_size / 1e6:.2f} MB); ORT vs PyTorch, max abs diff (output max |value|): "
