@@ -8,8 +8,9 @@ renderings; averaging its weights with the starting point's often keeps most of 
 little of the loss, at no cost at inference. Every floating-point tensor is averaged, the
 BatchNorm statistics included (they are folded into the convolutions at export); integer tensors
 (BatchNorm's batch counters) are taken from the last checkpoint. The checkpoints must describe
-the same network (the same `model` config); the result keeps the last one's config and no
-optimiser state: a starting point (`--init`) or an export input, not a run to resume.
+the same network (the same `model` config); the result keeps the last one's config and none of
+the runs' state (optimiser, counters, weight average): a starting point (`--init`) or an export
+input, not a run to resume.
 """
 
 from __future__ import annotations
@@ -55,9 +56,9 @@ def soup(ckpts: list[str | Path], weights: list[float] | None, out: str | Path) 
     net.load_state_dict(state)
     extra = dict(last.get("extra") or {})
     extra["soup"] = [{"checkpoint": Path(c).name, "weight": round(w, 6)} for c, w in zip(ckpts, weights)]
-    source = {k: v for k, v in last.items() if k not in ("iter",)}
-    source["extra"] = extra
-    return save_derived(source, net, cfg, out)
+    # Only what describes the average: the last run's counters, sampler state and weight
+    # average (`ema`) belong to one ingredient, not to the soup.
+    return save_derived({"extra": extra}, net, cfg, out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,8 @@ def _checkpoint(tmp_path: Path, name: str, seed: int, backbone: str = "mobilenet
             m.running_var.uniform_(0.5, 2)
             m.num_batches_tracked.fill_(seed)
     path = tmp_path / name
-    torch.save({"model": net.state_dict(), "config": json.loads(to_json(cfg)), "iter": seed, "optim": {}}, path)
+    run_state = {"iter": seed, "optim": {}, "ema": net.state_dict(), "sampler_rng": seed, "elapsed": 60.0}
+    torch.save({"model": net.state_dict(), "config": json.loads(to_json(cfg)), **run_state}, path)
     return path
 
 
@@ -34,7 +35,7 @@ def test_every_float_tensor_is_the_weighted_mean(tmp_path: Path):
     s = torch.load(out, map_location="cpu", weights_only=False)
     sa = torch.load(a, map_location="cpu", weights_only=False)["model"]
     sb = torch.load(b, map_location="cpu", weights_only=False)["model"]
-    assert "optim" not in s and "iter" not in s
+    assert not {"optim", "iter", "ema", "sampler_rng", "elapsed"} & s.keys()
     assert s["extra"]["soup"] == [{"checkpoint": "a.pt", "weight": 0.25}, {"checkpoint": "b.pt", "weight": 0.75}]
     differ = 0
     for k, v in s["model"].items():
