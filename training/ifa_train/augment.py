@@ -221,7 +221,12 @@ def photometric(x: torch.Tensor, gen: torch.Generator, n_pairs: int, strength: f
                 x[j : j + 1] = y
     # Sensor noise on a third of the pairs, independent per frame.
     nstd = (torch.rand(b, generator=gen) * 0.04 * s * (torch.rand(b, generator=gen) < 0.3)).to(dev).repeat(2)
-    noise = torch.randn(x.shape, generator=gen).to(dev) * nstd[:, None, None, None]
+    if dev.type == "cpu":
+        noise = torch.randn(x.shape, generator=gen)
+    else:  # drawn where the batch is: a CPU draw of a large batch costs more than the whole step
+        dgen = torch.Generator(device=dev).manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+        noise = torch.randn(x.shape, generator=dgen, device=dev)
+    noise = noise * nstd[:, None, None, None]
     return (x + noise).clamp(0, 1)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ class CachedVideo:
     as they are read (`resized_pair`): `scale` and `valid` describe that input, not the cache."""
 
     def __init__(self, path: Path, input_size: tuple[int, int] | None = None):
+        self.path = path
         self.meta = json.loads((path / "meta.json").read_text())
         self.frames = np.load(path / "frames.npy", mmap_mode="r")
         self.ids = np.load(path / "ids.npy", mmap_mode="r")
@@ -125,6 +128,11 @@ def hard_pairs(v: CachedVideo, max_gap: int) -> list[tuple[int, int]]:
     return out
 
 
+def _hard_pairs_of(args: tuple[str, tuple[int, int], int]) -> list[tuple[int, int]]:
+    path, input_size, max_gap = args
+    return hard_pairs(CachedVideo(Path(path), input_size), max_gap)
+
+
 def flip_rows(a: np.ndarray, rows: int) -> np.ndarray:
     """`a` with its first `rows` rows (the letterboxed content) upside down and the rest (padding) kept."""
     out = np.array(a, copy=True)
@@ -150,7 +158,7 @@ class ClipSampler:
     """Draws pairs the way inference sees them: references at small random gaps or the first frame;
     with `hard_case_prob`, that share of the pairs comes from the ones that break tracks."""
 
-    def __init__(self, videos: list[CachedVideo], cfg: DataConfig, seed: int):
+    def __init__(self, videos: list[CachedVideo], cfg: DataConfig, seed: int, jobs: int = 1):
         self.videos = videos
         self.cfg = cfg
         self.rng = np.random.default_rng(seed)
@@ -160,7 +168,14 @@ class ClipSampler:
         self.p = lengths / lengths.sum()
         self.hard: list[tuple[int, int, int]] = []
         if cfg.hard_case_prob > 0:
-            self.hard = [(i, t, r) for i, v in enumerate(videos) for t, r in hard_pairs(v, cfg.max_gap)]
+            # The scan reads every frame (about 2 ms each): over processes for a large set.
+            if jobs > 1 and len(videos) > 1:
+                work = [(str(v.path), v.input_size, cfg.max_gap) for v in videos]
+                with ProcessPoolExecutor(min(jobs, len(videos)), mp_context=get_context("spawn")) as pool:
+                    per_video = list(pool.map(_hard_pairs_of, work))
+            else:
+                per_video = [hard_pairs(v, cfg.max_gap) for v in videos]
+            self.hard = [(i, t, r) for i, pairs in enumerate(per_video) for t, r in pairs]
 
     def pick(self) -> tuple[CachedVideo, int, int]:
         if self.hard and self.rng.random() < self.cfg.hard_case_prob:

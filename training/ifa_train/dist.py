@@ -42,7 +42,7 @@ def fingerprints(module: torch.nn.Module) -> list[list[float]]:
     One process: one row.
     """
     flat = torch.cat([t.detach().double().flatten() for t in module.parameters()])
-    pos = torch.arange(flat.numel(), dtype=torch.float64) % 9973 + 1
+    pos = torch.arange(flat.numel(), dtype=torch.float64, device=flat.device) % 9973 + 1
     mine = torch.stack([flat.sum(), (flat * flat).sum(), (flat * pos).sum()])
     if not (tdist.is_available() and tdist.is_initialized()):
         return [mine.tolist()]

@@ -38,6 +38,34 @@ class _TrainStep(nn.Module):
         return self.net.forward_train(img_t, img_r, ref_heads=self.ref_heads)
 
 
+class _Batches(torch.utils.data.IterableDataset):
+    """The sampler's batches drawn in DataLoader worker processes (`--workers`): on a GPU the
+    sampler's numpy work (repainting, zooms, targets) would otherwise leave it idle. Each worker
+    draws its own stream, seeded by (seed, worker); the forked workers share the memory-mapped caches."""
+
+    def __init__(self, sampler: ClipSampler, n: int, seed: int):
+        super().__init__()
+        self.sampler, self.n, self.seed = sampler, n, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        torch.set_num_threads(1)  # the workers share the cores; one thread each
+        self.sampler.rng = np.random.default_rng([self.seed, info.id if info else 0])
+        while True:
+            yield self.sampler.batch(self.n)
+
+
+def _batch_stream(sampler: ClipSampler, n: int, workers: int, seed: int, pin: bool):
+    """Endless batches: from the sampler in this process (`workers` 0), or from worker processes."""
+    if workers <= 0:
+        while True:
+            yield sampler.batch(n)
+    loader = torch.utils.data.DataLoader(
+        _Batches(sampler, n, seed), batch_size=None, num_workers=workers, prefetch_factor=4, pin_memory=pin, persistent_workers=True
+    )
+    yield from loader
+
+
 def poly_lr(cfg: TrainConfig, progress: float) -> float:
     return cfg.lr * max(0.0, 1.0 - min(progress, 1.0)) ** cfg.poly_power
 
@@ -123,6 +151,8 @@ def parse_args(argv):
     ap.add_argument("--log-every", type=int)
     ap.add_argument("--ckpt-every", type=int)
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--workers", type=int, default=0, help="processes that draw batches (0: the training process itself)")
+    ap.add_argument("--amp", action="store_true", help="CUDA: forward and backward in bfloat16 autocast (losses in float32)")
     return ap.parse_args(argv)
 
 
@@ -189,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg = build_config(a)
     device, rank, ws = dist.setup(a.device)
     torch.set_num_threads(cfg.threads)
+    if a.amp and device.type != "cuda":
+        raise SystemExit("--amp needs --device cuda")
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input sizes: pick the fastest kernels once
     torch.manual_seed(cfg.seed + rank)
     log = (lambda *x: print(*x, flush=True)) if rank == 0 else (lambda *x: None)
 
@@ -208,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         if cats != cfg.model.classes:
             raise SystemExit(f"{c}: categories {cats} differ from the model's classes {cfg.model.classes}")
     videos = load_cached_videos(caches, (in_h, in_w))
-    sampler = ClipSampler(videos, cfg.data, seed=cfg.seed * 1000 + rank)
+    sampler = ClipSampler(videos, cfg.data, seed=cfg.seed * 1000 + rank, jobs=max(1, a.workers))
     if cfg.data.hard_case_prob > 0 and rank == 0:
         print(
             f"[train] hard-case sampling: {len(sampler.hard)} track-breaking pairs, drawn for {cfg.data.hard_case_prob:.0%} of the batch", flush=True
@@ -257,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             + f", device {device}"
         )
     gen = torch.Generator().manual_seed(cfg.seed + 7 + rank)
+    # Worker streams are seeded from where the run stands, so a resume draws new batches.
+    batches = _batch_stream(sampler, cfg.batch_size, a.workers, cfg.seed * 1000 + rank * 100003 + it, device.type == "cuda")
     logf = open(out / "log.jsonl", "a") if rank == 0 else None
 
     def progress() -> float:
@@ -276,13 +312,16 @@ def main(argv: list[str] | None = None) -> int:
     t_data = t_step = 0.0
     while progress() < 1.0:
         t0 = time.time()
-        b = sampler.batch(cfg.batch_size)
+        b = next(batches)
         img_t, img_r = _images(b.pop("img_t"), b.pop("img_r"), cfg, gen, device)
-        tg = {k: v.to(device) for k, v in b.items()}
+        tg = {k: v.to(device, non_blocking=True) for k, v in b.items()}
         t1 = time.time()
         for g in opt.param_groups:
             g["lr"] = poly_lr(cfg, progress()) * g.get("lr_mult", 1.0)
-        outd = step(img_t, img_r)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.amp):
+            outd = step(img_t, img_r)
+        if a.amp:  # the losses' sums and logs in full precision
+            outd = {k: v.float() for k, v in outd.items()}
         loss, parts = compute_losses(outd, tg, cfg.loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -163,3 +163,18 @@ def test_training_at_a_larger_input_reads_the_smaller_caches(tmp_path: Path, cap
     assert diagnose.main(["--ckpt", str(tmp_path / "up" / "final.pt"), "--data", str(data), "--pairs", "4", "--threads", "1"]) == 0
     assert "foreground recall" in capsys.readouterr().out
     assert sorted(p.name for p in data.glob("cache_*")) == ["cache_96x160"]
+
+
+def test_batches_from_worker_processes_train_and_resume(tmp_path: Path):
+    # `--workers`: the sampler runs in DataLoader processes (the GPU path); each worker draws its
+    # own stream, a resume draws new ones, and --amp is refused where there is no CUDA.
+    data = fixture_synth.generate(tmp_path / "data", videos=2, frames=6, width=160, height=96, seed=4)
+    run = tmp_path / "run"
+    args = ["--data", str(data), "--out", str(run), "--iters", "3", "--batch", "2", "--log-every", "1", "--size", "96x160", "--workers", "2"]
+    assert train.main(args) == 0
+    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    assert [r["iter"] for r in log] == [1, 2, 3] and all(np.isfinite(r["total"]) for r in log)
+    assert train.main(args[:5] + ["5"] + args[6:]) == 0
+    assert torch.load(run / "last.pt", map_location="cpu", weights_only=False)["iter"] == 5
+    with pytest.raises(SystemExit, match="--amp needs"):
+        train.main(["--data", str(data), "--out", str(tmp_path / "amp"), "--iters", "1", "--size", "96x160", "--device", "cpu", "--amp"])
