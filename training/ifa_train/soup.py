@@ -35,9 +35,11 @@ def soup(ckpts: list[str | Path], weights: list[float] | None, out: str | Path) 
     total = sum(weights)
     weights = [w / total for w in weights]
     loaded = [torch.load(c, map_location="cpu", weights_only=False) for c in ckpts]
-    first_model = loaded[0]["config"]["model"]
+    # Compared as read (defaults filled in): a checkpoint written before a config key existed
+    # holds that key's default.
+    first_model = train_config_from_dict(loaded[0]["config"]).model
     for c, ck in zip(ckpts[1:], loaded[1:]):
-        if ck["config"]["model"] != first_model:
+        if train_config_from_dict(ck["config"]).model != first_model:
             raise ValueError(f"{c}: another network than {ckpts[0]} (its `model` config differs)")
         if ck["model"].keys() != loaded[0]["model"].keys():
             raise ValueError(f"{c}: other tensors than {ckpts[0]}")

@@ -61,3 +61,16 @@ def test_other_networks_and_own_inputs_are_refused(tmp_path: Path, capsys):
     assert soup.main(["--ckpt", str(a), "--ckpt", str(other), "--out", str(tmp_path / "x.pt")]) == 2
     assert not (tmp_path / "x.pt").exists()
     assert "another network" in capsys.readouterr().err
+
+
+def test_a_config_key_written_later_reads_as_its_default(tmp_path: Path):
+    # The shipped default was saved before `pad_bottom_right` existed; a run continued from it
+    # saves the key with its default value. Both are one network.
+    a = _checkpoint(tmp_path, "a.pt", 1)
+    old = torch.load(a, map_location="cpu", weights_only=False)
+    del old["config"]["model"]["pad_bottom_right"]
+    torch.save(old, a)
+    b = _checkpoint(tmp_path, "b.pt", 2)
+    assert "pad_bottom_right" in torch.load(b, map_location="cpu", weights_only=False)["config"]["model"]
+    out = soup.soup([a, b], None, tmp_path / "s.pt")
+    assert out.exists()
