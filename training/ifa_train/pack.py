@@ -1,8 +1,8 @@
 """Training caches in a form small enough to move to another machine (a rented GPU, say).
 
-A cache at 352x640 is about 0.1 MB per frame (frames.npy + ids.npy); a pack holds each video's
-frames as H.264 (x264, yuv420p, `--crf`) and its id maps lossless (LZMA), about 2 KB per frame,
-so a few hundred videos travel in tens of megabytes. Restoring gives a training root that
+A cache at 352x640 is about 0.9 MB per frame (frames.npy + ids.npy); a pack holds each video's
+frames as H.264 (x264, yuv420p, `--crf`) and its id maps lossless (LZMA), 2-3 KB per frame at
+CRF 23, so a few hundred videos travel in tens of megabytes. Restoring gives a training root that
 `ifa_train.train --data` reads as it is: `instances.json` listing the videos (no annotations and
 no JPEG frames: the complete cache is what training reads) and the cache folder.
 
@@ -95,14 +95,30 @@ def _pack_one(args: tuple[str, str, int, int | None]) -> int:
     return pack_video(Path(src), Path(dst), crf, max_frames)
 
 
+def _manifest(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "pack.json").read_text())
+    except FileNotFoundError:
+        return None
+
+
 def pack(cache: Path, out: Path, crf: int = 23, max_frames: int | None = None, jobs: int = 1, log=print) -> int:
-    """Every video of `cache` (a cache folder, as `cache.cache_dir_for` names it) into `out`."""
+    """Every video of `cache` (a cache folder, as `cache.cache_dir_for` names it) into `out`: a new
+    folder, or an unfinished pack of the same cache, which is resumed."""
     cats = cache / "categories.json"
     if not cats.exists():
         raise FileNotFoundError(f"{cache}: no categories.json (not a finished cache)")
     if out.resolve() == cache.resolve() or cache.resolve() in out.resolve().parents:
         raise ValueError(f"{out}: a pack may not be written inside the cache it packs")
+    manifest = {"version": PACK_VERSION, "categories": json.loads(cats.read_text()), "cache": cache.name, "crf": crf, "max_frames": max_frames}
+    # The manifest comes first: a folder with content and no manifest is someone else's, and a
+    # pack never writes its files over theirs.
+    if out.exists() and any(out.iterdir()):
+        found = _manifest(out)
+        if found is None or {k: v for k, v in found.items() if k != "complete"} != manifest:
+            raise FileExistsError(f"{out}: not empty and not a pack of {cache.name} with these settings; give a new folder")
     out.mkdir(parents=True, exist_ok=True)
+    (out / "pack.json").write_text(json.dumps({**manifest, "complete": False}))
     videos = sorted((p for p in cache.iterdir() if (p / "meta.json").exists()), key=lambda p: p.name)
     todo = [p for p in videos if not (out / f"{json.loads((p / 'meta.json').read_text())['video_id']}.json").exists()]
     t0, total = time.time(), 0
@@ -112,12 +128,12 @@ def pack(cache: Path, out: Path, crf: int = 23, max_frames: int | None = None, j
             total += size
             if k % 10 == 0 or k == len(work):
                 log(f"[pack] {cache}: {k}/{len(work)} videos, {total / 1e6:.1f} MB, {time.time() - t0:.0f}s")
-    manifest = {"version": PACK_VERSION, "categories": json.loads(cats.read_text()), "cache": cache.name}
-    (out / "pack.json").write_text(json.dumps(manifest))
+    (out / "pack.json").write_text(json.dumps({**manifest, "complete": True}))
     return total
 
 
-def _unpack_one(args: tuple[str, str, str]) -> str:
+def _unpack_one(args: tuple[str, str, str]) -> dict:
+    """One packed video into the cache folder; returns its entry of `instances.json`."""
     src, info_name, cdir = args
     info = json.loads((Path(src) / info_name).read_text())
     meta, t, h, w = info["meta"], info["frames"], info["height"], info["width"]
@@ -131,14 +147,20 @@ def _unpack_one(args: tuple[str, str, str]) -> str:
     np.save(d / "frames.npy", frames)
     np.save(d / "ids.npy", ids.reshape(t, h, w))
     (d / "meta.json").write_text(json.dumps(meta))  # last, as the cache writes it
-    return vid
+    src_h, src_w = meta["source_size"]
+    names = [f"{vid}/{i:05d}.jpg" for i in range(t)]
+    return {"id": meta["video_id"], "width": src_w, "height": src_h, "length": t, "file_names": names}
 
 
 def unpack(src: Path, out: Path, jobs: int = 1, log=print) -> Path:
     """A pack -> a training root at `out` (refused if `out` holds anything already)."""
-    manifest = json.loads((src / "pack.json").read_text())
+    manifest = _manifest(src)
+    if manifest is None:
+        raise FileNotFoundError(f"{src}: no pack.json (not a pack)")
     if manifest.get("version") != PACK_VERSION:
         raise ValueError(f"{src}: pack version {manifest.get('version')}, this reader knows {PACK_VERSION}")
+    if not manifest.get("complete"):
+        raise ValueError(f"{src}: an unfinished pack (run the same pack command again to finish it)")
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out}: not empty; unpack writes a new training root")
     cdir = out / manifest["cache"]
@@ -147,14 +169,10 @@ def unpack(src: Path, out: Path, jobs: int = 1, log=print) -> Path:
     t0 = time.time()
     videos = []
     with ProcessPoolExecutor(max(1, jobs)) as pool:
-        for k, _ in enumerate(pool.map(_unpack_one, [(str(src), n, str(cdir)) for n in infos]), 1):
+        for k, entry in enumerate(pool.map(_unpack_one, [(str(src), n, str(cdir)) for n in infos]), 1):
+            videos.append(entry)
             if k % 50 == 0 or k == len(infos):
                 log(f"[unpack] {src}: {k}/{len(infos)} videos, {time.time() - t0:.0f}s")
-    for n in infos:
-        info = json.loads((src / n).read_text())
-        h, w = info["meta"]["source_size"]
-        names = [f"{info['meta']['video_id']}/{i:05d}.jpg" for i in range(info["frames"])]
-        videos.append({"id": info["meta"]["video_id"], "width": w, "height": h, "length": info["frames"], "file_names": names})
     cats = [{"id": i + 1, "name": c} for i, c in enumerate(manifest["categories"])]
     (out / "instances.json").write_text(json.dumps({"videos": videos, "annotations": [], "categories": cats}))
     (cdir / "categories.json").write_text(json.dumps(manifest["categories"]))
@@ -177,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     u.add_argument("--out", required=True, help="folder for the training roots (one subfolder per pack)")
     u.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     a = ap.parse_args(argv)
+    # One subfolder per root or pack, named after it: two of one name would share it.
+    names = [Path(d).name for d in (a.data if a.cmd == "pack" else a.pack)]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"two inputs share a folder name ({names}): the outputs are named after them")
     if a.cmd == "pack":
         h, w = (int(x) for x in a.size.split("x"))
         for d in a.data:

@@ -42,8 +42,9 @@ def test_a_restored_pack_has_the_ids_exactly_and_frames_close(tmp_path) -> None:
     assert ds.categories == load_dataset(root).categories and len(ds.videos) == 3
     assert build_cache(out, *SIZE, list(IMAGENET_MEAN), lambda *_: pytest.fail("rebuilt a restored video")) == rdir
     cfg = DataConfig(input_size=SIZE, hard_case_prob=0.5)
-    batch = ClipSampler(load_cached_videos([rdir]), cfg, seed=1, jobs=2).batch(2)
-    assert batch["img_t"].shape == (2, *SIZE, 3)
+    sampler = ClipSampler(load_cached_videos([rdir]), cfg, seed=1, jobs=2)
+    assert sampler.hard == ClipSampler(load_cached_videos([rdir]), cfg, seed=1).hard, "the scan over processes finds what one process finds"
+    assert sampler.batch(2)["img_t"].shape == (2, *SIZE, 3)
 
 
 def test_max_frames_keeps_the_first_frames(tmp_path) -> None:
@@ -76,6 +77,19 @@ def test_unpack_refuses_a_folder_with_content_and_pack_its_own_cache(tmp_path) -
     keep = tmp_path / "busy"
     keep.mkdir()
     (keep / "notes.txt").write_text("mine")
+    (keep / "1.mp4").write_text("mine too")
     with pytest.raises(FileExistsError):
         packmod.unpack(tmp_path / "pk", keep, log=lambda *_: None)
-    assert (keep / "notes.txt").read_text() == "mine"
+    with pytest.raises(FileExistsError):  # a pack into a folder of other files: none written over
+        packmod.pack(cdir, keep, log=lambda *_: None)
+    assert (keep / "notes.txt").read_text() == "mine" and (keep / "1.mp4").read_text() == "mine too"
+    with pytest.raises(FileExistsError):  # a pack of other settings is not resumed into
+        packmod.pack(cdir, tmp_path / "pk", crf=30, log=lambda *_: None)
+    # An unfinished pack is refused by unpack and finished by packing again.
+    manifest = json.loads((tmp_path / "pk" / "pack.json").read_text())
+    (tmp_path / "pk" / "pack.json").write_text(json.dumps({**manifest, "complete": False}))
+    (tmp_path / "pk" / "1.json").unlink()
+    with pytest.raises(ValueError, match="unfinished"):
+        packmod.unpack(tmp_path / "pk", tmp_path / "r", log=lambda *_: None)
+    packmod.pack(cdir, tmp_path / "pk", log=lambda *_: None)
+    assert len(load_dataset(packmod.unpack(tmp_path / "pk", tmp_path / "r", log=lambda *_: None)).videos) == 3
