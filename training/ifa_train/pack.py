@@ -30,7 +30,9 @@ import numpy as np
 
 from .cache import cache_dir_for
 
-PACK_VERSION = 1
+# 2: the manifest names the settings (crf, max_frames) and says whether the pack is complete;
+# a version-1 pack (before that) is refused rather than taken for an unfinished one.
+PACK_VERSION = 2
 
 
 def _ffmpeg() -> str | None:

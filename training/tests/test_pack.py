@@ -93,3 +93,8 @@ def test_unpack_refuses_a_folder_with_content_and_pack_its_own_cache(tmp_path) -
         packmod.unpack(tmp_path / "pk", tmp_path / "r", log=lambda *_: None)
     packmod.pack(cdir, tmp_path / "pk", log=lambda *_: None)
     assert len(load_dataset(packmod.unpack(tmp_path / "pk", tmp_path / "r", log=lambda *_: None)).videos) == 3
+    # A pack of the first format (no settings, no completeness) is refused by its version.
+    manifest = json.loads((tmp_path / "pk" / "pack.json").read_text())
+    (tmp_path / "pk" / "pack.json").write_text(json.dumps({k: manifest[k] for k in ("categories", "cache")} | {"version": 1}))
+    with pytest.raises(ValueError, match="pack version 1"):
+        packmod.unpack(tmp_path / "pk", tmp_path / "r1", log=lambda *_: None)

@@ -64,8 +64,9 @@ def test_other_networks_and_own_inputs_are_refused(tmp_path: Path, capsys):
 
 
 def test_a_config_key_written_later_reads_as_its_default(tmp_path: Path):
-    # The shipped default was saved before `pad_bottom_right` existed; a run continued from it
-    # saves the key with its default value. Both are one network.
+    # Stage 22's checkpoint (training/checkpoints/lite0-s22.pt) was saved before
+    # `pad_bottom_right` existed; a run continued from it saves the key with its default value.
+    # Both are one network.
     a = _checkpoint(tmp_path, "a.pt", 1)
     old = torch.load(a, map_location="cpu", weights_only=False)
     del old["config"]["model"]["pad_bottom_right"]
