@@ -31,6 +31,7 @@ OPTIONAL = {
     "class_hypotheses",
     "relink_same_class",
     "older_refs_same_class",
+    "flow_weight",
 }
 
 

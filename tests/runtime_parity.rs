@@ -1,10 +1,11 @@
 //! Parity of the Rust post-processing and assembly with the Python reference
-//! (training/ifa_train/postprocess.py) on 50 generated clips of raw network outputs (4 of
+//! (training/ifa_train/postprocess.py) on 54 generated clips of raw network outputs (4 of
 //! them with maps at stride 2, 4 of neighbours that only the consistency ordering tells apart, 4 of a small
 //! instance whose center only its cells' votes give, 4 of crossing instances seen as one blob that only the
 //! merge rule gives to the one in front, 4 of an instance of another class appearing where a track went
 //! unseen, which the keep-alive with `relink_same_class` does not give that track, 4 where its flow
-//! into an older reference points at that track, which `older_refs_same_class` does not give it).
+//! into an older reference points at that track, which `older_refs_same_class` does not give it, 4 of
+//! two like neighbours whose flows point at each other, told apart by `flow_weight`).
 //! Regenerate the fixtures with `.venv/bin/python tests/runtime_fixtures/make_parity.py`.
 
 use std::path::Path;
@@ -76,7 +77,7 @@ fn check_decision_details(decision: &Decision, want: &Value, ctx: &str) {
 }
 
 #[test]
-fn rust_assembly_matches_the_python_reference_on_50_clips() {
+fn rust_assembly_matches_the_python_reference_on_54_clips() {
     let (meta, blob) = fixtures();
     let (h, w, k) = (u(&meta["h"]), u(&meta["w"]), u(&meta["classes"]));
     let n = h * w;
@@ -86,7 +87,7 @@ fn rust_assembly_matches_the_python_reference_on_50_clips() {
     assert!(clips.len() >= 20);
     let (mut n_inst, mut n_matched, mut n_tracks, mut n_relinked, mut n_exchanged, mut n_emerged) = (0, 0, 0, 0, 0, 0);
     let (mut n_stride2, mut n_consistency, mut n_voted, mut n_merging) = (0, 0, 0, 0);
-    let (mut n_one_class, mut n_older) = (0, 0);
+    let (mut n_one_class, mut n_older, mut n_blended) = (0, 0, 0);
 
     for (ci, clip) in clips.iter().enumerate() {
         let refs: RefsPolicy = serde_json::from_value(clip["refs"].clone()).expect("refs");
@@ -98,6 +99,7 @@ fn rust_assembly_matches_the_python_reference_on_50_clips() {
         n_merging += usize::from(post.merge_ratio > 0.0);
         n_one_class += usize::from(post.relink_same_class);
         n_older += usize::from(post.older_refs_same_class);
+        n_blended += usize::from(post.flow_weight < 1.0);
         let mut asm = Assembler::new(post, refs, k);
         for (t, fr) in clip["frames"].as_array().expect("frames").iter().enumerate() {
             let ref_frames: Vec<usize> = fr["refs"].as_array().expect("refs").iter().map(u).collect();
@@ -174,9 +176,10 @@ fn rust_assembly_matches_the_python_reference_on_50_clips() {
     assert!(n_exchanged >= 4, "and the occlusion exchange: {n_exchanged} exchanged detections");
     let (e, s2, c, v, mg, oc) = (n_emerged, n_stride2, n_consistency, n_voted, n_merging, n_one_class);
     // ... the re-emergence from behind an occluder (instances), maps at stride 2, the
-    // consistency ordering, the centers from votes, the merge rule and one-class re-links (clips).
+    // consistency ordering, the centers from votes, the merge rule, one-class re-links and the
+    // flow weighed against the velocities (clips).
     assert!(
-        e >= 2 && s2 >= 4 && c >= 4 && v >= 4 && mg >= 4 && oc >= 8 && n_older >= 4,
-        "{e} re-emerged; clips {s2}, {c}, {v}, {mg}, {oc}, {n_older}"
+        e >= 2 && s2 >= 4 && c >= 4 && v >= 4 && mg >= 4 && oc >= 8 && n_older >= 4 && n_blended >= 4,
+        "{e} re-emerged; clips {s2}, {c}, {v}, {mg}, {oc}, {n_older}, {n_blended}"
     );
 }

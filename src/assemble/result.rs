@@ -74,6 +74,7 @@ impl Assembler {
         tracker.set_keep_alive(params.max_hidden, params.relink_distance);
         tracker.set_relink_same_class(params.relink_same_class);
         tracker.set_older_refs_same_class(params.older_refs_same_class);
+        tracker.set_flow_weight(params.flow_weight);
         tracker.set_match_first_frame(params.match_first_frame);
         tracker.set_exchange_ratio(params.exchange_ratio);
         tracker.set_consistency(params.size_weight, params.class_penalty);
@@ -88,6 +89,7 @@ impl Assembler {
         self.tracker.set_keep_alive(params.max_hidden, params.relink_distance);
         self.tracker.set_relink_same_class(params.relink_same_class);
         self.tracker.set_older_refs_same_class(params.older_refs_same_class);
+        self.tracker.set_flow_weight(params.flow_weight);
         self.tracker.set_match_first_frame(params.match_first_frame);
         self.tracker.set_exchange_ratio(params.exchange_ratio);
         self.tracker.set_consistency(params.size_weight, params.class_penalty);

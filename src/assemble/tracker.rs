@@ -24,6 +24,11 @@
 //! Without it, three quarters of the identity breaks measured on the standard preset followed
 //! a run of 3 or more missed frames, longer than the recent references reach.
 //!
+//! Motion (`flow_weight`): in `flow` mode the point compared with a reference track's center is
+//! the detection moved by its instance flow weighted `flow_weight`, and back along that track's
+//! own velocity weighted the rest. The network's flow and the track's past motion err
+//! independently, so their mean lands nearer; either alone loses identities on the hard preset.
+//!
 //! Consistency (`size_weight`, `class_penalty`): the distance pairs of a reference and the
 //! keep-alive's re-links are taken in order of distance plus penalties for another size or
 //! class than the track's, so a blob where a small instance overlaps a large one goes to the
@@ -58,7 +63,8 @@ pub struct RefVote {
     pub warped: [f64; 2],
     /// The nearest identified center in that reference: (track id, distance in input pixels),
     /// whether or not it is within the threshold. Measured from the point the mode compares:
-    /// the unwarped center in `center` mode, the warped one otherwise.
+    /// the unwarped center in `center` mode, the warped one otherwise (with a `flow_weight`
+    /// below 1, the one weighed against each reference track's velocity).
     pub nearest: Option<(u32, f64)>,
     /// `iou` mode only: the identified mask of that reference that overlaps this detection's
     /// mask most, (track id, IoU), if any overlaps.
@@ -142,6 +148,8 @@ struct RefInstance {
     radius: f64,
     /// Its track's majority class after that frame.
     class_id: u32,
+    /// Its track's velocity after that frame, input pixels per frame.
+    velocity: [f64; 2],
 }
 
 /// Identities across a video. Feed frames in order with [`Tracker::step`].
@@ -170,6 +178,9 @@ pub struct Tracker {
     /// Ordering of distance candidates (`ifa.post` `size_weight`, `class_penalty`): input pixels
     /// added per pixel of radius difference, and for a class other than the track's.
     consistency: Consistency,
+    /// `ifa.post` `flow_weight`: the flow's share in a detection's displacement to a reference,
+    /// the reference track's velocity the rest (1: the flow alone).
+    flow_weight: f64,
 }
 
 /// What, besides the distance, orders a reference's candidate pairs (the gate stays the
@@ -230,7 +241,15 @@ impl Tracker {
             exchange_ratio: 0.0,
             cell_stride: 4,
             consistency: Consistency::default(),
+            flow_weight: 1.0,
         }
+    }
+
+    /// The flow's share in where a detection is compared with a reference track (`flow` mode):
+    /// `weight` of its instance flow and `1 - weight` of that track's velocity times the frames
+    /// between; clamped to [0, 1], non-finite counts as 1 (the flow alone).
+    pub fn set_flow_weight(&mut self, weight: f32) {
+        self.flow_weight = if weight.is_finite() { f64::from(weight.clamp(0.0, 1.0)) } else { 1.0 };
     }
 
     /// Orders a reference's candidates by distance plus `size_weight` input pixels per pixel of
@@ -338,7 +357,11 @@ impl Tracker {
         cells_w: usize,
     ) -> Vec<TrackedInstance> {
         let mode = self.association.mode;
-        let gates = Gates { distance: self.match_distance, iou: self.association.iou_threshold };
+        let gates = Gates {
+            distance: self.match_distance,
+            iou: self.association.iou_threshold,
+            motion: Motion { frame, flow_weight: self.flow_weight },
+        };
         // The threshold a new track's decision reports: the `flow-mask` fall-back is the flow's.
         let (report_mode, thr) = match mode {
             Association::Iou => (mode, gates.iou),
@@ -349,7 +372,7 @@ impl Tracker {
         let empty = RefFrame::default();
         let ref_sets: Vec<&RefFrame> = refs.iter().map(|r| self.memory.get(r).unwrap_or(&empty)).collect();
         let ious = reference_ious(mode, &detections, group, (cells_w, self.cell_stride), &ref_sets);
-        let votes = ref_votes(mode, refs, &detections, &ref_sets, &ious);
+        let votes = ref_votes(mode, refs, &detections, &ref_sets, &ious, gates.motion);
 
         let mut st = MatchState { assigned: vec![None; m], taken: Vec::new(), had_candidate: vec![false; m] };
         for (slot, &rf) in refs.iter().enumerate() {
@@ -427,6 +450,7 @@ impl Tracker {
                 position: t.detection.position,
                 radius: t.detection.radius,
                 class_id: self.tracks.get(&t.track_id).map_or(t.detection.class_id, TrackInfo::class_id),
+                velocity: self.tracks.get(&t.track_id).map_or([0.0, 0.0], |i| i.velocity),
             })
             .collect();
         self.memory.insert(frame, RefFrame { centers, ids: cells });
@@ -480,6 +504,7 @@ fn ref_votes(
     detections: &[Detection],
     ref_sets: &[&RefFrame],
     ious: &[Vec<(usize, u32, f64)>],
+    motion: Motion,
 ) -> Vec<Vec<RefVote>> {
     detections
         .iter()
@@ -490,9 +515,12 @@ fn ref_votes(
                 .map(|(slot, &rf)| {
                     let flow = flow_of(d, slot);
                     let warped = [d.position[0] + flow[0], d.position[1] + flow[1]];
-                    let probe = if mode == Association::Center { d.position } else { warped };
                     let mut nearest: Option<(u32, f64)> = None;
                     for r in &ref_sets[slot].centers {
+                        let probe = match mode {
+                            Association::Center => d.position,
+                            _ => motion.probe(d, flow, warped, r, rf),
+                        };
                         let dist = distance(probe, r.position);
                         if nearest.is_none_or(|(_, nd)| dist < nd) {
                             nearest = Some((r.track, dist));
@@ -519,7 +547,7 @@ mod slot_match;
 pub use decision::{Decision, describe_with_gap};
 pub use keep_alive::{VELOCITY_HORIZON, relink_gate};
 pub use occlusion::Occluder;
-use slot_match::{Gates, MatchState, best_seen, distance, match_slot};
+use slot_match::{Gates, MatchState, Motion, best_seen, distance, match_slot};
 
 #[cfg(test)]
 mod tests;

@@ -107,6 +107,17 @@ pub struct PostParams {
     /// class penalty only. `false` (models without the key) = any class in every reference.
     #[serde(default)]
     pub older_refs_same_class: bool,
+    /// Where a detection was in a reference, as the flow association asks: its instance flow
+    /// weighted `flow_weight` against the reference track's own velocity (times the frames
+    /// between), `1 - flow_weight` (`assemble::tracker`). Two estimates of one displacement
+    /// with independent errors: their mean is nearer than either. 1 (models without the key) =
+    /// the flow alone.
+    #[serde(default = "default_flow_weight")]
+    pub flow_weight: f32,
+}
+
+fn default_flow_weight() -> f32 {
+    PostParams::default().flow_weight
 }
 
 fn default_class_hypotheses() -> usize {
@@ -167,6 +178,7 @@ impl Default for PostParams {
             class_hypotheses: 1,
             relink_same_class: false,
             older_refs_same_class: false,
+            flow_weight: 1.0,
         }
     }
 }

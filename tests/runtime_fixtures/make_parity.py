@@ -7,7 +7,9 @@ slides behind a large one and comes out on the far side, then 4 at stride 2, 4 o
 for the consistency ordering, 4 of a small instance without a heatmap peak (centers from
 votes), 4 of crossing instances of two sizes seen as one blob (merges) and 4 of an instance of
 another class appearing where a track went unseen (re-links of one class only) and 4 more where
-its flow into an older reference points at that track (older references of one class only), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
+its flow into an older reference points at that track (older references of one class only), and 4 of
+two like neighbours whose flows point at each other for a few frames (the flow weighed against the
+tracks' velocities, `flow_weight`), go through the Python reference (training/ifa_train/postprocess.py); the quantised maps go to
 parity.bin, the reference's instances and tracks to parity.json.
 
     .venv/bin/python tests/runtime_fixtures/make_parity.py
@@ -44,6 +46,10 @@ N_MERGING = 4
 # on too; last too.
 N_RECLASSED = 4
 N_RECLASSED_OLDER = 4
+# Clips of two instances of one class and size side by side, moving together, whose flows point
+# at each other's place in frames 4..7 (as the neighbours'), assembled with `flow_weight` below 1:
+# only the tracks' own velocities keep them apart; last too.
+N_BLENDED = 4
 SEM_SCALE, OFF_SCALE = 1.0 / 16.0, 0.5  # int8 quantisation steps; dequantised identically in Rust
 
 
@@ -113,6 +119,18 @@ def voted_objects(rng: np.random.Generator) -> list[dict]:
     return [big, small]
 
 
+def blended_objects(rng: np.random.Generator) -> list[dict]:
+    """Two instances of one class and size, 7.5 cells apart, moving together at a cell a frame;
+    in frames 4..7 each one's flow points 5 cells towards the other's place, so the nearest
+    warped center is the other track's, and neither size nor class tells them apart."""
+    y = float(rng.uniform(9, 11))
+    c = int(rng.integers(1, K + 1))
+    a = {"cls": c, "r": 2.5, "p0": np.array([y, 4.0]), "v": np.array([0.0, 1.0]), "start": 0, "hide": None}
+    b = {"cls": c, "r": 2.5, "p0": np.array([y, 11.5]), "v": np.array([0.0, 1.0]), "start": 0, "hide": None}
+    a["fbias"], b["fbias"] = np.array([0.0, 5.0]), np.array([0.0, -5.0])
+    return [a, b]
+
+
 def merging_objects(rng: np.random.Generator) -> list[dict]:
     """A large and a small instance of one class on crossing paths, seen as one blob in frames
     4..7 that lies nearer the small one's last place: the nearest warped center is the small
@@ -149,6 +167,7 @@ def make_clip(rng: np.random.Generator, kind: str = "random", stride: int = 4):
         "merging": merging_objects,
         "reclassed": reclassed_objects,
         "reclassed_older": lambda r: reclassed_objects(r, second=True),
+        "blended": blended_objects,
     }
     objs = kinds[kind](rng)
     for _ in range(n_obj):
@@ -295,7 +314,8 @@ def main() -> int:
     n_reclassed = 0
     n_before_older = n_before_reclassed + N_RECLASSED
     n_older = 0
-    for ci in range(n_before_older + N_RECLASSED_OLDER):
+    n_before_blended = n_before_older + N_RECLASSED_OLDER
+    for ci in range(n_before_blended + N_BLENDED):
         kind = "random" if ci < N_CLIPS or n_occl <= ci < n_before else ("crossing" if ci < N_CLIPS + N_CROSSING else "behind")
         if ci >= n_before:
             kind = "neighbours" if ci < n_before_votes else "voted"
@@ -305,6 +325,8 @@ def main() -> int:
             kind = "reclassed"
         if ci >= n_before_older:
             kind = "reclassed_older"
+        if ci >= n_before_blended:
+            kind = "blended"
         stride = 2 if n_occl <= ci < n_before else 4
         refs = [
             {"count": 4, "first_frame": True, "step": 1},
@@ -357,7 +379,13 @@ def main() -> int:
             )
         if kind.startswith("reclassed"):  # the newcomer is within the widened gate of the hidden track
             post.update(relink_distance=32.0, relink_same_class=True, older_refs_same_class=kind == "reclassed_older")
+        if kind == "blended":  # both tracks within the gate of either warped center
+            post.update(match_distance=40.0, flow_weight=[0.4, 0.3, 0.5, 0.4][ci - n_before_blended])
         frames = make_clip(rng, kind, stride)
+        if kind == "blended":
+            n_diff = count_id_changes(frames, post, refs, stride, {"flow_weight": 1.0})
+            print(f"clip {ci}: weighing the flow against the velocities changes {n_diff} identities")
+            assert n_diff > 0, "a blended clip must exercise the flow weight"
         if kind == "reclassed":
             n_diff = count_id_changes(frames, post, refs, stride, {"relink_same_class": False})
             print(f"clip {ci}: re-linking one class only changes {n_diff} identities")

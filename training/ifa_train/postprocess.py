@@ -410,8 +410,13 @@ class Tracker:
         merge_ratio: float = 0.0,
         relink_same_class: bool = False,
         older_refs_same_class: bool = False,
+        flow_weight: float = 1.0,
     ):
         self.refs = refs
+        # tracker.rs set_flow_weight: the flow's share in a detection's displacement to a
+        # reference, the reference track's velocity the rest; clamped to [0, 1], non-finite = 1.
+        fw = float(np.float32(flow_weight))
+        self.flow_weight = min(max(fw, 0.0), 1.0) if np.isfinite(fw) else 1.0
         self.relink_same_class = bool(relink_same_class)
         self.older_refs_same_class = bool(older_refs_same_class)
 
@@ -430,10 +435,19 @@ class Tracker:
         self.max_hidden = int(max_hidden)
         self.relink_distance = float(np.float32(relink_distance))
         self.num_classes = num_classes
-        # per frame: (track id, center, radius, the track's majority class after that frame)
-        self.memory: dict[int, list[tuple[int, tuple[float, float], float, int]]] = {}
+        # per frame: (track id, center, radius, the track's majority class and velocity after that frame)
+        self.memory: dict[int, list[tuple[int, tuple[float, float], float, int, tuple[float, float]]]] = {}
         self.tracks: dict[int, Track] = {}
         self.next_id = 1
+
+    def _probe(self, frame: int, rf: int, d: Detection, slot: int, warped, vel) -> tuple[float, float]:
+        """slot_match.rs Motion::probe: the point compared with a reference track's center."""
+        w = self.flow_weight
+        if w >= 1.0:
+            return warped
+        dt = float(max(frame - rf, 0))
+        f = d.flows[slot]
+        return (d.position[0] + w * f[0] - (1.0 - w) * vel[0] * dt, d.position[1] + w * f[1] - (1.0 - w) * vel[1] * dt)
 
     def step(self, frame: int, refs: list[int], dets: list[Detection]) -> list[TrackedInstance]:
         thr = self.thr
@@ -451,10 +465,10 @@ class Tracker:
             for k in range(len(dets)):
                 if assigned[k] is not None:
                     continue
-                for t, c, radius, cls in ref_sets[slot]:
+                for t, c, radius, cls, vel in ref_sets[slot]:
                     if slot > 0 and self.older_refs_same_class and dets[k].class_id != cls:
                         continue
-                    dist = _dist(warped[k][slot], c)
+                    dist = _dist(self._probe(frame, rf, dets[k], slot, warped[k][slot], vel), c)
                     if dist <= thr:
                         had_candidate[k] = True
                         if t not in taken:
@@ -487,7 +501,7 @@ class Tracker:
                 else:
                     best = None
                     for slot, rf in enumerate(refs):
-                        for t, c, _, _ in ref_sets[slot]:
+                        for t, c, *_ in ref_sets[slot]:
                             dist = _dist(warped[k][slot], c)
                             if best is None or dist < best[2]:
                                 best = (rf, t, dist)
@@ -504,7 +518,9 @@ class Tracker:
         for tid, o in occluded:
             self.tracks[tid].occluder = o
 
-        self.memory[frame] = [(o.track_id, o.detection.position, o.detection.radius, self.tracks[o.track_id].class_id()) for o in out]
+        self.memory[frame] = [
+            (o.track_id, o.detection.position, o.detection.radius, self.tracks[o.track_id].class_id(), self.tracks[o.track_id].velocity) for o in out
+        ]
         keep = retain_from(frame, self.refs)
         first = self.refs["first_frame"]
         self.memory = {f: v for f, v in self.memory.items() if f >= keep or (first and f == 0)}
@@ -520,7 +536,7 @@ class Tracker:
             if n is None or dist < n[1] or (dist == n[1] and k < n[0]):
                 nearest[t] = (k, dist)
         inst = {}
-        for t, _, radius, cls in ref_set:
+        for t, _, radius, cls, _ in ref_set:
             inst.setdefault(t, (radius, cls))
 
         def larger(k: int, t: int) -> bool:
@@ -680,6 +696,7 @@ class Assembler:
             post.get("merge_ratio", 0.0),
             post.get("relink_same_class", False),
             post.get("older_refs_same_class", False),
+            post.get("flow_weight", 1.0),
         )
 
     def step(self, frame: int, refs: list[int], semantic, center, offset, inter):

@@ -17,11 +17,43 @@ struct Candidate {
     merge: bool,
 }
 
-/// The gates of a match: warped (or unwarped) center distance in input pixels, mask IoU.
+/// The gates of a match: warped (or unwarped) center distance in input pixels, mask IoU; and
+/// how the `flow` mode warps a center.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Gates {
     pub(super) distance: f64,
     pub(super) iou: f64,
+    pub(super) motion: Motion,
+}
+
+/// Where a detection of `frame` is taken to have been in a reference (`flow` mode): its center
+/// moved by `flow_weight` of its instance flow and by `1 - flow_weight` of the reference
+/// track's displacement at its velocity.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Motion {
+    pub(super) frame: usize,
+    pub(super) flow_weight: f64,
+}
+
+impl Motion {
+    /// The point compared with reference instance `r` of frame `rf`, for a detection with
+    /// `flow` towards `rf` (`warped`: its center moved by all of it).
+    pub(super) fn probe(
+        &self,
+        d: &Detection,
+        flow: [f64; 2],
+        warped: [f64; 2],
+        r: &RefInstance,
+        rf: usize,
+    ) -> [f64; 2] {
+        let w = self.flow_weight;
+        if w >= 1.0 {
+            return warped;
+        }
+        let dt = self.frame.saturating_sub(rf) as f64;
+        let (f, v) = (flow, r.velocity);
+        [d.position[0] + w * f[0] - (1.0 - w) * v[0] * dt, d.position[1] + w * f[1] - (1.0 - w) * v[1] * dt]
+    }
 }
 
 /// Identities given so far in one frame.
@@ -46,8 +78,7 @@ pub(super) fn match_slot(
     st: &mut MatchState,
 ) {
     let by_distance = |mode, st: &mut MatchState| {
-        let gate = (gates.distance, consistency);
-        take_by_distance(slot, rf, mode, gate, detections, votes, ref_sets, st);
+        take_by_distance(slot, rf, mode, (gates, consistency), detections, votes, ref_sets, st);
     };
     match mode {
         Association::Flow | Association::Center => by_distance(mode, st),
@@ -66,22 +97,27 @@ fn take_by_distance(
     slot: usize,
     rf: usize,
     mode: Association,
-    (thr, consistency): (f64, Consistency),
+    (gates, consistency): (Gates, Consistency),
     detections: &[Detection],
     votes: &[Vec<RefVote>],
     ref_sets: &[&RefFrame],
     st: &mut MatchState,
 ) {
+    let thr = gates.distance;
     let mut pairs: Vec<Candidate> = Vec::new();
     for (k, (v, d)) in votes.iter().zip(detections).enumerate() {
         if st.assigned[k].is_some() {
             continue;
         }
-        let probe = if mode == Association::Center { d.position } else { v[slot].warped };
         for r in &ref_sets[slot].centers {
             if slot > 0 && consistency.older_refs_same_class && d.class_id != r.class_id {
                 continue;
             }
+            let probe = if mode == Association::Center {
+                d.position
+            } else {
+                gates.motion.probe(d, v[slot].flow, v[slot].warped, r, rf)
+            };
             let dist = distance(probe, r.position);
             if dist <= thr {
                 let cost = consistency.cost(dist, d, r);

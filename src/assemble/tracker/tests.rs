@@ -343,3 +343,27 @@ fn older_references_of_one_class_only_when_asked() {
         assert!(matches!(out[0].decision, Decision::Matched { ref_frame: 0, .. }), "{:?}", out[0].decision);
     }
 }
+
+#[test]
+fn a_flow_weight_below_one_weighs_each_tracks_velocity_against_the_flow() {
+    // Two like instances 30 px apart moving +10 px a frame in x; in frame 3 each one's flow
+    // points 25 px past its own place towards the other's (a confused flow).
+    let p = RefsPolicy { count: 1, first_frame: false, step: 1 };
+    for (w, swapped) in [(1.0f32, true), (0.4, false), (f32::NAN, true)] {
+        let mut t = Tracker::new(p, 40.0, 3);
+        t.set_flow_weight(w);
+        let mut ids = Vec::new();
+        for f in 0..4usize {
+            let x = 10.0 + 10.0 * f as f64;
+            let refs: Vec<usize> = if f == 0 { vec![] } else { vec![f - 1] };
+            let (fa, fb) = if f == 3 { ([0.0, 15.0], [0.0, -35.0]) } else { ([0.0, -10.0], [0.0, -10.0]) };
+            let flows = |v: [f64; 2]| if refs.is_empty() { vec![] } else { vec![v] };
+            let out = t.step(f, &refs, vec![det(20.0, x, flows(fa)), det(20.0, x + 30.0, flows(fb))], &[], 0);
+            ids = out.iter().map(|i| i.track_id).collect::<Vec<_>>();
+        }
+        // Flow alone: the first detection's warped center lands 5 px from the second's track
+        // and 25 px from its own. Weighted 0.4 against the velocity: it moves 0.4 * 15 - 0.6 * 10
+        // = 0 px, 10 px from its own track and 20 px from the other.
+        assert_eq!(ids == vec![2, 1], swapped, "flow_weight {w}: {ids:?}");
+    }
+}
