@@ -26,8 +26,9 @@
 //!
 //! Motion (`flow_weight`): in `flow` mode the point compared with a reference track's center is
 //! the detection moved by its instance flow weighted `flow_weight`, and back along that track's
-//! own velocity weighted the rest. The network's flow and the track's past motion err
-//! independently, so their mean lands nearer; either alone loses identities on the hard preset.
+//! own velocity weighted the rest (a track seen once has none: the flow alone). The network's
+//! flow and the track's past motion err independently, so their mean lands nearer; either alone
+//! loses identities on the hard preset.
 //!
 //! Consistency (`size_weight`, `class_penalty`): the distance pairs of a reference and the
 //! keep-alive's re-links are taken in order of distance plus penalties for another size or
@@ -148,8 +149,9 @@ struct RefInstance {
     radius: f64,
     /// Its track's majority class after that frame.
     class_id: u32,
-    /// Its track's velocity after that frame, input pixels per frame.
-    velocity: [f64; 2],
+    /// Its track's velocity after that frame, input pixels per frame (y, x); none for a track
+    /// seen once.
+    velocity: Option<[f64; 2]>,
 }
 
 /// Identities across a video. Feed frames in order with [`Tracker::step`].
@@ -450,7 +452,7 @@ impl Tracker {
                 position: t.detection.position,
                 radius: t.detection.radius,
                 class_id: self.tracks.get(&t.track_id).map_or(t.detection.class_id, TrackInfo::class_id),
-                velocity: self.tracks.get(&t.track_id).map_or([0.0, 0.0], |i| i.velocity),
+                velocity: self.tracks.get(&t.track_id).filter(|i| i.frames >= 2).map(|i| i.velocity),
             })
             .collect();
         self.memory.insert(frame, RefFrame { centers, ids: cells });

@@ -435,15 +435,21 @@ class Tracker:
         self.max_hidden = int(max_hidden)
         self.relink_distance = float(np.float32(relink_distance))
         self.num_classes = num_classes
-        # per frame: (track id, center, radius, the track's majority class and velocity after that frame)
-        self.memory: dict[int, list[tuple[int, tuple[float, float], float, int, tuple[float, float]]]] = {}
+        # per frame: (track id, center, radius, the track's majority class and velocity after that
+        # frame; no velocity for a track seen once)
+        self.memory: dict[int, list[tuple[int, tuple[float, float], float, int, tuple[float, float] | None]]] = {}
         self.tracks: dict[int, Track] = {}
         self.next_id = 1
+
+    def _velocity(self, tid: int) -> tuple[float, float] | None:
+        """A track's velocity as the memory keeps it: none for a track seen once."""
+        t = self.tracks[tid]
+        return t.velocity if t.frames >= 2 else None
 
     def _probe(self, frame: int, rf: int, d: Detection, slot: int, warped, vel) -> tuple[float, float]:
         """slot_match.rs Motion::probe: the point compared with a reference track's center."""
         w = self.flow_weight
-        if w >= 1.0:
+        if w >= 1.0 or vel is None:  # a track seen once has no velocity: the flow alone
             return warped
         dt = float(max(frame - rf, 0))
         f = d.flows[slot]
@@ -519,7 +525,7 @@ class Tracker:
             self.tracks[tid].occluder = o
 
         self.memory[frame] = [
-            (o.track_id, o.detection.position, o.detection.radius, self.tracks[o.track_id].class_id(), self.tracks[o.track_id].velocity) for o in out
+            (o.track_id, o.detection.position, o.detection.radius, self.tracks[o.track_id].class_id(), self._velocity(o.track_id)) for o in out
         ]
         keep = retain_from(frame, self.refs)
         first = self.refs["first_frame"]

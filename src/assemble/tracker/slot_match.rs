@@ -28,7 +28,7 @@ pub(super) struct Gates {
 
 /// Where a detection of `frame` is taken to have been in a reference (`flow` mode): its center
 /// moved by `flow_weight` of its instance flow and by `1 - flow_weight` of the reference
-/// track's displacement at its velocity.
+/// track's displacement at its velocity (by all of its flow for a track seen once).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Motion {
     pub(super) frame: usize,
@@ -47,11 +47,12 @@ impl Motion {
         rf: usize,
     ) -> [f64; 2] {
         let w = self.flow_weight;
-        if w >= 1.0 {
+        // A track seen once has no velocity: its flow is the only estimate.
+        let Some(v) = r.velocity.filter(|_| w < 1.0) else {
             return warped;
-        }
+        };
         let dt = self.frame.saturating_sub(rf) as f64;
-        let (f, v) = (flow, r.velocity);
+        let f = flow;
         [d.position[0] + w * f[0] - (1.0 - w) * v[0] * dt, d.position[1] + w * f[1] - (1.0 - w) * v[1] * dt]
     }
 }
