@@ -452,8 +452,8 @@ class Tracker:
         if w >= 1.0 or vel is None:  # a track seen once has no velocity: the flow alone
             return warped
         dt = float(max(frame - rf, 0))
-        f = d.flows[slot]
-        return (d.position[0] + w * f[0] - (1.0 - w) * vel[0] * dt, d.position[1] + w * f[1] - (1.0 - w) * vel[1] * dt)
+        f, p = d.flows[slot], d.position
+        return (p[0] + w * f[0] - (1.0 - w) * vel[0] * dt, p[1] + w * f[1] - (1.0 - w) * vel[1] * dt)
 
     def step(self, frame: int, refs: list[int], dets: list[Detection]) -> list[TrackedInstance]:
         thr = self.thr
@@ -505,10 +505,10 @@ class Tracker:
                 elif had_candidate[k]:
                     dec = Decision("new_candidates_taken")
                 else:
-                    best = None
+                    best = None  # measured from the point the matching compares (tracker.rs ref_votes)
                     for slot, rf in enumerate(refs):
-                        for t, c, *_ in ref_sets[slot]:
-                            dist = _dist(warped[k][slot], c)
+                        for t, c, _, _, vel in ref_sets[slot]:
+                            dist = _dist(self._probe(frame, rf, d, slot, warped[k][slot], vel), c)
                             if best is None or dist < best[2]:
                                 best = (rf, t, dist)
                     dec = Decision("new_nothing_near", nearest=best)

@@ -52,8 +52,8 @@ impl Motion {
             return warped;
         };
         let dt = self.frame.saturating_sub(rf) as f64;
-        let f = flow;
-        [d.position[0] + w * f[0] - (1.0 - w) * v[0] * dt, d.position[1] + w * f[1] - (1.0 - w) * v[1] * dt]
+        let p = d.position;
+        [p[0] + w * flow[0] - (1.0 - w) * v[0] * dt, p[1] + w * flow[1] - (1.0 - w) * v[1] * dt]
     }
 }
 
