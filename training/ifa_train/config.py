@@ -177,6 +177,10 @@ class TrainConfig:
     # Parameter-name prefixes to train; empty = all. E.g. ["tcf", "inter_dec"] trains only the
     # temporal part on a frozen frame network (the temporal-fusion ablation).
     train_only: list[str] = field(default_factory=list)
+    # True: every BatchNorm layer keeps its running statistics (eval mode) while its scale and
+    # shift still train. For continuing a model trained with large batches on a small one: the
+    # statistics of a few pairs per step are noisier than the ones the weights were fitted to.
+    freeze_bn: bool = False
 
 
 def model_config_from_dict(d: dict) -> ModelConfig:

@@ -85,6 +85,16 @@ def _images(u8_t, u8_r, cfg: TrainConfig, gen: torch.Generator, device) -> tuple
     return x[:b], x[b:]
 
 
+def freeze_batchnorm(net: nn.Module) -> int:
+    """Puts every BatchNorm layer in eval mode (running statistics used and kept); returns how many."""
+    n = 0
+    for m in net.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
+            n += 1
+    return n
+
+
 def save_checkpoint(
     path: Path,
     weights: dict,
@@ -306,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, child in net.named_children():
             if not any(name.startswith(x) or x.startswith(name) for x in cfg.train_only):
                 child.eval()
+    if cfg.freeze_bn:
+        n_bn = freeze_batchnorm(net)
+        log(f"[train] {n_bn} BatchNorm layers keep their running statistics (freeze_bn)")
     t_last = time.time()
     acc: dict[str, float] = {}
     n_acc = 0

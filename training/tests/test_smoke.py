@@ -178,3 +178,23 @@ def test_batches_from_worker_processes_train_and_resume(tmp_path: Path):
     assert torch.load(run / "last.pt", map_location="cpu", weights_only=False)["iter"] == 5
     with pytest.raises(SystemExit, match="--amp needs"):
         train.main(["--data", str(data), "--out", str(tmp_path / "amp"), "--iters", "1", "--size", "96x160", "--device", "cpu", "--amp"])
+
+
+def test_freeze_bn_keeps_running_statistics_while_the_weights_train(tmp_path: Path):
+    """`freeze_bn` (continuing a large-batch model on small batches): every BatchNorm layer's
+    running mean, variance and step count stay those of the initial weights, its scale and
+    shift and every convolution still train."""
+    data = _make_data("python", tmp_path / "data")
+    common = ["--data", str(data), "--iters", "2", "--batch", "2", "--size", "96x160"]
+    assert train.main(common + ["--out", str(tmp_path / "base")]) == 0
+    init = tmp_path / "base" / "final.pt"
+    cfg = tmp_path / "freeze.json"
+    cfg.write_text(json.dumps({"freeze_bn": True, "lr": 1e-3}))
+    assert train.main(common + ["--out", str(tmp_path / "frozen"), "--init", str(init), "--config", str(cfg)]) == 0
+    base = torch.load(init, map_location="cpu", weights_only=False)["model"]
+    after = torch.load(tmp_path / "frozen" / "final.pt", map_location="cpu", weights_only=False)["model"]
+    stats = [k for k in after if k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert stats and all(torch.equal(after[k], base[k]) for k in stats)
+    moved = [k for k in after if k.endswith(".weight") and not torch.equal(after[k], base[k])]
+    bn_scales = {k[: -len("running_mean")] + "weight" for k in stats if k.endswith("running_mean")}
+    assert any(k in bn_scales for k in moved) and any(k not in bn_scales for k in moved)
