@@ -67,5 +67,13 @@ if ! { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1 && comma
   log "adding rustfmt and clippy"
   rustup component add rustfmt clippy
 fi
+# A clean release build and the test suite's build take about 4 GB under target/.
+if [ ! -x target/release/ifa ]; then
+  have_mb=$(df -Pm . | awk 'NR==2 {print $4}')
+  if [ "$have_mb" -lt 4000 ]; then
+    echo "not enough disk to build: about 4000 MB are needed under $(pwd)/target, $have_mb MB are free" >&2
+    exit 1
+  fi
+fi
 log "building ifa (release; about 10 minutes the first time)"
 cargo build --release --locked
