@@ -67,7 +67,8 @@ if ! { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1 && comma
   log "adding rustfmt and clippy"
   rustup component add rustfmt clippy
 fi
-# A clean release build and the test suite's build take about 2.6 GB under target/ (and some room to link).
+# A clean release build and the test suite's build took 2.6 GB under target/; ask for 4 GB to
+# leave room for linking and for the rest of the disk's users.
 if [ ! -x target/release/ifa ]; then
   have_mb=$(df -Pm . | awk 'NR==2 {print $4}')
   if [ "$have_mb" -lt 4000 ]; then

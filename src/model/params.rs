@@ -107,11 +107,11 @@ pub struct PostParams {
     /// class penalty only. `false` (models without the key) = any class in every reference.
     #[serde(default)]
     pub older_refs_same_class: bool,
-    /// Where a detection was in a reference, as the flow association asks: its instance flow
-    /// weighted `flow_weight` against the reference track's own velocity (times the frames
-    /// between), `1 - flow_weight` (`assemble::tracker`). Two estimates of one displacement
-    /// with independent errors: their mean is nearer than either. 1 (models without the key) =
-    /// the flow alone.
+    /// The flow association's estimate of where a detection was in a reference: `flow_weight`
+    /// times its instance flow plus `1 - flow_weight` times the displacement the reference
+    /// track's own velocity gives over the frames between (`assemble::tracker`). Two estimates
+    /// of one displacement with independent errors: their weighted mean is nearer than either.
+    /// 1 (models without the key) = the flow alone.
     #[serde(default = "default_flow_weight")]
     pub flow_weight: f32,
 }

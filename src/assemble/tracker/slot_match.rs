@@ -114,6 +114,8 @@ fn take_by_distance(
             if slot > 0 && consistency.older_refs_same_class && d.class_id != r.class_id {
                 continue;
             }
+            // `ref_votes` computed this point once already for the nearest track it reports;
+            // recomputing it (a few multiplications) is cheaper than storing one per pair.
             let probe = if mode == Association::Center {
                 d.position
             } else {
